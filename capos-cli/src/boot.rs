@@ -1,0 +1,233 @@
+//! `capos boot`: serve the page, open it in headless Chromium through the
+//! Node driver (capos-cli/driver/boot.mjs, playwright-core), stream the
+//! console to stdout, and exit with init's exit code.
+
+use crate::exit::{self, Failure};
+use crate::serve;
+use crate::site::Site;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const BOOT_PATH: &str = "/boot/manifest.bin";
+/// Extra time the driver gets beyond `--timeout` to close the browser.
+const DRIVER_GRACE: Duration = Duration::from_secs(20);
+
+pub fn boot(target: &str, timeout_s: u64) -> Result<u8, Failure> {
+    if timeout_s == 0 {
+        return Err(Failure::new(exit::USAGE, "--timeout must be at least 1 second"));
+    }
+    let mut site = Site::discover()?;
+    let manifest_param = resolve_target(&mut site, target)?;
+    let driver = site.root.join("capos-cli/driver/boot.mjs");
+    let server = serve::start(site, 0)?;
+    let url = format!("{}?manifest={manifest_param}", server.url());
+    let result = drive(&driver, &url, Duration::from_secs(timeout_s));
+    server.stop();
+    result
+}
+
+/// A demo name, or a manifest file served at `BOOT_PATH`.
+fn resolve_target(site: &mut Site, target: &str) -> Result<String, Failure> {
+    let path = Path::new(target);
+    let looks_like_file = target.contains('/') || target.ends_with(".bin") || target.ends_with(".capnp");
+    if !looks_like_file {
+        let valid = !target.is_empty()
+            && target.len() <= 64
+            && target.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let known = site.demo_names();
+        if valid && known.iter().any(|n| n == target) {
+            return Ok(target.to_string());
+        }
+        return Err(Failure::new(
+            exit::USAGE,
+            format!(
+                "unknown demo {target:?}; available: {} (or pass a manifest file path)",
+                known.join(", ")
+            ),
+        ));
+    }
+    let bytes = if target.ends_with(".capnp") {
+        compile_manifest(&site.root, path)?
+    } else {
+        std::fs::read(path).map_err(|e| Failure::new(exit::USAGE, format!("cannot read manifest {target}: {e}")))?
+    };
+    site.add_file(BOOT_PATH, bytes);
+    Ok(BOOT_PATH.to_string())
+}
+
+/// `capnp eval --binary FILE manifest`, with the schema directory importable.
+fn compile_manifest(root: &Path, path: &Path) -> Result<Vec<u8>, Failure> {
+    let output = Command::new("capnp")
+        .arg("eval")
+        .arg("--binary")
+        .arg("-I")
+        .arg(root.join("schema"))
+        .arg(path)
+        .arg("manifest")
+        .output()
+        .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot run capnp: {e}")))?;
+    if !output.status.success() {
+        return Err(Failure::new(
+            exit::USAGE,
+            format!(
+                "cannot compile {}: {}",
+                path.display(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        ));
+    }
+    Ok(output.stdout)
+}
+
+/// Why the boot ended.
+enum Outcome {
+    Halted(i32),
+    Failed(Failure),
+}
+
+fn drive(driver: &Path, url: &str, timeout: Duration) -> Result<u8, Failure> {
+    let mut child = Command::new("node")
+        .arg(driver)
+        .arg(url)
+        .arg(timeout.as_millis().to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot start node for the browser driver: {e}")))?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (lines_tx, lines_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    let deadline = Instant::now() + timeout + DRIVER_GRACE;
+    let mut outcome = None;
+    let mut out = std::io::stdout().lock();
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match lines_rx.recv_timeout(remaining) {
+            Ok(line) => {
+                if let Some(o) = handle_event(&line, &mut out) {
+                    outcome.get_or_insert(o);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                stop_driver(&mut child);
+                outcome.get_or_insert(Outcome::Failed(Failure::new(
+                    exit::TIMEOUT,
+                    "the browser driver did not finish in time and was killed",
+                )));
+                break;
+            }
+        }
+    }
+    let _ = out.flush();
+    let status = child.wait().map_err(|e| Failure::new(exit::UNAVAILABLE, e.to_string()))?;
+    match outcome {
+        Some(Outcome::Halted(code)) => Ok(code.clamp(0, 255) as u8),
+        Some(Outcome::Failed(f)) => Err(f),
+        None => Err(Failure::new(
+            exit::UNAVAILABLE,
+            format!("the browser driver ended ({status}) without a result"),
+        )),
+    }
+}
+
+/// Stops the driver: SIGTERM first (it closes Chromium), SIGKILL if it hangs.
+fn stop_driver(child: &mut Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    for _ in 0..50 {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+}
+
+fn text(event: &Value, key: &str) -> String {
+    event.get(key).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+/// Prints one driver event; returns the outcome if the boot is over.
+fn handle_event(line: &str, out: &mut impl Write) -> Option<Outcome> {
+    let Ok(event) = serde_json::from_str::<Value>(line) else {
+        eprintln!("capos: driver: {line}");
+        return None;
+    };
+    match event.get("kind").and_then(Value::as_str).unwrap_or("") {
+        "console" => {
+            let _ = out.write_all(text(&event, "text").as_bytes());
+            let _ = out.flush();
+            None
+        }
+        "halted" => {
+            let code = event.get("code").and_then(Value::as_i64).unwrap_or(1);
+            let reason = text(&event, "reason");
+            if code != 0 {
+                eprintln!("capos: system halted: {reason}");
+            }
+            Some(Outcome::Halted(code as i32))
+        }
+        "panic" => Some(Outcome::Failed(Failure::new(
+            exit::KERNEL_PANIC,
+            format!("KERNEL PANIC: {}", text(&event, "message")),
+        ))),
+        "bootError" => Some(Outcome::Failed(Failure::new(
+            exit::BAD_MANIFEST,
+            format!("boot failed: {}", text(&event, "message")),
+        ))),
+        "timeout" => Some(Outcome::Failed(Failure::new(
+            exit::TIMEOUT,
+            format!("timed out: {}", text(&event, "message")),
+        ))),
+        "fatal" | "browserError" | "driverError" => Some(Outcome::Failed(Failure::new(
+            exit::UNAVAILABLE,
+            text(&event, "message"),
+        ))),
+        "pageError" => {
+            eprintln!("capos: page error: {}", text(&event, "message"));
+            None
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn console_text_streams_and_halt_gives_the_exit_code() {
+        let mut out = Vec::new();
+        assert!(handle_event(r#"{"kind":"console","pid":1,"text":"hello\n"}"#, &mut out).is_none());
+        assert_eq!(out, b"hello\n");
+        assert!(matches!(
+            handle_event(r#"{"kind":"halted","code":3,"reason":"init exited with code 3"}"#, &mut out),
+            Some(Outcome::Halted(3))
+        ));
+    }
+
+    #[test]
+    fn failures_map_to_documented_codes() {
+        let mut out = Vec::new();
+        let code = |line: &str, out: &mut Vec<u8>| match handle_event(line, out) {
+            Some(Outcome::Failed(f)) => f.code,
+            _ => 0,
+        };
+        assert_eq!(code(r#"{"kind":"panic","message":"x"}"#, &mut out), exit::KERNEL_PANIC);
+        assert_eq!(code(r#"{"kind":"bootError","message":"x"}"#, &mut out), exit::BAD_MANIFEST);
+        assert_eq!(code(r#"{"kind":"timeout","message":"x"}"#, &mut out), exit::TIMEOUT);
+        assert_eq!(code(r#"{"kind":"browserError","message":"x"}"#, &mut out), exit::UNAVAILABLE);
+    }
+}

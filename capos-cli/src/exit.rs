@@ -1,0 +1,29 @@
+//! Exit codes of `capos` besides init's own (sysexits.h where one fits).
+
+pub const OK: u8 = 0;
+/// Unknown demo name, or a manifest file that can't be read or compiled.
+pub const USAGE: u8 = 64;
+/// The kernel refused the manifest.
+pub const BAD_MANIFEST: u8 = 65;
+/// The browser, its driver or the server could not run.
+pub const UNAVAILABLE: u8 = 69;
+/// The kernel panicked.
+pub const KERNEL_PANIC: u8 = 70;
+/// Nothing halted within `--timeout`.
+pub const TIMEOUT: u8 = 124;
+
+/// A failure with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! `capos`: serve the capOS demo page, and boot manifests in headless
+//! Chromium from a terminal.
+
+mod boot;
+mod exit;
+mod serve;
+mod site;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "capos", version, about = "capOS in the browser: serve the demo page, boot manifests headless")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the demo page on 127.0.0.1 with COOP/COEP headers.
+    Serve {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8420)]
+        port: u16,
+    },
+    /// Boot a manifest in headless Chromium; stream its console to stdout and
+    /// exit with init's exit code.
+    ///
+    /// Other exit codes: 64 unknown demo or unreadable manifest, 65 the kernel
+    /// refused the manifest, 69 the browser or server could not start,
+    /// 70 kernel panic, 124 timeout.
+    Boot {
+        /// A demo name (see `capos list`) or a manifest file (.bin, or .capnp
+        /// text defining `const manifest :Manifest`).
+        target: String,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+    /// List the demo manifests that `boot` and the page can run.
+    List,
+    /// Print the ring/CapSet ABI constants as an ES module (used by the build).
+    #[command(hide = true)]
+    ExportAbi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { port } => serve::serve_forever(port),
+        Command::Boot { target, timeout } => boot::boot(&target, timeout),
+        Command::List => site::Site::discover().map(|site| {
+            for name in site.demo_names() {
+                println!("{name}");
+            }
+            exit::OK
+        }),
+        Command::ExportAbi => {
+            print!("{}", capos_config::js::layout_module());
+            Ok(exit::OK)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("capos: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}

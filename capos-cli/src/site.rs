@@ -1,0 +1,149 @@
+//! What the server serves: the repo's `web/`, the build's output under
+//! `build/site/`, and the vendored xterm.js from `node_modules/`.
+
+use crate::exit::{self, Failure};
+use std::path::{Path, PathBuf};
+
+pub struct Site {
+    pub root: PathBuf,
+    /// (URL prefix, directory), longest prefix first.
+    mounts: Vec<(&'static str, PathBuf)>,
+    /// Bytes served at a fixed path (a manifest given on the command line).
+    extra: Vec<(String, Vec<u8>)>,
+}
+
+impl Site {
+    /// The repo is `$CAPOS_ROOT`, or the checkout this binary was built from.
+    pub fn discover() -> Result<Self, Failure> {
+        let root = std::env::var_os("CAPOS_ROOT")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+        let root = root.canonicalize().map_err(|e| {
+            Failure::new(exit::UNAVAILABLE, format!("capOS checkout {} not found: {e}", root.display()))
+        })?;
+        let built = root.join("build/site/pkg/capos_kernel_wasm.js");
+        if !built.is_file() {
+            return Err(Failure::new(
+                exit::UNAVAILABLE,
+                format!("{} is missing: run `make build` first", built.display()),
+            ));
+        }
+        let mounts = vec![
+            ("/vendor/xterm-fit/", root.join("node_modules/@xterm/addon-fit")),
+            ("/vendor/xterm/", root.join("node_modules/@xterm/xterm")),
+            ("/manifests/", root.join("build/site/manifests")),
+            ("/generated/", root.join("build/site/generated")),
+            ("/pkg/", root.join("build/site/pkg")),
+            ("/", root.join("web")),
+        ];
+        Ok(Self {
+            root,
+            mounts,
+            extra: Vec::new(),
+        })
+    }
+
+    pub fn add_file(&mut self, url_path: &str, bytes: Vec<u8>) {
+        self.extra.push((url_path.to_string(), bytes));
+    }
+
+    pub fn manifest_dir(&self) -> PathBuf {
+        self.root.join("build/site/manifests")
+    }
+
+    /// Built demo manifests, sorted.
+    pub fn demo_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.manifest_dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_suffix(".bin")
+                    .map(str::to_string)
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// The bytes for a request path, or `None` (404). Refuses anything that
+    /// could step outside a mounted directory.
+    pub fn lookup(&self, url_path: &str) -> Option<(Vec<u8>, &'static str)> {
+        let path = url_path.split(['?', '#']).next().unwrap_or("/");
+        if let Some((_, bytes)) = self.extra.iter().find(|(p, _)| p == path) {
+            return Some((bytes.clone(), content_type(path)));
+        }
+        if path == "/manifests/index.json" {
+            let list = serde_json::to_vec(&self.demo_names()).ok()?;
+            return Some((list, "application/json"));
+        }
+        if !path.starts_with('/')
+            || path.contains('\\')
+            || path.contains('%')
+            || path.split('/').any(|seg| seg == ".." || seg == ".")
+        {
+            return None;
+        }
+        let path = if path.ends_with('/') {
+            format!("{path}index.html")
+        } else {
+            path.to_string()
+        };
+        let (prefix, dir) = self.mounts.iter().find(|(p, _)| path.starts_with(p))?;
+        let file = dir.join(&path[prefix.len()..]);
+        let bytes = std::fs::read(&file).ok()?;
+        Some((bytes, content_type(&path)))
+    }
+}
+
+pub fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "wasm" => "application/wasm",
+        "json" | "map" => "application/json",
+        "svg" => "image/svg+xml",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site(dir: &Path) -> Site {
+        std::fs::create_dir_all(dir.join("web/kernel")).unwrap();
+        std::fs::write(dir.join("web/index.html"), "<html>").unwrap();
+        std::fs::write(dir.join("web/kernel/k.js"), "x").unwrap();
+        std::fs::write(dir.join("secret.txt"), "no").unwrap();
+        Site {
+            root: dir.to_path_buf(),
+            mounts: vec![("/", dir.join("web"))],
+            extra: vec![("/boot/manifest.bin".into(), vec![1, 2])],
+        }
+    }
+
+    #[test]
+    fn serves_files_with_their_types_and_refuses_traversal() {
+        let dir = std::env::temp_dir().join(format!("capos-site-test-{}", std::process::id()));
+        let s = site(&dir);
+        assert_eq!(s.lookup("/").unwrap().1, "text/html; charset=utf-8");
+        assert_eq!(s.lookup("/kernel/k.js?x=1").unwrap().0, b"x");
+        assert_eq!(s.lookup("/boot/manifest.bin").unwrap().0, [1, 2]);
+        for bad in ["/../secret.txt", "/kernel/../../secret.txt", "/%2e%2e/secret.txt", "/..\\secret.txt"] {
+            assert!(s.lookup(bad).is_none(), "{bad}");
+        }
+        assert!(s.lookup("/missing.js").is_none());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn wasm_is_served_as_application_wasm() {
+        assert_eq!(content_type("/pkg/capos_kernel_wasm_bg.wasm"), "application/wasm");
+        assert_eq!(content_type("/main.js"), "text/javascript; charset=utf-8");
+    }
+}

@@ -1,0 +1,19 @@
+//! The capOS kernel/process ABI, typed once.
+//!
+//! Everything both sides of a process's ring must agree on lives here: the
+//! shared-memory ring layout and its producer/consumer protocol
+//! ([`ring`]), the CapSet a process is booted with ([`capset`]), and the
+//! validated form of a boot manifest ([`manifest`]). JavaScript gets the same
+//! numbers from [`js::layout_module`], generated at build time, never typed
+//! by hand.
+//!
+//! `no_std + alloc`, no `unsafe`: builds for the host and for wasm32.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod capset;
+pub mod js;
+pub mod manifest;
+pub mod ring;

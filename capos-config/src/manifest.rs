@@ -1,0 +1,177 @@
+//! The validated form of a boot manifest.
+//!
+//! Manifests are authored in Cap'n Proto text (`schema/manifest.capnp`) and
+//! compiled to binary at build time; the kernel decodes the binary into these
+//! types and calls [`Manifest::validate`] before it spawns anything, so a bad
+//! manifest is refused with a message instead of half-booting.
+
+use crate::capset::is_valid_cap_name;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Largest manifest the kernel accepts (binaries are embedded in it).
+pub const MANIFEST_MAX_BYTES: usize = 64 << 20;
+pub const ARGV_MAX_ITEMS: usize = 256;
+pub const ARGV_MAX_BYTES: usize = 64 << 10;
+
+/// A capability the kernel itself serves and can grant to init.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelService {
+    /// Text output to the terminal.
+    Console,
+    /// Test-only: invoking it panics the kernel (proves panic handling).
+    KernelPanicTrigger,
+}
+
+impl KernelService {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Console => "console",
+            Self::KernelPanicTrigger => "kernelPanicTrigger",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CapSource {
+    Kernel(KernelService),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CapGrant {
+    /// The name the process finds the capability under in its CapSet.
+    pub name: String,
+    pub source: CapSource,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessSpec {
+    /// Name of a blob in the manifest.
+    pub binary: String,
+    pub argv: Vec<String>,
+    pub caps: Vec<CapGrant>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedBlob {
+    pub name: String,
+    pub data: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    pub name: String,
+    pub blobs: Vec<NamedBlob>,
+    pub init: ProcessSpec,
+}
+
+impl Manifest {
+    pub fn blob(&self, name: &str) -> Option<&NamedBlob> {
+        self.blobs.iter().find(|b| b.name == name)
+    }
+
+    /// Checks everything the kernel relies on before booting.
+    pub fn validate(&self) -> Result<(), String> {
+        for (i, blob) in self.blobs.iter().enumerate() {
+            if !is_valid_cap_name(&blob.name) {
+                return Err(format!("blob name {:?} is not a valid name", blob.name));
+            }
+            if self.blobs[..i].iter().any(|b| b.name == blob.name) {
+                return Err(format!("blob {:?} appears twice", blob.name));
+            }
+        }
+        self.init.validate(self)
+    }
+}
+
+impl ProcessSpec {
+    pub fn validate(&self, manifest: &Manifest) -> Result<(), String> {
+        if manifest.blob(&self.binary).is_none() {
+            return Err(format!(
+                "binary {:?} is not among the manifest's blobs ({})",
+                self.binary,
+                manifest
+                    .blobs
+                    .iter()
+                    .map(|b| b.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if self.argv.len() > ARGV_MAX_ITEMS {
+            return Err(format!("{} arguments (at most {ARGV_MAX_ITEMS})", self.argv.len()));
+        }
+        let argv_bytes: usize = self.argv.iter().map(|a| a.len() + 1).sum();
+        if argv_bytes > ARGV_MAX_BYTES {
+            return Err(format!("arguments take {argv_bytes} bytes (at most {ARGV_MAX_BYTES})"));
+        }
+        for (i, grant) in self.caps.iter().enumerate() {
+            if !is_valid_cap_name(&grant.name) {
+                return Err(format!("capability name {:?} is not a valid name", grant.name));
+            }
+            if self.caps[..i].iter().any(|g| g.name == grant.name) {
+                return Err(format!("capability {:?} is granted twice", grant.name));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+    use alloc::vec;
+
+    fn manifest() -> Manifest {
+        Manifest {
+            name: "hello".to_string(),
+            blobs: vec![NamedBlob {
+                name: "hello".to_string(),
+                data: vec![0, 97, 115, 109],
+            }],
+            init: ProcessSpec {
+                binary: "hello".to_string(),
+                argv: vec!["hello".to_string()],
+                caps: vec![CapGrant {
+                    name: "console".to_string(),
+                    source: CapSource::Kernel(KernelService::Console),
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn a_good_manifest_validates() {
+        assert_eq!(manifest().validate(), Ok(()));
+    }
+
+    #[test]
+    fn missing_binary_is_named_in_the_error() {
+        let mut m = manifest();
+        m.init.binary = "nope".to_string();
+        let err = m.validate().unwrap_err();
+        assert!(err.contains("\"nope\"") && err.contains("hello"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_and_bad_names_are_refused() {
+        let mut m = manifest();
+        m.blobs.push(m.blobs[0].clone());
+        assert!(m.validate().unwrap_err().contains("twice"));
+        let mut m = manifest();
+        m.init.caps.push(m.init.caps[0].clone());
+        assert!(m.validate().unwrap_err().contains("twice"));
+        let mut m = manifest();
+        m.init.caps[0].name = "no spaces".to_string();
+        assert!(m.validate().is_err());
+    }
+
+    #[test]
+    fn oversized_argv_is_refused() {
+        let mut m = manifest();
+        m.init.argv = vec!["x".repeat(1000); 100];
+        assert!(m.validate().unwrap_err().contains("bytes"));
+    }
+}

@@ -1,0 +1,568 @@
+//! The capability ring: one per process, in a `SharedArrayBuffer` shared by
+//! exactly that process's Worker and the kernel Worker.
+//!
+//! ```text
+//! offset  what                                   written by
+//! 0       SQ head   (u32, free-running)          kernel
+//! 64      SQ tail   (u32, free-running)          process
+//! 128     CQ head   (u32, free-running)          process
+//! 192     CQ tail   (u32, free-running)          kernel
+//! 256     CQ doorbell (u32, bumped per CQE batch) kernel; the process waits on it
+//! 260     flags     (u32, RING_FLAG_*)           kernel
+//! 264     magic, 268 version                     kernel, at creation
+//! 512     SQ entries  [SQ_ENTRIES x 32 bytes]    process
+//! ..      CQ entries  [CQ_ENTRIES x 32 bytes]    kernel
+//! ..      SQ data slots [SQ_ENTRIES x SLOT_DATA_SIZE] process (params)
+//! ..      CQ data slots [CQ_ENTRIES x SLOT_DATA_SIZE] kernel (results)
+//! ```
+//!
+//! Each index sits on its own 64-byte line so producer and consumer don't
+//! false-share. Counters are free-running `u32`s: `tail - head` (wrapping) is
+//! the number of entries in flight and `counter & (ENTRIES - 1)` the slot.
+//! Entry data (Cap'n Proto messages) lives in the data slot with the same
+//! index as its entry, so no allocator is shared across the trust boundary.
+//!
+//! Neither side ever reads back from shared memory an index it owns: each
+//! keeps its own copy (`SqProducer::tail`, `SqConsumer::head`, ...). The
+//! kernel therefore can't be confused by a process overwriting the kernel's
+//! indices; the worst a process can do is corrupt its own ring.
+//!
+//! Memory ordering: entries and data are written with plain stores before the
+//! index that publishes them is stored with release semantics, and the other
+//! side loads that index with acquire semantics before reading them.
+//! (JavaScript's `Atomics` are sequentially consistent, which is stronger.)
+//! See docs/ring.md.
+
+use alloc::vec::Vec;
+use core::fmt;
+
+pub const RING_MAGIC: u32 = 0x5250_4143; // "CAPR" little-endian
+pub const RING_VERSION: u32 = 1;
+
+/// Submission queue entries (a power of two).
+pub const SQ_ENTRIES: u32 = 256;
+/// Completion queue entries (a power of two).
+pub const CQ_ENTRIES: u32 = 256;
+/// Bytes of params (per SQE) or results (per CQE) a slot carries.
+pub const SLOT_DATA_SIZE: u32 = 2048;
+
+pub const SQ_HEAD: usize = 0;
+pub const SQ_TAIL: usize = 64;
+pub const CQ_HEAD: usize = 128;
+pub const CQ_TAIL: usize = 192;
+pub const CQ_DOORBELL: usize = 256;
+pub const FLAGS: usize = 260;
+pub const MAGIC: usize = 264;
+pub const VERSION: usize = 268;
+pub const HEADER_SIZE: usize = 512;
+
+pub const SQE_SIZE: usize = 32;
+pub const CQE_SIZE: usize = 32;
+
+pub const SQ_ARRAY: usize = HEADER_SIZE;
+pub const CQ_ARRAY: usize = SQ_ARRAY + SQ_ENTRIES as usize * SQE_SIZE;
+pub const SQ_DATA: usize = CQ_ARRAY + CQ_ENTRIES as usize * CQE_SIZE;
+pub const CQ_DATA: usize = SQ_DATA + SQ_ENTRIES as usize * SLOT_DATA_SIZE as usize;
+/// Total bytes of one ring.
+pub const RING_SIZE: usize = CQ_DATA + CQ_ENTRIES as usize * SLOT_DATA_SIZE as usize;
+
+/// Set by the kernel when it tears the process down; a waiter that wakes and
+/// sees it must stop (the Worker is being terminated).
+pub const RING_FLAG_KILLED: u32 = 1;
+
+/// Does nothing and completes with 0: the cheapest round trip.
+pub const OP_NOP: u8 = 0;
+/// Invokes method `method` of interface `interface_id` on capability `cap_id`.
+pub const OP_CALL: u8 = 1;
+/// Drops capability `cap_id` from the caller's CapTable.
+pub const OP_RELEASE: u8 = 2;
+
+const _: () = assert!(SQ_ENTRIES.is_power_of_two() && CQ_ENTRIES.is_power_of_two());
+const _: () = assert!(RING_SIZE % 4 == 0);
+
+/// Why the kernel refused or failed a call; the negative `result` of a CQE.
+/// A failed CQE's data slot carries a UTF-8 message for a human.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum CapError {
+    /// The id names nothing in the caller's CapTable.
+    UnknownCap = -1,
+    /// The id named a capability that was released or moved away.
+    StaleCap = -2,
+    /// The SQE's interface id is not the capability's interface.
+    WrongInterface = -3,
+    /// The interface has no such method.
+    UnknownMethod = -4,
+    /// The params are not a valid Cap'n Proto message of the method's type.
+    BadParams = -5,
+    /// The SQE itself is malformed (opcode, reserved bits, data length).
+    BadSqe = -6,
+    /// The call is well-formed but asks for more than the kernel allows.
+    TooLarge = -7,
+    /// The capability does not permit this.
+    Denied = -8,
+    /// A table or queue is full; retry after releasing something.
+    Exhausted = -9,
+    /// The process serving the call is gone.
+    PeerGone = -10,
+    /// The kernel failed for a reason that is not the caller's fault.
+    Internal = -11,
+}
+
+impl CapError {
+    pub const ALL: [CapError; 11] = [
+        Self::UnknownCap,
+        Self::StaleCap,
+        Self::WrongInterface,
+        Self::UnknownMethod,
+        Self::BadParams,
+        Self::BadSqe,
+        Self::TooLarge,
+        Self::Denied,
+        Self::Exhausted,
+        Self::PeerGone,
+        Self::Internal,
+    ];
+
+    pub const fn code(self) -> i32 {
+        self as i32
+    }
+
+    pub fn from_code(code: i32) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.code() == code)
+    }
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::UnknownCap => "UnknownCap",
+            Self::StaleCap => "StaleCap",
+            Self::WrongInterface => "WrongInterface",
+            Self::UnknownMethod => "UnknownMethod",
+            Self::BadParams => "BadParams",
+            Self::BadSqe => "BadSqe",
+            Self::TooLarge => "TooLarge",
+            Self::Denied => "Denied",
+            Self::Exhausted => "Exhausted",
+            Self::PeerGone => "PeerGone",
+            Self::Internal => "Internal",
+        }
+    }
+}
+
+impl fmt::Display for CapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A submission queue entry (32 bytes, little-endian).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sqe {
+    pub user_data: u64,
+    pub interface_id: u64,
+    pub cap_id: u32,
+    pub method: u16,
+    pub opcode: u8,
+    pub flags: u8,
+    /// Bytes of params in this entry's data slot.
+    pub data_len: u32,
+}
+
+impl Sqe {
+    pub fn encode(&self) -> [u8; SQE_SIZE] {
+        let mut b = [0u8; SQE_SIZE];
+        b[0..8].copy_from_slice(&self.user_data.to_le_bytes());
+        b[8..16].copy_from_slice(&self.interface_id.to_le_bytes());
+        b[16..20].copy_from_slice(&self.cap_id.to_le_bytes());
+        b[20..22].copy_from_slice(&self.method.to_le_bytes());
+        b[22] = self.opcode;
+        b[23] = self.flags;
+        b[24..28].copy_from_slice(&self.data_len.to_le_bytes());
+        b
+    }
+
+    /// Decodes an entry. Returns the entry and whether its reserved bytes
+    /// were all zero (the kernel refuses entries with junk there, so the
+    /// bytes stay usable for future fields).
+    pub fn decode(b: &[u8; SQE_SIZE]) -> (Self, bool) {
+        let sqe = Self {
+            user_data: u64::from_le_bytes(b[0..8].try_into().expect("8 bytes")),
+            interface_id: u64::from_le_bytes(b[8..16].try_into().expect("8 bytes")),
+            cap_id: u32::from_le_bytes(b[16..20].try_into().expect("4 bytes")),
+            method: u16::from_le_bytes(b[20..22].try_into().expect("2 bytes")),
+            opcode: b[22],
+            flags: b[23],
+            data_len: u32::from_le_bytes(b[24..28].try_into().expect("4 bytes")),
+        };
+        (sqe, b[28..].iter().all(|&x| x == 0))
+    }
+}
+
+/// A completion queue entry (32 bytes, little-endian).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Cqe {
+    pub user_data: u64,
+    /// 0 or positive on success, a negated [`CapError`] code on failure.
+    pub result: i32,
+    /// Bytes of results (or of the error message) in this entry's data slot.
+    pub data_len: u32,
+    pub flags: u32,
+}
+
+impl Cqe {
+    pub fn encode(&self) -> [u8; CQE_SIZE] {
+        let mut b = [0u8; CQE_SIZE];
+        b[0..8].copy_from_slice(&self.user_data.to_le_bytes());
+        b[8..12].copy_from_slice(&self.result.to_le_bytes());
+        b[12..16].copy_from_slice(&self.data_len.to_le_bytes());
+        b[16..20].copy_from_slice(&self.flags.to_le_bytes());
+        b
+    }
+
+    pub fn decode(b: &[u8; CQE_SIZE]) -> Self {
+        Self {
+            user_data: u64::from_le_bytes(b[0..8].try_into().expect("8 bytes")),
+            result: i32::from_le_bytes(b[8..12].try_into().expect("4 bytes")),
+            data_len: u32::from_le_bytes(b[12..16].try_into().expect("4 bytes")),
+            flags: u32::from_le_bytes(b[16..20].try_into().expect("4 bytes")),
+        }
+    }
+
+    pub fn error(&self) -> Option<CapError> {
+        (self.result < 0).then(|| CapError::from_code(self.result).unwrap_or(CapError::Internal))
+    }
+}
+
+/// The shared bytes of one ring, as seen by one side.
+///
+/// Offsets are byte offsets from the start of the ring. `load` has acquire
+/// semantics and `store`/`fetch_add` release semantics; `read`/`write` are
+/// plain copies ordered by them.
+pub trait RingMemory {
+    fn load(&self, offset: usize) -> u32;
+    fn store(&self, offset: usize, value: u32);
+    fn fetch_add(&self, offset: usize, value: u32) -> u32;
+    fn read(&self, offset: usize, out: &mut [u8]);
+    fn write(&self, offset: usize, data: &[u8]);
+    /// Wakes every agent waiting on the word at `offset`.
+    fn notify(&self, offset: usize);
+}
+
+/// The producer or consumer on the other side broke the ring's rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RingViolation {
+    /// The other side claims more entries in flight than the queue holds.
+    CounterOutOfRange { head: u32, tail: u32 },
+}
+
+impl fmt::Display for RingViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::CounterOutOfRange { head, tail } => write!(
+                f,
+                "ring counters out of range (head {head}, tail {tail}): the queue cannot hold that many entries"
+            ),
+        }
+    }
+}
+
+/// Why an entry could not be queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushError {
+    /// The queue has no free entry; consume completions and retry.
+    Full,
+    /// The data does not fit in one slot.
+    TooLarge { len: usize, max: usize },
+}
+
+impl fmt::Display for PushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full => f.write_str("queue is full"),
+            Self::TooLarge { len, max } => {
+                write!(f, "message of {len} bytes exceeds the {max}-byte ring slot")
+            }
+        }
+    }
+}
+
+/// Writes the header of a fresh ring whose four counters start at `start`
+/// (tests start near `u32::MAX` to cross the wrap early).
+pub fn init_ring(mem: &impl RingMemory, start: u32) {
+    for offset in [SQ_HEAD, SQ_TAIL, CQ_HEAD, CQ_TAIL] {
+        mem.store(offset, start);
+    }
+    mem.store(CQ_DOORBELL, 0);
+    mem.store(FLAGS, 0);
+    mem.store(VERSION, RING_VERSION);
+    mem.store(MAGIC, RING_MAGIC);
+}
+
+const fn sqe_offset(counter: u32) -> usize {
+    SQ_ARRAY + (counter & (SQ_ENTRIES - 1)) as usize * SQE_SIZE
+}
+const fn sq_data_offset(counter: u32) -> usize {
+    SQ_DATA + (counter & (SQ_ENTRIES - 1)) as usize * SLOT_DATA_SIZE as usize
+}
+const fn cqe_offset(counter: u32) -> usize {
+    CQ_ARRAY + (counter & (CQ_ENTRIES - 1)) as usize * CQE_SIZE
+}
+const fn cq_data_offset(counter: u32) -> usize {
+    CQ_DATA + (counter & (CQ_ENTRIES - 1)) as usize * SLOT_DATA_SIZE as usize
+}
+
+/// Process side: queues SQEs. Entries become visible to the kernel only at
+/// [`SqProducer::submit`], so a batch costs one release store.
+#[derive(Debug)]
+pub struct SqProducer {
+    /// Next counter to fill (may be ahead of the published tail).
+    tail: u32,
+    /// Last published tail.
+    published: u32,
+}
+
+impl SqProducer {
+    pub fn new(start: u32) -> Self {
+        Self {
+            tail: start,
+            published: start,
+        }
+    }
+
+    /// Entries that can still be pushed before the queue is full.
+    pub fn free(&self, mem: &impl RingMemory) -> u32 {
+        let used = self.tail.wrapping_sub(mem.load(SQ_HEAD));
+        SQ_ENTRIES.saturating_sub(used)
+    }
+
+    /// Writes an entry and its params; not yet visible to the kernel.
+    pub fn push(&mut self, mem: &impl RingMemory, sqe: &Sqe, data: &[u8]) -> Result<(), PushError> {
+        if data.len() > SLOT_DATA_SIZE as usize {
+            return Err(PushError::TooLarge {
+                len: data.len(),
+                max: SLOT_DATA_SIZE as usize,
+            });
+        }
+        if self.free(mem) == 0 {
+            return Err(PushError::Full);
+        }
+        let mut entry = *sqe;
+        entry.data_len = data.len() as u32;
+        mem.write(sq_data_offset(self.tail), data);
+        mem.write(sqe_offset(self.tail), &entry.encode());
+        self.tail = self.tail.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Publishes every pushed entry. Returns how many were published.
+    pub fn submit(&mut self, mem: &impl RingMemory) -> u32 {
+        let n = self.tail.wrapping_sub(self.published);
+        if n > 0 {
+            mem.store(SQ_TAIL, self.tail);
+            self.published = self.tail;
+        }
+        n
+    }
+}
+
+/// An SQE as the kernel took it off the ring.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Submission {
+    pub sqe: Sqe,
+    /// Params copied out of the slot; empty if `malformed`.
+    pub data: Vec<u8>,
+    /// Why the entry itself is unusable (the kernel completes it with
+    /// [`CapError::BadSqe`]), or `None`.
+    pub malformed: Option<&'static str>,
+}
+
+/// Kernel side: takes SQEs off a process's ring.
+#[derive(Debug)]
+pub struct SqConsumer {
+    head: u32,
+}
+
+impl SqConsumer {
+    pub fn new(start: u32) -> Self {
+        Self { head: start }
+    }
+
+    /// Entries published and not yet consumed.
+    pub fn pending(&self, mem: &impl RingMemory) -> Result<u32, RingViolation> {
+        let tail = mem.load(SQ_TAIL);
+        let n = tail.wrapping_sub(self.head);
+        if n > SQ_ENTRIES {
+            return Err(RingViolation::CounterOutOfRange {
+                head: self.head,
+                tail,
+            });
+        }
+        Ok(n)
+    }
+
+    /// Copies the next entry (and its params) out of shared memory and frees
+    /// its slot. Everything is copied before it is validated, so the process
+    /// can't change an entry after the kernel checked it.
+    pub fn pop(&mut self, mem: &impl RingMemory) -> Result<Option<Submission>, RingViolation> {
+        if self.pending(mem)? == 0 {
+            return Ok(None);
+        }
+        let mut raw = [0u8; SQE_SIZE];
+        mem.read(sqe_offset(self.head), &mut raw);
+        let (sqe, reserved_clear) = Sqe::decode(&raw);
+        let mut data = Vec::new();
+        let malformed = if sqe.data_len > SLOT_DATA_SIZE {
+            Some("data_len exceeds the ring slot")
+        } else if !reserved_clear {
+            Some("reserved SQE bytes are not zero")
+        } else {
+            data.resize(sqe.data_len as usize, 0);
+            mem.read(sq_data_offset(self.head), &mut data);
+            None
+        };
+        self.head = self.head.wrapping_add(1);
+        mem.store(SQ_HEAD, self.head);
+        Ok(Some(Submission {
+            sqe,
+            data,
+            malformed,
+        }))
+    }
+}
+
+/// Kernel side: posts CQEs to a process's ring.
+#[derive(Debug)]
+pub struct CqProducer {
+    tail: u32,
+}
+
+impl CqProducer {
+    pub fn new(start: u32) -> Self {
+        Self { tail: start }
+    }
+
+    /// Free CQ entries. A process that corrupts its CQ head only ever makes
+    /// this smaller (never more than `CQ_ENTRIES`), so it can at worst stall
+    /// its own completions, not make the kernel overwrite unread ones.
+    pub fn room(&self, mem: &impl RingMemory) -> u32 {
+        let used = self.tail.wrapping_sub(mem.load(CQ_HEAD));
+        CQ_ENTRIES.saturating_sub(used)
+    }
+
+    /// Writes and publishes one completion.
+    pub fn push(&mut self, mem: &impl RingMemory, cqe: &Cqe, data: &[u8]) -> Result<(), PushError> {
+        if data.len() > SLOT_DATA_SIZE as usize {
+            return Err(PushError::TooLarge {
+                len: data.len(),
+                max: SLOT_DATA_SIZE as usize,
+            });
+        }
+        if self.room(mem) == 0 {
+            return Err(PushError::Full);
+        }
+        let mut entry = *cqe;
+        entry.data_len = data.len() as u32;
+        mem.write(cq_data_offset(self.tail), data);
+        mem.write(cqe_offset(self.tail), &entry.encode());
+        self.tail = self.tail.wrapping_add(1);
+        mem.store(CQ_TAIL, self.tail);
+        Ok(())
+    }
+}
+
+/// Changes the doorbell word, then wakes its waiters. Changing the word first
+/// means a waiter that checked the CQ just before the new entries landed, and
+/// is about to wait on the old doorbell value, finds it changed and returns
+/// at once instead of missing the wake.
+pub fn ring_doorbell(mem: &impl RingMemory) {
+    mem.fetch_add(CQ_DOORBELL, 1);
+    mem.notify(CQ_DOORBELL);
+}
+
+/// Process side: takes CQEs off its ring.
+#[derive(Debug)]
+pub struct CqConsumer {
+    head: u32,
+}
+
+impl CqConsumer {
+    pub fn new(start: u32) -> Self {
+        Self { head: start }
+    }
+
+    pub fn pending(&self, mem: &impl RingMemory) -> Result<u32, RingViolation> {
+        let tail = mem.load(CQ_TAIL);
+        let n = tail.wrapping_sub(self.head);
+        if n > CQ_ENTRIES {
+            return Err(RingViolation::CounterOutOfRange {
+                head: self.head,
+                tail,
+            });
+        }
+        Ok(n)
+    }
+
+    /// Copies the next completion and its data out, then frees its slot.
+    pub fn pop(&mut self, mem: &impl RingMemory, data: &mut Vec<u8>) -> Result<Option<Cqe>, RingViolation> {
+        if self.pending(mem)? == 0 {
+            return Ok(None);
+        }
+        let mut raw = [0u8; CQE_SIZE];
+        mem.read(cqe_offset(self.head), &mut raw);
+        let mut cqe = Cqe::decode(&raw);
+        cqe.data_len = cqe.data_len.min(SLOT_DATA_SIZE);
+        data.clear();
+        data.resize(cqe.data_len as usize, 0);
+        mem.read(cq_data_offset(self.head), data);
+        self.head = self.head.wrapping_add(1);
+        mem.store(CQ_HEAD, self.head);
+        Ok(Some(cqe))
+    }
+}
+
+pub mod local;
+
+#[cfg(test)]
+mod tests;
+
+impl<T: RingMemory + ?Sized> RingMemory for &T {
+    fn load(&self, offset: usize) -> u32 {
+        (**self).load(offset)
+    }
+    fn store(&self, offset: usize, value: u32) {
+        (**self).store(offset, value)
+    }
+    fn fetch_add(&self, offset: usize, value: u32) -> u32 {
+        (**self).fetch_add(offset, value)
+    }
+    fn read(&self, offset: usize, out: &mut [u8]) {
+        (**self).read(offset, out)
+    }
+    fn write(&self, offset: usize, data: &[u8]) {
+        (**self).write(offset, data)
+    }
+    fn notify(&self, offset: usize) {
+        (**self).notify(offset)
+    }
+}
+
+impl<T: RingMemory + ?Sized> RingMemory for alloc::rc::Rc<T> {
+    fn load(&self, offset: usize) -> u32 {
+        (**self).load(offset)
+    }
+    fn store(&self, offset: usize, value: u32) {
+        (**self).store(offset, value)
+    }
+    fn fetch_add(&self, offset: usize, value: u32) -> u32 {
+        (**self).fetch_add(offset, value)
+    }
+    fn read(&self, offset: usize, out: &mut [u8]) {
+        (**self).read(offset, out)
+    }
+    fn write(&self, offset: usize, data: &[u8]) {
+        (**self).write(offset, data)
+    }
+    fn notify(&self, offset: usize) {
+        (**self).notify(offset)
+    }
+}

@@ -1,0 +1,437 @@
+//! The kernel: processes, their CapTables and rings, and SQE dispatch.
+//!
+//! Everything here is a plain function of kernel state; the substrate (Workers,
+//! SharedArrayBuffers, the UI) is behind [`Host`]. Nothing a process writes to
+//! its ring can panic the kernel: every entry is copied out, then validated,
+//! and a malformed one completes with an error.
+
+use crate::caps;
+use crate::exit_code;
+use crate::host::Host;
+use crate::view::{ProcessView, UiEvent};
+use capos_config::capset::{CapSet, CapSetEntry};
+use capos_config::manifest::{CapSource, KernelService, Manifest, ProcessSpec};
+use capos_config::ring::{
+    CapError, Cqe, CqProducer, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, RING_FLAG_KILLED, RingMemory,
+    SLOT_DATA_SIZE, SqConsumer, Submission, init_ring, ring_doorbell,
+};
+use capos_lib::{CallContext, CapId, CapLookupError, CapObject, CapTable, Completion};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Most capabilities one process may hold.
+pub const CAPS_PER_PROCESS: usize = 1024;
+/// Most SQEs taken from one process per poll, so one busy process can't
+/// starve the others.
+pub const SQES_PER_POLL: u32 = 256;
+
+/// A capability as a process holds it.
+pub struct CapEntry<H: Host> {
+    pub object: Rc<dyn CapObject<Kernel<H>>>,
+    /// Seen by the object on every call through this capability.
+    pub badge: u64,
+}
+
+impl<H: Host> Clone for CapEntry<H> {
+    fn clone(&self) -> Self {
+        Self {
+            object: self.object.clone(),
+            badge: self.badge,
+        }
+    }
+}
+
+pub struct Process<H: Host> {
+    pub pid: u32,
+    pub name: String,
+    ring: H::Ring,
+    sq: SqConsumer,
+    cq: CqProducer,
+    pub caps: CapTable<CapEntry<H>>,
+    /// Calls taken off the SQ whose completion is still owed. The kernel
+    /// only takes an SQE when the CQ has room for it and for all of these,
+    /// so no completion ever finds the CQ full (nothing is dropped).
+    in_flight: u32,
+}
+
+pub struct Kernel<H: Host> {
+    host: H,
+    processes: BTreeMap<u32, Process<H>>,
+    next_pid: u32,
+    init_pid: Option<u32>,
+    halted: bool,
+    /// Initial value of every new ring's counters (tests start near
+    /// `u32::MAX` to cross the wrap).
+    ring_counter_start: u32,
+}
+
+impl<H: Host> Kernel<H> {
+    pub fn new(host: H) -> Self {
+        Self {
+            host,
+            processes: BTreeMap::new(),
+            next_pid: 1,
+            init_pid: None,
+            halted: false,
+            ring_counter_start: 0,
+        }
+    }
+
+    pub fn set_ring_counter_start(&mut self, start: u32) {
+        self.ring_counter_start = start;
+    }
+
+    pub fn host(&self) -> &H {
+        &self.host
+    }
+
+    pub fn host_mut(&mut self) -> &mut H {
+        &mut self.host
+    }
+
+    pub fn emit(&mut self, event: UiEvent) {
+        self.host.emit(event);
+    }
+
+    pub fn is_halted(&self) -> bool {
+        self.halted
+    }
+
+    pub fn process(&self, pid: u32) -> Option<&Process<H>> {
+        self.processes.get(&pid)
+    }
+
+    pub fn live_pids(&self) -> Vec<u32> {
+        self.processes.keys().copied().collect()
+    }
+
+    /// Decodes, validates and boots a manifest: spawns init with the kernel
+    /// capabilities its spec names. A bad manifest is reported and halts.
+    pub fn boot(&mut self, manifest_bytes: &[u8]) -> Result<u32, String> {
+        let result = crate::manifest::decode(manifest_bytes).and_then(|m| self.boot_manifest(&m));
+        if let Err(message) = &result {
+            self.host.emit(UiEvent::BootError {
+                message: message.clone(),
+            });
+            self.halted = true;
+        }
+        result
+    }
+
+    fn boot_manifest(&mut self, manifest: &Manifest) -> Result<u32, String> {
+        if self.init_pid.is_some() {
+            return Err("this kernel has already booted".into());
+        }
+        let mut grants = Vec::new();
+        for grant in &manifest.init.caps {
+            let CapSource::Kernel(service) = &grant.source;
+            grants.push((
+                grant.name.clone(),
+                CapEntry {
+                    object: kernel_service(*service),
+                    badge: 0,
+                },
+            ));
+        }
+        let binary = &manifest
+            .blob(&manifest.init.binary)
+            .expect("validated: init's binary is a blob")
+            .data;
+        let pid = self.spawn(&manifest.init, binary, grants)?;
+        self.init_pid = Some(pid);
+        Ok(pid)
+    }
+
+    /// Creates a process: a ring, a CapTable holding `grants`, a Worker.
+    pub fn spawn(
+        &mut self,
+        spec: &ProcessSpec,
+        binary: &[u8],
+        grants: Vec<(String, CapEntry<H>)>,
+    ) -> Result<u32, String> {
+        let pid = self.next_pid;
+        let name = spec.argv.first().cloned().unwrap_or_else(|| spec.binary.clone());
+        let mut caps = CapTable::with_limit(CAPS_PER_PROCESS);
+        let mut entries = Vec::new();
+        for (cap_name, entry) in grants {
+            let interface_id = entry.object.interface_id();
+            let id = caps.insert(entry).map_err(|e| e.to_string())?;
+            entries.push(CapSetEntry {
+                name: cap_name,
+                cap_id: id.raw(),
+                interface_id,
+            });
+        }
+        let capset = CapSet::new(entries).map_err(|e| e.to_string())?.encode();
+        let mut argv = Vec::new();
+        for arg in &spec.argv {
+            argv.extend_from_slice(arg.as_bytes());
+            argv.push(0);
+        }
+        let ring = self.host.create_ring();
+        init_ring(&ring, self.ring_counter_start);
+        self.next_pid += 1;
+        self.host
+            .start_process(pid, &name, binary, &ring, &capset, &argv);
+        self.processes.insert(
+            pid,
+            Process {
+                pid,
+                name,
+                ring,
+                sq: SqConsumer::new(self.ring_counter_start),
+                cq: CqProducer::new(self.ring_counter_start),
+                caps,
+                in_flight: 0,
+            },
+        );
+        self.publish_processes();
+        Ok(pid)
+    }
+
+    /// Serves every process's ring once. Returns whether anything happened,
+    /// so the event loop knows whether to poll again or sleep.
+    pub fn poll(&mut self) -> bool {
+        if self.halted {
+            return false;
+        }
+        let mut progressed = false;
+        for pid in self.live_pids() {
+            progressed |= self.service(pid, SQES_PER_POLL);
+        }
+        progressed
+    }
+
+    /// Takes up to `budget` SQEs off `pid`'s ring and dispatches them.
+    fn service(&mut self, pid: u32, budget: u32) -> bool {
+        let mut taken = 0;
+        let mut posted = false;
+        while taken < budget {
+            let Some(p) = self.processes.get_mut(&pid) else {
+                break;
+            };
+            if p.cq.room(&p.ring) <= p.in_flight {
+                break; // CQ backpressure: stop consuming until the process reaps.
+            }
+            let submission = match p.sq.pop(&p.ring) {
+                Ok(Some(s)) => s,
+                Ok(None) => break,
+                Err(violation) => {
+                    let reason = format!("killed: ring protocol violation: {violation}");
+                    self.reap(pid, exit_code::KILLED, reason);
+                    return true;
+                }
+            };
+            taken += 1;
+            let user_data = submission.sqe.user_data;
+            match self.dispatch(pid, &submission) {
+                Some((result, data)) => posted |= self.post(pid, user_data, result, &data),
+                None => {
+                    if let Some(p) = self.processes.get_mut(&pid) {
+                        p.in_flight += 1;
+                    }
+                }
+            }
+        }
+        if posted && let Some(p) = self.processes.get(&pid) {
+            ring_doorbell(&p.ring);
+        }
+        taken > 0
+    }
+
+    /// Writes one CQE; returns whether it was written (the process may be gone).
+    fn post(&mut self, pid: u32, user_data: u64, result: i32, data: &[u8]) -> bool {
+        let Some(p) = self.processes.get_mut(&pid) else {
+            return false;
+        };
+        let data = &data[..data.len().min(SLOT_DATA_SIZE as usize)];
+        let cqe = Cqe {
+            user_data,
+            result,
+            ..Cqe::default()
+        };
+        // Room was reserved before the SQE was taken, so this cannot be full
+        // unless the process corrupted its own CQ head; then the completion
+        // is lost to that process alone.
+        p.cq.push(&p.ring, &cqe, data).is_ok()
+    }
+
+    /// Completes a call an object answered with [`Completion::Pending`].
+    pub fn complete_pending(&mut self, pid: u32, user_data: u64, completion: Completion) {
+        let (result, data) = match completion {
+            Completion::Done(data) => (0, data),
+            Completion::Failed(e, message) => (e.code(), message.into_bytes()),
+            Completion::Pending => return,
+        };
+        if let Some(p) = self.processes.get_mut(&pid) {
+            p.in_flight = p.in_flight.saturating_sub(1);
+        }
+        if self.post(pid, user_data, result, &data)
+            && let Some(p) = self.processes.get(&pid)
+        {
+            ring_doorbell(&p.ring);
+        }
+    }
+
+    /// One SQE to its result: `Some((result, data))` now, or `None` if the
+    /// capability will complete it later.
+    fn dispatch(&mut self, pid: u32, s: &Submission) -> Option<(i32, Vec<u8>)> {
+        let fail = |e: CapError, m: String| Some((e.code(), m.into_bytes()));
+        if let Some(why) = s.malformed {
+            return fail(CapError::BadSqe, format!("malformed SQE: {why}"));
+        }
+        match s.sqe.opcode {
+            OP_NOP => Some((0, Vec::new())),
+            OP_RELEASE => {
+                let p = self.processes.get_mut(&pid)?;
+                match p.caps.remove(CapId::from_raw(s.sqe.cap_id)) {
+                    Ok(_) => {
+                        self.publish_processes();
+                        Some((0, Vec::new()))
+                    }
+                    Err(e) => fail(lookup_error(e), describe_lookup(s.sqe.cap_id, e)),
+                }
+            }
+            OP_CALL => {
+                let p = self.processes.get(&pid)?;
+                let entry = match p.caps.get(CapId::from_raw(s.sqe.cap_id)) {
+                    Ok(entry) => entry.clone(),
+                    Err(e) => return fail(lookup_error(e), describe_lookup(s.sqe.cap_id, e)),
+                };
+                if entry.object.interface_id() != s.sqe.interface_id {
+                    return fail(
+                        CapError::WrongInterface,
+                        format!(
+                            "capability {:#x} is a {} ({:#x}), not interface {:#x}",
+                            s.sqe.cap_id,
+                            entry.object.interface_name(),
+                            entry.object.interface_id(),
+                            s.sqe.interface_id
+                        ),
+                    );
+                }
+                let call = CallContext {
+                    caller: pid,
+                    user_data: s.sqe.user_data,
+                    method: s.sqe.method,
+                    params: &s.data,
+                    badge: entry.badge,
+                };
+                match entry.object.call(self, &call) {
+                    Completion::Done(data) if data.len() > SLOT_DATA_SIZE as usize => fail(
+                        CapError::Internal,
+                        format!("results of {} bytes exceed the ring slot", data.len()),
+                    ),
+                    Completion::Done(data) => Some((0, data)),
+                    Completion::Failed(e, message) => fail(e, message),
+                    Completion::Pending => None,
+                }
+            }
+            op => fail(CapError::BadSqe, format!("unknown opcode {op}")),
+        }
+    }
+
+    /// The process's Worker reported `exit(code)`.
+    pub fn process_exited(&mut self, pid: u32, code: i32) {
+        if !self.processes.contains_key(&pid) {
+            return;
+        }
+        // Serve what it queued before exiting (its last writes, typically).
+        self.service(pid, capos_config::ring::SQ_ENTRIES);
+        self.reap(pid, code, format!("exited with code {code}"));
+    }
+
+    /// The process panicked (capos-rt's panic hook reported `message`).
+    pub fn process_panicked(&mut self, pid: u32, message: &str) {
+        self.process_failed_with(pid, exit_code::PANICKED, format!("panicked: {message}"));
+    }
+
+    /// The process's module trapped.
+    pub fn process_trapped(&mut self, pid: u32, message: &str) {
+        self.process_failed_with(pid, exit_code::TRAPPED, format!("trapped: {message}"));
+    }
+
+    /// The process's Worker or module could not start.
+    pub fn process_failed(&mut self, pid: u32, message: &str) {
+        self.process_failed_with(pid, exit_code::START_FAILED, format!("failed to start: {message}"));
+    }
+
+    fn process_failed_with(&mut self, pid: u32, code: i32, reason: String) {
+        let Some(p) = self.processes.get(&pid) else {
+            return;
+        };
+        let text = format!("[pid {pid} {}] {reason}\n", p.name);
+        self.service(pid, capos_config::ring::SQ_ENTRIES);
+        self.host.emit(UiEvent::Console { pid, text });
+        self.reap(pid, code, reason);
+    }
+
+    /// Ends a process: releases everything it held, stops its Worker, wakes
+    /// any waiter still parked on its doorbell, and tells the UI.
+    fn reap(&mut self, pid: u32, code: i32, reason: String) {
+        let Some(mut p) = self.processes.remove(&pid) else {
+            return;
+        };
+        drop(p.caps.drain());
+        self.host.stop_process(pid);
+        // A Worker blocked in Atomics.wait lingers after terminate() until
+        // woken: flag the ring and ring its doorbell.
+        let flags = p.ring.load(FLAGS);
+        p.ring.store(FLAGS, flags | RING_FLAG_KILLED);
+        ring_doorbell(&p.ring);
+        self.host.emit(UiEvent::ProcessExited {
+            pid,
+            name: p.name.clone(),
+            code,
+            reason: reason.clone(),
+        });
+        self.publish_processes();
+        if self.init_pid == Some(pid) {
+            self.halt(code, format!("init {reason}"));
+        }
+    }
+
+    /// init is gone: kill everything else and stop.
+    fn halt(&mut self, code: i32, reason: String) {
+        if self.halted {
+            return;
+        }
+        self.halted = true;
+        for pid in self.live_pids() {
+            self.reap(pid, exit_code::KILLED, "killed: system halted".into());
+        }
+        self.host.emit(UiEvent::Halted { code, reason });
+    }
+
+    fn publish_processes(&mut self) {
+        let processes = self
+            .processes
+            .values()
+            .map(|p| ProcessView {
+                pid: p.pid,
+                name: p.name.clone(),
+                state: "running",
+                caps: p.caps.len(),
+            })
+            .collect();
+        self.host.emit(UiEvent::Processes { processes });
+    }
+}
+
+fn kernel_service<H: Host>(service: KernelService) -> Rc<dyn CapObject<Kernel<H>>> {
+    match service {
+        KernelService::Console => Rc::new(caps::Console),
+        KernelService::KernelPanicTrigger => Rc::new(caps::KernelPanicTrigger),
+    }
+}
+
+fn lookup_error(e: CapLookupError) -> CapError {
+    match e {
+        CapLookupError::Unknown => CapError::UnknownCap,
+        CapLookupError::Stale => CapError::StaleCap,
+    }
+}
+
+fn describe_lookup(cap_id: u32, e: CapLookupError) -> String {
+    format!("capability {cap_id:#x}: {e}")
+}

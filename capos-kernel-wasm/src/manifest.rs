@@ -1,0 +1,77 @@
+//! Decodes a binary `Manifest` message (schema/manifest.capnp) into the
+//! validated form of `capos_config::manifest`.
+
+use capos_config::manifest::{
+    CapGrant, CapSource, KernelService, MANIFEST_MAX_BYTES, Manifest, NamedBlob, ProcessSpec,
+};
+use capos_schema::manifest_capnp;
+
+/// Decodes and validates a manifest; every failure is a message for a human.
+pub fn decode(bytes: &[u8]) -> Result<Manifest, String> {
+    if bytes.len() > MANIFEST_MAX_BYTES {
+        return Err(format!(
+            "manifest is {} bytes (at most {MANIFEST_MAX_BYTES})",
+            bytes.len()
+        ));
+    }
+    let options = capnp::message::ReaderOptions {
+        traversal_limit_in_words: Some(bytes.len() / 8 * 2 + 1024),
+        nesting_limit: 16,
+    };
+    let message = capnp::serialize::read_message_from_flat_slice(&mut &bytes[..], options)
+        .map_err(|e| format!("not a Cap'n Proto manifest: {e}"))?;
+    let root = message
+        .get_root::<manifest_capnp::manifest::Reader>()
+        .map_err(|e| format!("bad manifest: {e}"))?;
+    let manifest = read(root).map_err(|e| format!("bad manifest: {e}"))?;
+    manifest.validate().map_err(|e| format!("invalid manifest: {e}"))?;
+    Ok(manifest)
+}
+
+fn read(root: manifest_capnp::manifest::Reader<'_>) -> capnp::Result<Manifest> {
+    let mut blobs = Vec::new();
+    for blob in root.get_blobs()? {
+        blobs.push(NamedBlob {
+            name: blob.get_name()?.to_string()?,
+            data: blob.get_data()?.to_vec(),
+        });
+    }
+    Ok(Manifest {
+        name: root.get_name()?.to_string()?,
+        blobs,
+        init: read_spec(root.get_init()?)?,
+    })
+}
+
+pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Result<ProcessSpec> {
+    let mut argv = Vec::new();
+    for arg in spec.get_argv()? {
+        argv.push(arg?.to_string()?);
+    }
+    let mut caps = Vec::new();
+    for grant in spec.get_caps()? {
+        use manifest_capnp::cap_grant::source::Which;
+        let source = match grant.get_source().which()? {
+            Which::Kernel(service) => CapSource::Kernel(match service? {
+                manifest_capnp::KernelService::Console => KernelService::Console,
+                manifest_capnp::KernelService::KernelPanicTrigger => {
+                    KernelService::KernelPanicTrigger
+                }
+            }),
+            Which::FromParent(_) => {
+                return Err(capnp::Error::failed(
+                    "fromParent grants need a parent process; init has none".into(),
+                ));
+            }
+        };
+        caps.push(CapGrant {
+            name: grant.get_name()?.to_string()?,
+            source,
+        });
+    }
+    Ok(ProcessSpec {
+        binary: spec.get_binary()?.to_string()?,
+        argv,
+        caps,
+    })
+}

@@ -1,0 +1,95 @@
+//! Typed client of the `Console` interface (schema/console.capnp).
+
+use crate::{CapRef, Error};
+use capos_schema::console_capnp::console;
+use capos_schema::interfaces::console as iface;
+
+/// Text output to the terminal.
+#[derive(Clone, Copy, Debug)]
+pub struct Console {
+    cap: CapRef,
+}
+
+impl Console {
+    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
+        if cap.interface_id != iface::INTERFACE_ID {
+            return Err(Error::Other(format!(
+                "capability {:#x} is not a Console",
+                cap.cap_id
+            )));
+        }
+        Ok(Self { cap })
+    }
+
+    pub fn cap(&self) -> CapRef {
+        self.cap
+    }
+
+    /// The Console granted under `name`.
+    #[cfg(target_arch = "wasm32")]
+    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
+        Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
+    }
+
+    /// Builds the params message of `Console.write`.
+    pub fn write_params(text: &str) -> Vec<u8> {
+        let mut message = capnp::message::Builder::new_default();
+        message
+            .init_root::<console::write_params::Builder>()
+            .set_text(text);
+        capnp::serialize::write_message_to_words(&message)
+    }
+
+    /// Writes `text`, split into as many calls as the ring's slot size needs.
+    #[cfg(target_arch = "wasm32")]
+    pub fn write(&self, text: &str) -> Result<(), Error> {
+        for chunk in chunks(text, WRITE_CHUNK) {
+            crate::call(self.cap, iface::method::WRITE, &Self::write_params(chunk))?;
+        }
+        Ok(())
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    pub fn write_line(&self, text: &str) -> Result<(), Error> {
+        self.write(&format!("{text}\n"))
+    }
+}
+
+/// Text bytes per `write` call: a slot's capacity less the message framing.
+pub const WRITE_CHUNK: usize = capos_config::ring::SLOT_DATA_SIZE as usize - 64;
+
+/// Splits `text` into pieces of at most `max` bytes on char boundaries.
+pub fn chunks(text: &str, max: usize) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut end = rest.len().min(max);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (head, tail) = rest.split_at(end);
+        rest = tail;
+        Some(head)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_params_fit_in_a_slot_at_the_chunk_size() {
+        let text = "x".repeat(WRITE_CHUNK);
+        assert!(Console::write_params(&text).len() <= capos_config::ring::SLOT_DATA_SIZE as usize);
+    }
+
+    #[test]
+    fn chunks_respect_char_boundaries() {
+        let text = "aé".repeat(10);
+        let parts: Vec<_> = chunks(&text, 4).collect();
+        assert_eq!(parts.concat(), text);
+        assert!(parts.iter().all(|p| p.len() <= 4));
+    }
+}

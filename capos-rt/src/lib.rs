@@ -1,0 +1,71 @@
+//! The runtime every native capOS program links.
+//!
+//! A program is a `wasm32-unknown-unknown` module run in its own Worker. Its
+//! only way out is its capability ring: it queues SQEs, wakes the kernel and
+//! blocks in [`cap_enter`](ring::RingClient::cap_enter) (an `Atomics.wait`
+//! done for it by the Worker glue) until completions arrive. Its authority is
+//! exactly the capabilities listed in its [`CapSet`].
+//!
+//! ```text
+//! capos_rt::entry!(main);
+//! fn main(env: &capos_rt::Env) -> Result<(), capos_rt::Error> {
+//!     let console = capos_rt::Console::open(env, "console")?;
+//!     console.write_line(&format!("hello from pid {}", env.pid))
+//! }
+//! ```
+
+pub mod console;
+pub mod error;
+pub mod ring;
+
+#[cfg(target_arch = "wasm32")]
+mod arch;
+#[cfg(target_arch = "wasm32")]
+mod process;
+
+pub use capos_config::capset::{CapSet, CapSetEntry};
+pub use console::Console;
+pub use error::Error;
+#[cfg(target_arch = "wasm32")]
+pub use process::{Env, call, exit, nop, release, run};
+
+/// A capability as the program names it: its id in the program's CapTable
+/// and the interface it serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapRef {
+    pub cap_id: u32,
+    pub interface_id: u64,
+}
+
+impl CapRef {
+    /// Looks `name` up in `capset`, checking it serves `interface_id`.
+    pub fn find(capset: &CapSet, name: &str, interface_id: u64) -> Result<Self, Error> {
+        let entry = capset.find(name).ok_or_else(|| Error::MissingCap(name.to_string()))?;
+        if entry.interface_id != interface_id {
+            return Err(Error::WrongCapType {
+                name: name.to_string(),
+                expected: interface_id,
+                found: entry.interface_id,
+            });
+        }
+        Ok(Self {
+            cap_id: entry.cap_id,
+            interface_id,
+        })
+    }
+}
+
+/// Declares the program's entry point: `fn main(&Env) -> Result<(), E>`.
+/// `Ok` exits 0; `Err` is written to the "console" capability (if the
+/// program holds one) and exits 1.
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        // SAFETY: `_start` is the single entry point the process Worker calls;
+        // nothing else in the module defines this symbol.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn _start() {
+            $crate::run($main)
+        }
+    };
+}

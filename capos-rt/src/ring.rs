@@ -1,0 +1,276 @@
+//! The process side of the capability ring.
+
+use crate::{CapRef, Error};
+use capos_config::ring::{
+    CQ_DOORBELL, CQ_HEAD, CapError, CqConsumer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, PushError,
+    RING_FLAG_KILLED, RingMemory, SQ_TAIL, Sqe, SqProducer,
+};
+use std::collections::HashMap;
+
+/// What a process needs from its host besides the ring's shared memory.
+pub trait KernelPort {
+    /// Tells the kernel new SQEs are published.
+    fn wake_kernel(&self);
+    /// Blocks while the ring word at `offset` still holds `expected`, at most
+    /// `timeout_ms` (forever if `None`). Spurious returns are fine.
+    fn wait(&self, offset: usize, expected: u32, timeout_ms: Option<u32>);
+}
+
+/// The process's ring: queues calls, blocks for completions.
+pub struct RingClient<M: RingMemory, P: KernelPort> {
+    mem: M,
+    port: P,
+    sq: SqProducer,
+    cq: CqConsumer,
+    next_user_data: u64,
+    /// Completions that arrived while waiting for another one.
+    stash: HashMap<u64, (Cqe, Vec<u8>)>,
+}
+
+impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
+    /// Attaches to a ring the kernel has initialised. The process owns SQ tail
+    /// and CQ head; it reads their starting values once, here.
+    pub fn new(mem: M, port: P) -> Self {
+        let sq = SqProducer::new(mem.load(SQ_TAIL));
+        let cq = CqConsumer::new(mem.load(CQ_HEAD));
+        Self {
+            mem,
+            port,
+            sq,
+            cq,
+            next_user_data: 1,
+            stash: HashMap::new(),
+        }
+    }
+
+    fn killed(&self) -> bool {
+        self.mem.load(FLAGS) & RING_FLAG_KILLED != 0
+    }
+
+    /// Queues one entry, waiting for room if the SQ is full, and publishes it.
+    /// Returns the entry's `user_data`.
+    pub fn submit(&mut self, mut sqe: Sqe, params: &[u8]) -> Result<u64, Error> {
+        sqe.user_data = self.next_user_data;
+        self.next_user_data += 1;
+        loop {
+            match self.sq.push(&self.mem, &sqe, params) {
+                Ok(()) => break,
+                Err(PushError::Full) => {
+                    // Publish what is queued and let the kernel drain it;
+                    // keep collecting completions so the CQ never blocks it.
+                    self.sq.submit(&self.mem);
+                    self.port.wake_kernel();
+                    self.cap_enter(1, Some(1))?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.sq.submit(&self.mem);
+        self.port.wake_kernel();
+        Ok(sqe.user_data)
+    }
+
+    /// Moves completions from the CQ into the stash until at least
+    /// `min_complete` are stashed or `timeout_ms` passes. This is `cap_enter`.
+    pub fn cap_enter(&mut self, min_complete: usize, timeout_ms: Option<u32>) -> Result<usize, Error> {
+        loop {
+            // Read the doorbell before looking at the CQ: a completion posted
+            // after the look changes the word, so the wait below returns.
+            let seen = self.mem.load(CQ_DOORBELL);
+            self.drain()?;
+            if self.stash.len() >= min_complete {
+                return Ok(self.stash.len());
+            }
+            if self.killed() {
+                return Err(Error::Other("process was killed by the kernel".into()));
+            }
+            self.port.wait(CQ_DOORBELL, seen, timeout_ms);
+            if timeout_ms.is_some() {
+                self.drain()?;
+                return Ok(self.stash.len());
+            }
+        }
+    }
+
+    fn drain(&mut self) -> Result<(), Error> {
+        let mut data = Vec::new();
+        while let Some(cqe) = self.cq.pop(&self.mem, &mut data)? {
+            self.stash.insert(cqe.user_data, (cqe, std::mem::take(&mut data)));
+        }
+        Ok(())
+    }
+
+    /// Blocks until the completion of `user_data` arrives and returns it.
+    pub fn wait_for(&mut self, user_data: u64) -> Result<(Cqe, Vec<u8>), Error> {
+        loop {
+            if let Some(done) = self.stash.remove(&user_data) {
+                return Ok(done);
+            }
+            let want = self.stash.len() + 1;
+            self.cap_enter(want, None)?;
+        }
+    }
+
+    /// Calls `method` on `cap` with a Cap'n Proto params message and returns
+    /// the results message.
+    pub fn call(&mut self, cap: CapRef, method: u16, params: &[u8]) -> Result<Vec<u8>, Error> {
+        let sqe = Sqe {
+            interface_id: cap.interface_id,
+            cap_id: cap.cap_id,
+            method,
+            opcode: OP_CALL,
+            ..Sqe::default()
+        };
+        let user_data = self.submit(sqe, params)?;
+        let (cqe, data) = self.wait_for(user_data)?;
+        completion_result(&cqe, data)
+    }
+
+    /// Drops `cap` from this process's CapTable.
+    pub fn release(&mut self, cap: CapRef) -> Result<(), Error> {
+        let sqe = Sqe {
+            cap_id: cap.cap_id,
+            opcode: OP_RELEASE,
+            ..Sqe::default()
+        };
+        let user_data = self.submit(sqe, &[])?;
+        let (cqe, data) = self.wait_for(user_data)?;
+        completion_result(&cqe, data).map(drop)
+    }
+
+    /// A round trip through the kernel that does nothing.
+    pub fn nop(&mut self) -> Result<(), Error> {
+        let user_data = self.submit(
+            Sqe {
+                opcode: OP_NOP,
+                ..Sqe::default()
+            },
+            &[],
+        )?;
+        self.wait_for(user_data).map(drop)
+    }
+}
+
+/// A CQE's outcome: its results message, or the kernel's error and message.
+pub fn completion_result(cqe: &Cqe, data: Vec<u8>) -> Result<Vec<u8>, Error> {
+    match cqe.error() {
+        None => Ok(data),
+        Some(error) => Err(Error::Cap {
+            error,
+            message: String::from_utf8_lossy(&data).into_owned(),
+        }),
+    }
+}
+
+impl Error {
+    /// The kernel's error code, if the kernel refused the call.
+    pub fn cap_error(&self) -> Option<CapError> {
+        match self {
+            Self::Cap { error, .. } => Some(*error),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use capos_config::ring::local::LocalRing;
+    use capos_config::ring::{CqProducer, SqConsumer, init_ring};
+    use std::cell::RefCell;
+
+    /// A kernel that answers every call synchronously when woken: the
+    /// result is the params reversed, or an error for cap id 0.
+    struct FakeKernel<'a> {
+        mem: &'a LocalRing,
+        sq: RefCell<SqConsumer>,
+        cq: RefCell<CqProducer>,
+        wakes: RefCell<u32>,
+    }
+
+    impl KernelPort for &FakeKernel<'_> {
+        fn wake_kernel(&self) {
+            *self.wakes.borrow_mut() += 1;
+            let mut sq = self.sq.borrow_mut();
+            let mut cq = self.cq.borrow_mut();
+            while let Some(s) = sq.pop(self.mem).unwrap() {
+                let (result, data) = if s.sqe.opcode == OP_CALL && s.sqe.cap_id == 0 {
+                    (CapError::UnknownCap.code(), b"no such cap".to_vec())
+                } else {
+                    (0, s.data.iter().rev().copied().collect())
+                };
+                let cqe = Cqe {
+                    user_data: s.sqe.user_data,
+                    result,
+                    ..Cqe::default()
+                };
+                cq.push(self.mem, &cqe, &data).unwrap();
+            }
+            capos_config::ring::ring_doorbell(self.mem);
+        }
+        fn wait(&self, offset: usize, expected: u32, _timeout: Option<u32>) {
+            assert_ne!(
+                self.mem.load(offset),
+                expected,
+                "would block forever: nothing can complete in this single-threaded test"
+            );
+        }
+    }
+
+    fn setup(start: u32) -> (&'static LocalRing, FakeKernel<'static>) {
+        let mem: &'static LocalRing = Box::leak(Box::new(LocalRing::new()));
+        init_ring(mem, start);
+        let kernel = FakeKernel {
+            mem,
+            sq: RefCell::new(SqConsumer::new(start)),
+            cq: RefCell::new(CqProducer::new(start)),
+            wakes: RefCell::new(0),
+        };
+        (mem, kernel)
+    }
+
+    #[test]
+    fn call_returns_the_results_message() {
+        let (mem, kernel) = setup(0);
+        let mut client = RingClient::new(mem, &kernel);
+        let cap = CapRef {
+            cap_id: 5,
+            interface_id: 9,
+        };
+        assert_eq!(client.call(cap, 0, b"abc").unwrap(), b"cba");
+        assert_eq!(*kernel.wakes.borrow(), 1);
+    }
+
+    #[test]
+    fn refusals_carry_the_kernel_error_and_message() {
+        let (mem, kernel) = setup(0);
+        let mut client = RingClient::new(mem, &kernel);
+        let err = client
+            .call(
+                CapRef {
+                    cap_id: 0,
+                    interface_id: 9,
+                },
+                0,
+                b"",
+            )
+            .unwrap_err();
+        assert_eq!(err.cap_error(), Some(CapError::UnknownCap));
+        assert!(err.to_string().contains("no such cap"));
+    }
+
+    #[test]
+    fn many_calls_across_counter_wrap() {
+        let (mem, kernel) = setup(u32::MAX - 10);
+        let mut client = RingClient::new(mem, &kernel);
+        let cap = CapRef {
+            cap_id: 1,
+            interface_id: 1,
+        };
+        for i in 0..1000u32 {
+            let out = client.call(cap, 0, &i.to_be_bytes()).unwrap();
+            assert_eq!(out, i.to_le_bytes());
+        }
+        client.nop().unwrap();
+    }
+}

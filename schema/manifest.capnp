@@ -1,0 +1,51 @@
+@0xf65f5cc661fb483d;
+# A boot manifest: the binaries a system boots with and the spec of init.
+# Authored in capnp text (demos/*/manifest.capnp) and compiled to binary at
+# build time with `capnp eval --binary`.
+
+struct Manifest {
+  name @0 :Text;
+  blobs @1 :List(NamedBlob);
+  # Binaries (wasm modules) by name; ProcessSpec.binary refers to them.
+  init @2 :ProcessSpec;
+}
+
+struct NamedBlob {
+  name @0 :Text;
+  data @1 :Data;
+}
+
+struct ProcessSpec {
+  binary @0 :Text;
+  argv @1 :List(Text);
+  caps @2 :List(CapGrant);
+  # Exactly the authority the process starts with, each under a name it
+  # looks up in its CapSet.
+}
+
+struct CapGrant {
+  name @0 :Text;
+  source :union {
+    kernel @1 :KernelService;
+    # A capability the kernel itself serves (only init may be granted these).
+    fromParent @2 :ParentCap;
+    # A capability of the spawning process, by its name there.
+  }
+}
+
+struct ParentCap {
+  name @0 :Text;
+  mode @1 :TransferMode;
+}
+
+enum TransferMode {
+  copy @0;
+  move @1;
+}
+
+enum KernelService {
+  console @0;
+  kernelPanicTrigger @1;
+  # Test-only: calling it panics the kernel, to prove panics are reported
+  # and every Worker is torn down.
+}

@@ -1,0 +1,37 @@
+//! capOS interfaces, generated from `schema/*.capnp`.
+//!
+//! `*_capnp` modules are capnpc's output (message builders and readers);
+//! [`interfaces`] has each interface's id and method ordinals, read from the
+//! same compiler run. Nothing here is written by hand.
+
+macro_rules! generated {
+    ($($module:ident),* $(,)?) => {$(
+        #[allow(clippy::all, clippy::pedantic, unused_qualifications)]
+        pub mod $module {
+            include!(concat!(env!("OUT_DIR"), "/", stringify!($module), ".rs"));
+        }
+    )*};
+}
+
+generated!(console_capnp, debug_capnp, manifest_capnp);
+
+/// Interface ids and method ordinals.
+pub mod interfaces {
+    include!(concat!(env!("OUT_DIR"), "/interfaces.rs"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interfaces;
+
+    #[test]
+    fn ids_come_from_the_schema() {
+        assert_eq!(
+            interfaces::console::INTERFACE_ID,
+            <crate::console_capnp::console::Client as capnp::traits::HasTypeId>::TYPE_ID
+        );
+        assert_eq!(interfaces::console::method::WRITE, 0);
+        assert_eq!(interfaces::kernel_panic_trigger::method::TRIGGER, 0);
+        assert!(interfaces::ALL.iter().any(|(n, _)| *n == "Console"));
+    }
+}

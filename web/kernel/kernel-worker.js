@@ -1,0 +1,87 @@
+// The kernel Worker: loads the Rust kernel, boots the manifest the page asked
+// for, and runs the kernel's event loop. Every decision is the kernel's
+// (Rust); this file only waits and forwards.
+
+import init, { Kernel } from '../pkg/capos_kernel_wasm.js';
+import { ProcessHost } from './process-host.js';
+import { checkBootRequest } from '../shared/messages.js';
+
+let booted = false;
+
+self.onmessage = (event) => {
+  const problem = checkBootRequest(event.data);
+  if (problem) {
+    self.postMessage({ type: 'bootError', message: `kernel refused a message from the page: ${problem}` });
+    return;
+  }
+  if (booted) return;
+  booted = true;
+  boot(event.data.manifestUrl).catch((err) => {
+    self.postMessage({ type: 'panic', message: `kernel Worker failed: ${err?.stack || err}` });
+  });
+};
+
+async function boot(manifestUrl) {
+  const url = new URL(manifestUrl, self.location.href);
+  if (url.origin !== self.location.origin) {
+    self.postMessage({ type: 'bootError', message: `manifest ${url} is not on this origin; refusing to boot it` });
+    return;
+  }
+  await init();
+  // The kernel's doorbell: processes bump and notify it after publishing
+  // SQEs; the kernel sleeps on it with Atomics.waitAsync when idle. One word
+  // for all processes, so the kernel never has more than one waiter.
+  const wake = new Int32Array(new SharedArrayBuffer(4));
+  const host = new ProcessHost(wake, (event) => self.postMessage(event));
+  const kernel = new Kernel(host);
+  host.attach(kernel);
+
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    self.postMessage({ type: 'bootError', message: `cannot fetch manifest ${url}: ${err}` });
+    return;
+  }
+  if (!response.ok) {
+    self.postMessage({ type: 'bootError', message: `manifest ${url.pathname}: HTTP ${response.status} ${response.statusText}` });
+    return;
+  }
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  try {
+    kernel.boot(bytes);
+  } catch {
+    return; // The kernel has reported a bootError with its reason.
+  }
+  await run(kernel, wake, host);
+}
+
+// Yields to the event loop so Worker messages (exits, panics) get handled,
+// without setTimeout's 4 ms clamp.
+const channel = new MessageChannel();
+const resumers = [];
+channel.port1.onmessage = () => resumers.shift()?.();
+const nextTask = () => new Promise((resolve) => { resumers.push(resolve); channel.port2.postMessage(0); });
+
+async function run(kernel, wake, host) {
+  let busyRounds = 0;
+  while (!host.dead && !kernel.isHalted()) {
+    // Read the doorbell before polling: a process that publishes after the
+    // poll looked at its ring has changed the word, so waitAsync returns.
+    const seen = Atomics.load(wake, 0);
+    let busy;
+    try {
+      busy = kernel.poll();
+    } catch (err) {
+      host.kernelDied(err);
+      return;
+    }
+    if (busy) {
+      if (++busyRounds % 16 === 0) await nextTask();
+      continue;
+    }
+    busyRounds = 0;
+    const wait = Atomics.waitAsync(wake, 0, seen);
+    if (wait.async) await wait.value;
+  }
+}

@@ -1,0 +1,111 @@
+// A process Worker: instantiates one capOS program and gives it exactly
+// these imports, so its only way out is its ring. Glue only: the ring
+// protocol itself runs in the program (capos-rt, in Rust).
+
+import { checkStartMessage } from '../shared/messages.js';
+
+const STARTUP_CAPSET = 0;
+const STARTUP_ARGV = 1;
+
+// Thrown to unwind the program's stack after exit() or a panic report.
+class ProcessEnded extends Error {}
+
+let started = false;
+
+self.onmessage = (event) => {
+  const problem = checkStartMessage(event.data);
+  if (problem) {
+    self.postMessage({ type: 'failed', message: `process Worker got a malformed start message: ${problem}` });
+    return;
+  }
+  if (started) return;
+  started = true;
+  run(event.data);
+};
+
+function run({ pid, module, ring, wake, capset, argv }) {
+  const words = new Int32Array(ring);
+  const bytes = new Uint8Array(ring);
+  const wakeWord = new Int32Array(wake);
+  const startup = [capset, argv];
+  let memory = null;
+
+  // Offsets come from the program: check them, and throw (ending the
+  // process) rather than let a typed-array view clamp silently.
+  const wordIndex = (offset) => {
+    offset >>>= 0;
+    if (offset % 4 !== 0 || offset + 4 > ring.byteLength) throw new RangeError(`bad ring word offset ${offset}`);
+    return offset / 4;
+  };
+  const ringRange = (offset, len) => {
+    offset >>>= 0; len >>>= 0;
+    if (offset + len > ring.byteLength) throw new RangeError(`ring range ${offset}+${len} out of bounds`);
+    return [offset, len];
+  };
+  const programBytes = (ptr, len) => new Uint8Array(memory.buffer, ptr >>> 0, len >>> 0);
+  const block = (which) => {
+    const b = startup[which];
+    if (!b) throw new RangeError(`no startup block ${which}`);
+    return b;
+  };
+
+  const capos = {
+    ring_load: (offset) => Atomics.load(words, wordIndex(offset)),
+    ring_store: (offset, value) => { Atomics.store(words, wordIndex(offset), value); },
+    ring_fetch_add: (offset, value) => Atomics.add(words, wordIndex(offset), value),
+    ring_read: (offset, ptr, len) => {
+      const [o, n] = ringRange(offset, len);
+      programBytes(ptr, n).set(bytes.subarray(o, o + n));
+    },
+    ring_write: (offset, ptr, len) => {
+      const [o, n] = ringRange(offset, len);
+      bytes.set(programBytes(ptr, n), o);
+    },
+    ring_notify: (offset) => { Atomics.notify(words, wordIndex(offset)); },
+    // cap_enter's block: 0 woken, 1 the word had already changed, 2 timed out.
+    ring_wait: (offset, expected, timeoutMs) => {
+      const r = Atomics.wait(words, wordIndex(offset), expected, timeoutMs < 0 ? Infinity : timeoutMs);
+      return r === 'ok' ? 0 : r === 'not-equal' ? 1 : 2;
+    },
+    kernel_notify: () => {
+      Atomics.add(wakeWord, 0, 1);
+      Atomics.notify(wakeWord, 0);
+    },
+    startup_len: (which) => block(which).length,
+    startup_read: (which, ptr, len) => {
+      const b = block(which);
+      if ((len >>> 0) !== b.length) throw new RangeError('startup block length mismatch');
+      programBytes(ptr, len).set(b);
+    },
+    process_id: () => pid,
+    process_exit: (code) => {
+      self.postMessage({ type: 'exit', code: code | 0 });
+      throw new ProcessEnded();
+    },
+    process_panic: (ptr, len) => {
+      const message = new TextDecoder().decode(programBytes(ptr, Math.min(len >>> 0, 64 * 1024)).slice());
+      self.postMessage({ type: 'panic', message });
+      throw new ProcessEnded();
+    },
+  };
+
+  let instance;
+  try {
+    instance = new WebAssembly.Instance(module, { capos });
+  } catch (err) {
+    self.postMessage({ type: 'failed', message: `cannot instantiate: ${err.message}` });
+    return;
+  }
+  memory = instance.exports.memory;
+  if (!(memory instanceof WebAssembly.Memory) || typeof instance.exports._start !== 'function') {
+    self.postMessage({ type: 'failed', message: 'module must export `memory` and `_start`' });
+    return;
+  }
+  try {
+    instance.exports._start();
+    self.postMessage({ type: 'exit', code: 0 });
+  } catch (err) {
+    if (err instanceof ProcessEnded) return;
+    self.postMessage({ type: 'trap', message: String(err?.message || err) });
+  }
+}

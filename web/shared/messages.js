@@ -1,0 +1,76 @@
+// Validators for every message that crosses a Worker boundary. Each returns
+// an error string, or null when the message is well-formed. Nothing is
+// trusted because of where it came from.
+
+const MAX_TEXT = 1 << 20;
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isInt = (v, min, max) => Number.isInteger(v) && v >= min && v <= max;
+const isText = (v, max = MAX_TEXT) => typeof v === 'string' && v.length <= max;
+const U32 = 0xffffffff;
+const I32_MIN = -0x80000000;
+const I32_MAX = 0x7fffffff;
+
+function check(ok, what) {
+  return ok ? null : what;
+}
+
+// page -> kernel
+export function checkBootRequest(m) {
+  if (!isObject(m) || m.type !== 'boot') return 'expected {type: "boot", manifestUrl}';
+  return check(isText(m.manifestUrl, 2048) && m.manifestUrl.length > 0, 'manifestUrl must be a non-empty string');
+}
+
+// kernel -> process
+export function checkStartMessage(m) {
+  if (!isObject(m) || m.type !== 'start') return 'expected {type: "start", ...}';
+  if (!isInt(m.pid, 1, U32)) return 'pid must be a positive integer';
+  if (!(m.module instanceof WebAssembly.Module)) return 'module must be a WebAssembly.Module';
+  if (!(m.ring instanceof SharedArrayBuffer)) return 'ring must be a SharedArrayBuffer';
+  if (!(m.wake instanceof SharedArrayBuffer) || m.wake.byteLength < 4) return 'wake must be a SharedArrayBuffer';
+  if (!(m.capset instanceof Uint8Array)) return 'capset must be a Uint8Array';
+  if (!(m.argv instanceof Uint8Array)) return 'argv must be a Uint8Array';
+  return null;
+}
+
+// process -> kernel
+export function checkProcessMessage(m) {
+  if (!isObject(m)) return 'process message must be an object';
+  switch (m.type) {
+    case 'exit':
+      return check(isInt(m.code, I32_MIN, I32_MAX), 'exit code must be a 32-bit integer');
+    case 'panic':
+    case 'trap':
+    case 'failed':
+      return check(isText(m.message, 64 * 1024), 'message must be a string of at most 64 KiB');
+    default:
+      return `unknown process message type ${JSON.stringify(String(m.type)).slice(0, 40)}`;
+  }
+}
+
+const processView = (p) =>
+  isObject(p) && isInt(p.pid, 1, U32) && isText(p.name, 256) && isText(p.state, 32) && isInt(p.caps, 0, U32);
+
+// kernel -> page (view models only: no capability ids ever cross here)
+export function checkKernelEvent(m) {
+  if (!isObject(m)) return 'kernel event must be an object';
+  switch (m.type) {
+    case 'console':
+      return check(isInt(m.pid, 1, U32) && isText(m.text), 'console: {pid, text}');
+    case 'processes':
+      return check(Array.isArray(m.processes) && m.processes.length <= 4096 && m.processes.every(processView),
+        'processes: {processes: [{pid, name, state, caps}]}');
+    case 'processExited':
+      return check(isInt(m.pid, 1, U32) && isText(m.name, 256) && isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024),
+        'processExited: {pid, name, code, reason}');
+    case 'workers':
+      return check(isInt(m.live, 0, U32), 'workers: {live}');
+    case 'bootError':
+    case 'panic':
+      return check(isText(m.message, 64 * 1024), `${m.type}: {message}`);
+    case 'halted':
+      return check(isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024), 'halted: {code, reason}');
+    default:
+      return `unknown kernel event type ${JSON.stringify(String(m.type)).slice(0, 40)}`;
+  }
+}

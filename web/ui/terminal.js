@@ -1,0 +1,17 @@
+// The xterm.js terminal: output only, for now.
+
+import { Terminal } from '/vendor/xterm/lib/xterm.mjs';
+import { FitAddon } from '/vendor/xterm-fit/lib/addon-fit.mjs';
+
+export function createTerminal(element) {
+  const term = new Terminal({ convertEol: true, fontSize: 14, scrollback: 10000, theme: { background: '#111418' } });
+  const fit = new FitAddon();
+  term.loadAddon(fit);
+  term.open(element);
+  fit.fit();
+  new ResizeObserver(() => fit.fit()).observe(element);
+  return {
+    write: (text) => term.write(text),
+    line: (text) => term.write(`${text}\n`),
+  };
+}
