@@ -16,6 +16,8 @@ DEMOS      := $(notdir $(patsubst %/manifest.capnp,%,$(wildcard demos/*/manifest
 DEMO_PKGS  := $(addprefix -p demo-,$(DEMOS))
 
 export CARGO_TERM_QUIET := true
+# The capos binary serves this checkout, even when cargo builds in a shared target dir.
+export CAPOS_ROOT := $(CURDIR)
 
 .PHONY: run test build prereqs boot lint unit wasm-check e2e bench clean
 

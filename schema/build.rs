@@ -18,7 +18,8 @@ fn main() {
 
     let request = out.join("code_generator_request.bin");
     let mut cmd = capnpc::CompilerCommand::new();
-    cmd.src_prefix(&dir).raw_code_generator_request_path(&request);
+    cmd.src_prefix(&dir)
+        .raw_code_generator_request_path(&request);
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         cmd.file(f);
@@ -53,7 +54,12 @@ fn write_interface_constants(request: &Path, dest: &Path) {
         let module = snake(name);
         writeln!(src, "/// Interface `{name}` ({display}).").unwrap();
         writeln!(src, "pub mod {module} {{").unwrap();
-        writeln!(src, "    pub const INTERFACE_ID: u64 = {:#018x};", n.get_id()).unwrap();
+        writeln!(
+            src,
+            "    pub const INTERFACE_ID: u64 = {:#018x};",
+            n.get_id()
+        )
+        .unwrap();
         writeln!(src, "    pub const NAME: &str = {name:?};").unwrap();
         writeln!(src, "    /// Method ordinals (`@N` in the schema).").unwrap();
         writeln!(src, "    pub mod method {{").unwrap();

@@ -2,7 +2,6 @@
 // boot a manifest, and renders the view models the kernel publishes. It
 // holds no capability and never sees a capability id.
 
-import { createTerminal } from './ui/terminal.js';
 import { renderProcesses } from './ui/process-list.js';
 import { setStatus, showFatal } from './ui/status.js';
 import { checkKernelEvent } from './shared/messages.js';
@@ -32,7 +31,7 @@ async function fillDemoSelector(select, current) {
   }
 }
 
-function main() {
+async function main() {
   const status = $('status');
   const fatal = $('fatal');
   const params = new URLSearchParams(location.search);
@@ -56,7 +55,18 @@ function main() {
     return;
   }
 
-  const terminal = createTerminal($('terminal'));
+  let terminal;
+  try {
+    // Loaded only once isolation is confirmed, so that check never depends on it.
+    const { createTerminal } = await import('./ui/terminal.js');
+    terminal = createTerminal($('terminal'));
+  } catch (err) {
+    const why = `cannot load the terminal (xterm.js): ${err.message}`;
+    showFatal(fatal, why);
+    setStatus(status, 'cannot boot: terminal failed to load', 'bad');
+    report({ kind: 'fatal', message: why });
+    return;
+  }
   const kernel = new Worker('/kernel/kernel-worker.js', { type: 'module', name: 'capOS kernel' });
   const bootStarted = performance.now();
   setStatus(status, `booting ${target.name}…`);

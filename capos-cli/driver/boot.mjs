@@ -5,12 +5,8 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
-export const CHROMIUM = process.env.CAPOS_CHROMIUM || '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 const FINAL = new Set(['halted', 'panic', 'bootError', 'fatal']);
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);

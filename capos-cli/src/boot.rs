@@ -18,7 +18,10 @@ const DRIVER_GRACE: Duration = Duration::from_secs(20);
 
 pub fn boot(target: &str, timeout_s: u64) -> Result<u8, Failure> {
     if timeout_s == 0 {
-        return Err(Failure::new(exit::USAGE, "--timeout must be at least 1 second"));
+        return Err(Failure::new(
+            exit::USAGE,
+            "--timeout must be at least 1 second",
+        ));
     }
     let mut site = Site::discover()?;
     let manifest_param = resolve_target(&mut site, target)?;
@@ -33,11 +36,14 @@ pub fn boot(target: &str, timeout_s: u64) -> Result<u8, Failure> {
 /// A demo name, or a manifest file served at `BOOT_PATH`.
 fn resolve_target(site: &mut Site, target: &str) -> Result<String, Failure> {
     let path = Path::new(target);
-    let looks_like_file = target.contains('/') || target.ends_with(".bin") || target.ends_with(".capnp");
+    let looks_like_file =
+        target.contains('/') || target.ends_with(".bin") || target.ends_with(".capnp");
     if !looks_like_file {
         let valid = !target.is_empty()
             && target.len() <= 64
-            && target.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && target
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         let known = site.demo_names();
         if valid && known.iter().any(|n| n == target) {
             return Ok(target.to_string());
@@ -53,7 +59,8 @@ fn resolve_target(site: &mut Site, target: &str) -> Result<String, Failure> {
     let bytes = if target.ends_with(".capnp") {
         compile_manifest(&site.root, path)?
     } else {
-        std::fs::read(path).map_err(|e| Failure::new(exit::USAGE, format!("cannot read manifest {target}: {e}")))?
+        std::fs::read(path)
+            .map_err(|e| Failure::new(exit::USAGE, format!("cannot read manifest {target}: {e}")))?
     };
     site.add_file(BOOT_PATH, bytes);
     Ok(BOOT_PATH.to_string())
@@ -98,7 +105,12 @@ fn drive(driver: &Path, url: &str, timeout: Duration) -> Result<u8, Failure> {
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot start node for the browser driver: {e}")))?;
+        .map_err(|e| {
+            Failure::new(
+                exit::UNAVAILABLE,
+                format!("cannot start node for the browser driver: {e}"),
+            )
+        })?;
     let stdout = child.stdout.take().expect("piped stdout");
     let (lines_tx, lines_rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -132,7 +144,9 @@ fn drive(driver: &Path, url: &str, timeout: Duration) -> Result<u8, Failure> {
         }
     }
     let _ = out.flush();
-    let status = child.wait().map_err(|e| Failure::new(exit::UNAVAILABLE, e.to_string()))?;
+    let status = child
+        .wait()
+        .map_err(|e| Failure::new(exit::UNAVAILABLE, e.to_string()))?;
     match outcome {
         Some(Outcome::Halted(code)) => Ok(code.clamp(0, 255) as u8),
         Some(Outcome::Failed(f)) => Err(f),
@@ -145,7 +159,10 @@ fn drive(driver: &Path, url: &str, timeout: Duration) -> Result<u8, Failure> {
 
 /// Stops the driver: SIGTERM first (it closes Chromium), SIGKILL if it hangs.
 fn stop_driver(child: &mut Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     for _ in 0..50 {
         if matches!(child.try_wait(), Ok(Some(_))) {
             return;
@@ -156,7 +173,11 @@ fn stop_driver(child: &mut Child) {
 }
 
 fn text(event: &Value, key: &str) -> String {
-    event.get(key).and_then(Value::as_str).unwrap_or("").to_string()
+    event
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Prints one driver event; returns the outcome if the boot is over.
@@ -213,7 +234,10 @@ mod tests {
         assert!(handle_event(r#"{"kind":"console","pid":1,"text":"hello\n"}"#, &mut out).is_none());
         assert_eq!(out, b"hello\n");
         assert!(matches!(
-            handle_event(r#"{"kind":"halted","code":3,"reason":"init exited with code 3"}"#, &mut out),
+            handle_event(
+                r#"{"kind":"halted","code":3,"reason":"init exited with code 3"}"#,
+                &mut out
+            ),
             Some(Outcome::Halted(3))
         ));
     }
@@ -225,9 +249,21 @@ mod tests {
             Some(Outcome::Failed(f)) => f.code,
             _ => 0,
         };
-        assert_eq!(code(r#"{"kind":"panic","message":"x"}"#, &mut out), exit::KERNEL_PANIC);
-        assert_eq!(code(r#"{"kind":"bootError","message":"x"}"#, &mut out), exit::BAD_MANIFEST);
-        assert_eq!(code(r#"{"kind":"timeout","message":"x"}"#, &mut out), exit::TIMEOUT);
-        assert_eq!(code(r#"{"kind":"browserError","message":"x"}"#, &mut out), exit::UNAVAILABLE);
+        assert_eq!(
+            code(r#"{"kind":"panic","message":"x"}"#, &mut out),
+            exit::KERNEL_PANIC
+        );
+        assert_eq!(
+            code(r#"{"kind":"bootError","message":"x"}"#, &mut out),
+            exit::BAD_MANIFEST
+        );
+        assert_eq!(
+            code(r#"{"kind":"timeout","message":"x"}"#, &mut out),
+            exit::TIMEOUT
+        );
+        assert_eq!(
+            code(r#"{"kind":"browserError","message":"x"}"#, &mut out),
+            exit::UNAVAILABLE
+        );
     }
 }

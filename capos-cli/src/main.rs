@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "capos", version, about = "capOS in the browser: serve the demo page, boot manifests headless")]
+#[command(
+    name = "capos",
+    version,
+    about = "capOS in the browser: serve the demo page, boot manifests headless"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -33,7 +33,10 @@ impl Running {
 /// Starts serving `site` on 127.0.0.1:`port` (0 picks a free port).
 pub fn start(site: Site, port: u16) -> Result<Running, Failure> {
     let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| {
-        Failure::new(exit::UNAVAILABLE, format!("cannot listen on 127.0.0.1:{port}: {e}"))
+        Failure::new(
+            exit::UNAVAILABLE,
+            format!("cannot listen on 127.0.0.1:{port}: {e}"),
+        )
     })?;
     let addr = server
         .server_addr()
@@ -60,7 +63,8 @@ pub fn start(site: Site, port: u16) -> Result<Running, Failure> {
 }
 
 fn header(name: &str, value: &str) -> tiny_http::Header {
-    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("static header is valid")
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .expect("static header is valid")
 }
 
 fn respond(site: &Site, request: tiny_http::Request) {
@@ -68,7 +72,8 @@ fn respond(site: &Site, request: tiny_http::Request) {
     let found = match method {
         tiny_http::Method::Get | tiny_http::Method::Head => site.lookup(request.url()),
         _ => {
-            let _ = request.respond(tiny_http::Response::empty(405).with_header(header("Allow", "GET, HEAD")));
+            let _ = request
+                .respond(tiny_http::Response::empty(405).with_header(header("Allow", "GET, HEAD")));
             return;
         }
     };

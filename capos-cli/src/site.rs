@@ -19,7 +19,10 @@ impl Site {
             .map(PathBuf::from)
             .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
         let root = root.canonicalize().map_err(|e| {
-            Failure::new(exit::UNAVAILABLE, format!("capOS checkout {} not found: {e}", root.display()))
+            Failure::new(
+                exit::UNAVAILABLE,
+                format!("capOS checkout {} not found: {e}", root.display()),
+            )
         })?;
         let built = root.join("build/site/pkg/capos_kernel_wasm.js");
         if !built.is_file() {
@@ -29,7 +32,10 @@ impl Site {
             ));
         }
         let mounts = vec![
-            ("/vendor/xterm-fit/", root.join("node_modules/@xterm/addon-fit")),
+            (
+                "/vendor/xterm-fit/",
+                root.join("node_modules/@xterm/addon-fit"),
+            ),
             ("/vendor/xterm/", root.join("node_modules/@xterm/xterm")),
             ("/manifests/", root.join("build/site/manifests")),
             ("/generated/", root.join("build/site/generated")),
@@ -134,7 +140,12 @@ mod tests {
         assert_eq!(s.lookup("/").unwrap().1, "text/html; charset=utf-8");
         assert_eq!(s.lookup("/kernel/k.js?x=1").unwrap().0, b"x");
         assert_eq!(s.lookup("/boot/manifest.bin").unwrap().0, [1, 2]);
-        for bad in ["/../secret.txt", "/kernel/../../secret.txt", "/%2e%2e/secret.txt", "/..\\secret.txt"] {
+        for bad in [
+            "/../secret.txt",
+            "/kernel/../../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/..\\secret.txt",
+        ] {
             assert!(s.lookup(bad).is_none(), "{bad}");
         }
         assert!(s.lookup("/missing.js").is_none());
@@ -143,7 +154,10 @@ mod tests {
 
     #[test]
     fn wasm_is_served_as_application_wasm() {
-        assert_eq!(content_type("/pkg/capos_kernel_wasm_bg.wasm"), "application/wasm");
+        assert_eq!(
+            content_type("/pkg/capos_kernel_wasm_bg.wasm"),
+            "application/wasm"
+        );
         assert_eq!(content_type("/main.js"), "text/javascript; charset=utf-8");
     }
 }

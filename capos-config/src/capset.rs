@@ -102,7 +102,8 @@ impl CapSet {
     }
 
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(CAPSET_HEADER_SIZE + self.entries.len() * CAPSET_ENTRY_SIZE);
+        let mut out =
+            Vec::with_capacity(CAPSET_HEADER_SIZE + self.entries.len() * CAPSET_ENTRY_SIZE);
         out.extend_from_slice(&CAPSET_MAGIC.to_le_bytes());
         out.extend_from_slice(&CAPSET_VERSION.to_le_bytes());
         out.extend_from_slice(&(self.entries.len() as u16).to_le_bytes());
@@ -120,10 +121,12 @@ impl CapSet {
 
     /// Parses and validates an encoded CapSet; never panics on any input.
     pub fn parse(bytes: &[u8]) -> Result<Self, CapSetError> {
-        let header = bytes.get(..CAPSET_HEADER_SIZE).ok_or(CapSetError::Truncated {
-            needed: CAPSET_HEADER_SIZE,
-            got: bytes.len(),
-        })?;
+        let header = bytes
+            .get(..CAPSET_HEADER_SIZE)
+            .ok_or(CapSetError::Truncated {
+                needed: CAPSET_HEADER_SIZE,
+                got: bytes.len(),
+            })?;
         let magic = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes"));
         if magic != CAPSET_MAGIC {
             return Err(CapSetError::BadMagic(magic));
@@ -208,19 +211,34 @@ mod tests {
     fn bad_headers_are_refused() {
         let mut bytes = CapSet::default().encode();
         bytes[0] ^= 1;
-        assert!(matches!(CapSet::parse(&bytes), Err(CapSetError::BadMagic(_))));
+        assert!(matches!(
+            CapSet::parse(&bytes),
+            Err(CapSetError::BadMagic(_))
+        ));
         let mut bytes = CapSet::default().encode();
         bytes[4] = 9;
-        assert_eq!(CapSet::parse(&bytes), Err(CapSetError::UnsupportedVersion(9)));
+        assert_eq!(
+            CapSet::parse(&bytes),
+            Err(CapSetError::UnsupportedVersion(9))
+        );
         let mut bytes = CapSet::default().encode();
         bytes[6..8].copy_from_slice(&1000u16.to_le_bytes());
-        assert_eq!(CapSet::parse(&bytes), Err(CapSetError::TooManyEntries(1000)));
+        assert_eq!(
+            CapSet::parse(&bytes),
+            Err(CapSetError::TooManyEntries(1000))
+        );
     }
 
     #[test]
     fn names_are_validated_and_unique() {
-        assert!(matches!(CapSet::new(vec![entry("", 1)]), Err(CapSetError::BadName(_))));
-        assert!(matches!(CapSet::new(vec![entry("has space", 1)]), Err(CapSetError::BadName(_))));
+        assert!(matches!(
+            CapSet::new(vec![entry("", 1)]),
+            Err(CapSetError::BadName(_))
+        ));
+        assert!(matches!(
+            CapSet::new(vec![entry("has space", 1)]),
+            Err(CapSetError::BadName(_))
+        ));
         assert!(matches!(
             CapSet::new(vec![entry(&"x".repeat(33), 1)]),
             Err(CapSetError::BadName(_))

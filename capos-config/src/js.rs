@@ -8,9 +8,8 @@ use alloc::string::String;
 
 /// The ES module text: one `export const` per ABI constant.
 pub fn layout_module() -> String {
-    let mut out = String::from(
-        "// Generated from capos-config by `capos export-abi`. Do not edit.\n",
-    );
+    let mut out =
+        String::from("// Generated from capos-config by `capos export-abi`. Do not edit.\n");
     let consts: &[(&str, i64)] = &[
         ("RING_MAGIC", RING_MAGIC as i64),
         ("RING_VERSION", RING_VERSION as i64),

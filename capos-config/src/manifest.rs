@@ -100,15 +100,23 @@ impl ProcessSpec {
             ));
         }
         if self.argv.len() > ARGV_MAX_ITEMS {
-            return Err(format!("{} arguments (at most {ARGV_MAX_ITEMS})", self.argv.len()));
+            return Err(format!(
+                "{} arguments (at most {ARGV_MAX_ITEMS})",
+                self.argv.len()
+            ));
         }
         let argv_bytes: usize = self.argv.iter().map(|a| a.len() + 1).sum();
         if argv_bytes > ARGV_MAX_BYTES {
-            return Err(format!("arguments take {argv_bytes} bytes (at most {ARGV_MAX_BYTES})"));
+            return Err(format!(
+                "arguments take {argv_bytes} bytes (at most {ARGV_MAX_BYTES})"
+            ));
         }
         for (i, grant) in self.caps.iter().enumerate() {
             if !is_valid_cap_name(&grant.name) {
-                return Err(format!("capability name {:?} is not a valid name", grant.name));
+                return Err(format!(
+                    "capability name {:?} is not a valid name",
+                    grant.name
+                ));
             }
             if self.caps[..i].iter().any(|g| g.name == grant.name) {
                 return Err(format!("capability {:?} is granted twice", grant.name));

@@ -12,7 +12,7 @@ use crate::view::{ProcessView, UiEvent};
 use capos_config::capset::{CapSet, CapSetEntry};
 use capos_config::manifest::{CapSource, KernelService, Manifest, ProcessSpec};
 use capos_config::ring::{
-    CapError, Cqe, CqProducer, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, RING_FLAG_KILLED, RingMemory,
+    CapError, CqProducer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, RING_FLAG_KILLED, RingMemory,
     SLOT_DATA_SIZE, SqConsumer, Submission, init_ring, ring_doorbell,
 };
 use capos_lib::{CallContext, CapId, CapLookupError, CapObject, CapTable, Completion};
@@ -150,7 +150,11 @@ impl<H: Host> Kernel<H> {
         grants: Vec<(String, CapEntry<H>)>,
     ) -> Result<u32, String> {
         let pid = self.next_pid;
-        let name = spec.argv.first().cloned().unwrap_or_else(|| spec.binary.clone());
+        let name = spec
+            .argv
+            .first()
+            .cloned()
+            .unwrap_or_else(|| spec.binary.clone());
         let mut caps = CapTable::with_limit(CAPS_PER_PROCESS);
         let mut entries = Vec::new();
         for (cap_name, entry) in grants {
@@ -353,7 +357,11 @@ impl<H: Host> Kernel<H> {
 
     /// The process's Worker or module could not start.
     pub fn process_failed(&mut self, pid: u32, message: &str) {
-        self.process_failed_with(pid, exit_code::START_FAILED, format!("failed to start: {message}"));
+        self.process_failed_with(
+            pid,
+            exit_code::START_FAILED,
+            format!("failed to start: {message}"),
+        );
     }
 
     fn process_failed_with(&mut self, pid: u32, code: i32, reason: String) {

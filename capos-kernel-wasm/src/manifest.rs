@@ -24,7 +24,9 @@ pub fn decode(bytes: &[u8]) -> Result<Manifest, String> {
         .get_root::<manifest_capnp::manifest::Reader>()
         .map_err(|e| format!("bad manifest: {e}"))?;
     let manifest = read(root).map_err(|e| format!("bad manifest: {e}"))?;
-    manifest.validate().map_err(|e| format!("invalid manifest: {e}"))?;
+    manifest
+        .validate()
+        .map_err(|e| format!("invalid manifest: {e}"))?;
     Ok(manifest)
 }
 

@@ -9,17 +9,20 @@ use capos_config::capset::CapSet;
 use capos_config::ring::local::LocalRing;
 use capos_config::ring::{
     CQ_DOORBELL, CQ_ENTRIES, CapError, CqConsumer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE,
-    RING_FLAG_KILLED, RingMemory, SQ_ARRAY, SQ_TAIL, Sqe, SqProducer,
+    RING_FLAG_KILLED, RingMemory, SQ_ARRAY, SQ_TAIL, SqProducer, Sqe,
 };
 use capos_schema::console_capnp::console;
 use capos_schema::interfaces;
 use capos_schema::manifest_capnp;
 use std::rc::Rc;
 
+/// (pid, name, ring, capset, argv) of a started process.
+type Started = (u32, String, Rc<LocalRing>, Vec<u8>, Vec<u8>);
+
 #[derive(Default)]
 struct TestHost {
     events: Vec<UiEvent>,
-    started: Vec<(u32, String, Rc<LocalRing>, Vec<u8>, Vec<u8>)>,
+    started: Vec<Started>,
     stopped: Vec<u32>,
 }
 
@@ -28,9 +31,22 @@ impl Host for TestHost {
     fn create_ring(&mut self) -> Rc<LocalRing> {
         Rc::new(LocalRing::new())
     }
-    fn start_process(&mut self, pid: u32, name: &str, _binary: &[u8], ring: &Rc<LocalRing>, capset: &[u8], argv: &[u8]) {
-        self.started
-            .push((pid, name.to_string(), ring.clone(), capset.to_vec(), argv.to_vec()));
+    fn start_process(
+        &mut self,
+        pid: u32,
+        name: &str,
+        _binary: &[u8],
+        ring: &Rc<LocalRing>,
+        capset: &[u8],
+        argv: &[u8],
+    ) {
+        self.started.push((
+            pid,
+            name.to_string(),
+            ring.clone(),
+            capset.to_vec(),
+            argv.to_vec(),
+        ));
     }
     fn stop_process(&mut self, pid: u32) {
         self.stopped.push(pid);
@@ -98,7 +114,12 @@ impl Proc {
 
     fn write(&mut self, text: &str) -> u64 {
         let (id, iface) = self.cap("console");
-        self.call(id, iface, interfaces::console::method::WRITE, &write_params(text))
+        self.call(
+            id,
+            iface,
+            interfaces::console::method::WRITE,
+            &write_params(text),
+        )
     }
 
     fn completions(&mut self) -> Vec<(Cqe, String)> {
@@ -113,7 +134,8 @@ impl Proc {
 
 fn write_params(text: &str) -> Vec<u8> {
     let mut m = capnp::message::Builder::new_default();
-    m.init_root::<console::write_params::Builder>().set_text(text);
+    m.init_root::<console::write_params::Builder>()
+        .set_text(text);
     capnp::serialize::write_message_to_words(&m)
 }
 
@@ -139,7 +161,10 @@ fn manifest(grants: &[(&str, manifest_capnp::KernelService)]) -> Vec<u8> {
 fn booted() -> (Kernel<TestHost>, Proc) {
     let mut kernel = Kernel::new(TestHost::default());
     let pid = kernel
-        .boot(&manifest(&[("console", manifest_capnp::KernelService::Console)]))
+        .boot(&manifest(&[(
+            "console",
+            manifest_capnp::KernelService::Console,
+        )]))
         .unwrap();
     let proc = Proc::attach(&kernel, pid);
     (kernel, proc)
@@ -188,11 +213,22 @@ fn refusals_are_errors_with_messages_never_panics() {
     let (mut kernel, mut init) = booted();
     let (console_id, console_iface) = init.cap("console");
     init.call(0, console_iface, 0, &write_params("x")); // never-issued id
-    init.call(console_id ^ 0x0003_0000, console_iface, 0, &write_params("x")); // guessed generation
+    init.call(
+        console_id ^ 0x0003_0000,
+        console_iface,
+        0,
+        &write_params("x"),
+    ); // guessed generation
     init.call(console_id, 0xdead, 0, &write_params("x")); // wrong interface
     init.call(console_id, console_iface, 9, &write_params("x")); // no such method
     init.call(console_id, console_iface, 0, b"not capnp"); // bad params
-    init.submit(Sqe { opcode: 77, ..Sqe::default() }, &[]); // bad opcode
+    init.submit(
+        Sqe {
+            opcode: 77,
+            ..Sqe::default()
+        },
+        &[],
+    ); // bad opcode
     kernel.poll();
     let results: Vec<i32> = init.completions().iter().map(|(c, _)| c.result).collect();
     assert_eq!(
@@ -214,7 +250,14 @@ fn refusals_are_errors_with_messages_never_panics() {
 fn released_cap_is_stale() {
     let (mut kernel, mut init) = booted();
     let (id, iface) = init.cap("console");
-    init.submit(Sqe { cap_id: id, opcode: OP_RELEASE, ..Sqe::default() }, &[]);
+    init.submit(
+        Sqe {
+            cap_id: id,
+            opcode: OP_RELEASE,
+            ..Sqe::default()
+        },
+        &[],
+    );
     init.call(id, iface, 0, &write_params("after release"));
     kernel.poll();
     let done = init.completions();
@@ -227,7 +270,12 @@ fn released_cap_is_stale() {
 #[test]
 fn malformed_sqe_is_refused() {
     let (mut kernel, mut init) = booted();
-    let mut raw = Sqe { opcode: OP_NOP, user_data: 5, ..Sqe::default() }.encode();
+    let mut raw = Sqe {
+        opcode: OP_NOP,
+        user_data: 5,
+        ..Sqe::default()
+    }
+    .encode();
     raw[31] = 0xff;
     init.ring.write(SQ_ARRAY, &raw);
     init.ring.store(SQ_TAIL, 1);
@@ -244,7 +292,11 @@ fn exit_serves_queued_writes_then_reaps_and_halts() {
     assert_eq!(console_text(&kernel), "last words\n");
     assert_eq!(kernel.host().stopped, [1]);
     assert!(kernel.live_pids().is_empty());
-    assert_ne!(init.ring.load(FLAGS) & RING_FLAG_KILLED, 0, "waiter is told");
+    assert_ne!(
+        init.ring.load(FLAGS) & RING_FLAG_KILLED,
+        0,
+        "waiter is told"
+    );
     assert!(init.ring.notify_count() >= 1, "lingering waiter is woken");
     assert!(kernel.host().events.contains(&UiEvent::Halted {
         code: 0,
@@ -304,7 +356,13 @@ fn a_full_cq_stops_consumption_and_loses_nothing() {
             }
             continue;
         }
-        init.submit(Sqe { opcode: OP_NOP, ..Sqe::default() }, &[]);
+        init.submit(
+            Sqe {
+                opcode: OP_NOP,
+                ..Sqe::default()
+            },
+            &[],
+        );
         submitted += 1;
     }
     while kernel.poll() {}
@@ -312,7 +370,11 @@ fn a_full_cq_stops_consumption_and_loses_nothing() {
     kernel.poll();
     done.extend(init.completions());
     let ids: Vec<u64> = done.iter().map(|(c, _)| c.user_data).collect();
-    assert_eq!(ids, (1..=total).collect::<Vec<_>>(), "every completion, once, in order");
+    assert_eq!(
+        ids,
+        (1..=total).collect::<Vec<_>>(),
+        "every completion, once, in order"
+    );
 }
 
 #[test]
@@ -320,7 +382,10 @@ fn counters_starting_near_u32_max_wrap_cleanly() {
     let mut kernel = Kernel::new(TestHost::default());
     kernel.set_ring_counter_start(u32::MAX - 3);
     kernel
-        .boot(&manifest(&[("console", manifest_capnp::KernelService::Console)]))
+        .boot(&manifest(&[(
+            "console",
+            manifest_capnp::KernelService::Console,
+        )]))
         .unwrap();
     let mut init = Proc::attach(&kernel, 1);
     for i in 0..600 {

@@ -67,10 +67,12 @@ impl RingMemory for SabRing {
         Atomics::load(&self.words, (offset / 4) as u32).expect("in-bounds ring word") as u32
     }
     fn store(&self, offset: usize, value: u32) {
-        Atomics::store(&self.words, (offset / 4) as u32, value as i32).expect("in-bounds ring word");
+        Atomics::store(&self.words, (offset / 4) as u32, value as i32)
+            .expect("in-bounds ring word");
     }
     fn fetch_add(&self, offset: usize, value: u32) -> u32 {
-        Atomics::add(&self.words, (offset / 4) as u32, value as i32).expect("in-bounds ring word") as u32
+        Atomics::add(&self.words, (offset / 4) as u32, value as i32).expect("in-bounds ring word")
+            as u32
     }
     fn read(&self, offset: usize, out: &mut [u8]) {
         self.bytes
@@ -98,8 +100,17 @@ impl Host for WebHost {
         SabRing::new()
     }
 
-    fn start_process(&mut self, pid: u32, name: &str, binary: &[u8], ring: &SabRing, capset: &[u8], argv: &[u8]) {
-        self.js.start_process(pid, name, binary, &ring.sab, capset, argv);
+    fn start_process(
+        &mut self,
+        pid: u32,
+        name: &str,
+        binary: &[u8],
+        ring: &SabRing,
+        capset: &[u8],
+        argv: &[u8],
+    ) {
+        self.js
+            .start_process(pid, name, binary, &ring.sab, capset, argv);
     }
 
     fn stop_process(&mut self, pid: u32) {

@@ -254,10 +254,16 @@ mod tests {
         let mut table = CapTable::with_limit(8);
         let real = table.insert(()).unwrap();
         // Out-of-range slot, a generation never issued, and generation zero.
-        assert_eq!(table.get(CapId::from_raw(0x0001_0005)), Err(CapLookupError::Unknown));
+        assert_eq!(
+            table.get(CapId::from_raw(0x0001_0005)),
+            Err(CapLookupError::Unknown)
+        );
         let future = CapId::new(real.slot(), real.generation() + 5);
         assert_eq!(table.get(future), Err(CapLookupError::Unknown));
-        assert_eq!(table.get(CapId::new(real.slot(), 0)), Err(CapLookupError::Unknown));
+        assert_eq!(
+            table.get(CapId::new(real.slot(), 0)),
+            Err(CapLookupError::Unknown)
+        );
     }
 
     #[test]

@@ -9,7 +9,11 @@ pub enum Error {
     /// The CapSet has no capability under this name.
     MissingCap(String),
     /// The CapSet's capability under this name serves another interface.
-    WrongCapType { name: String, expected: u64, found: u64 },
+    WrongCapType {
+        name: String,
+        expected: u64,
+        found: u64,
+    },
     /// The params could not be queued.
     Push(PushError),
     /// The kernel broke the ring protocol.
@@ -24,8 +28,14 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Cap { error, message } => write!(f, "{error}: {message}"),
-            Self::MissingCap(name) => write!(f, "no capability named {name:?} in this process's CapSet"),
-            Self::WrongCapType { name, expected, found } => write!(
+            Self::MissingCap(name) => {
+                write!(f, "no capability named {name:?} in this process's CapSet")
+            }
+            Self::WrongCapType {
+                name,
+                expected,
+                found,
+            } => write!(
                 f,
                 "capability {name:?} serves interface {found:#x}, not the expected {expected:#x}"
             ),

@@ -40,7 +40,9 @@ pub struct CapRef {
 impl CapRef {
     /// Looks `name` up in `capset`, checking it serves `interface_id`.
     pub fn find(capset: &CapSet, name: &str, interface_id: u64) -> Result<Self, Error> {
-        let entry = capset.find(name).ok_or_else(|| Error::MissingCap(name.to_string()))?;
+        let entry = capset
+            .find(name)
+            .ok_or_else(|| Error::MissingCap(name.to_string()))?;
         if entry.interface_id != interface_id {
             return Err(Error::WrongCapType {
                 name: name.to_string(),

@@ -3,7 +3,7 @@
 use crate::{CapRef, Error};
 use capos_config::ring::{
     CQ_DOORBELL, CQ_HEAD, CapError, CqConsumer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, PushError,
-    RING_FLAG_KILLED, RingMemory, SQ_TAIL, Sqe, SqProducer,
+    RING_FLAG_KILLED, RingMemory, SQ_TAIL, SqProducer, Sqe,
 };
 use std::collections::HashMap;
 
@@ -72,7 +72,11 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
 
     /// Moves completions from the CQ into the stash until at least
     /// `min_complete` are stashed or `timeout_ms` passes. This is `cap_enter`.
-    pub fn cap_enter(&mut self, min_complete: usize, timeout_ms: Option<u32>) -> Result<usize, Error> {
+    pub fn cap_enter(
+        &mut self,
+        min_complete: usize,
+        timeout_ms: Option<u32>,
+    ) -> Result<usize, Error> {
         loop {
             // Read the doorbell before looking at the CQ: a completion posted
             // after the look changes the word, so the wait below returns.
@@ -95,7 +99,8 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
     fn drain(&mut self) -> Result<(), Error> {
         let mut data = Vec::new();
         while let Some(cqe) = self.cq.pop(&self.mem, &mut data)? {
-            self.stash.insert(cqe.user_data, (cqe, std::mem::take(&mut data)));
+            self.stash
+                .insert(cqe.user_data, (cqe, std::mem::take(&mut data)));
         }
         Ok(())
     }

@@ -31,7 +31,7 @@ impl LocalRing {
     }
 
     fn word(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset % 4 == 0, "unaligned ring word offset {offset}");
+        assert!(offset.is_multiple_of(4), "unaligned ring word offset {offset}");
         &self.words[offset / 4]
     }
 }
@@ -44,7 +44,9 @@ impl Default for LocalRing {
 
 impl core::fmt::Debug for LocalRing {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("LocalRing").field("bytes", &(self.words.len() * 4)).finish()
+        f.debug_struct("LocalRing")
+            .field("bytes", &(self.words.len() * 4))
+            .finish()
     }
 }
 

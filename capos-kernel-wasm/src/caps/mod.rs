@@ -9,13 +9,19 @@ pub use panic_trigger::KernelPanicTrigger;
 use capos_lib::{CapError, Completion};
 
 /// Reads a params message with limits sized for one ring slot.
-pub(crate) fn read_params(params: &[u8]) -> Result<capnp::message::Reader<capnp::serialize::OwnedSegments>, Completion> {
+pub(crate) fn read_params(
+    params: &[u8],
+) -> Result<capnp::message::Reader<capnp::serialize::OwnedSegments>, Completion> {
     let options = capnp::message::ReaderOptions {
         traversal_limit_in_words: Some(params.len() / 8 + 64),
         nesting_limit: 16,
     };
-    capnp::serialize::read_message(&mut &params[..], options)
-        .map_err(|e| Completion::Failed(CapError::BadParams, format!("params are not a Cap'n Proto message: {e}")))
+    capnp::serialize::read_message(&mut &params[..], options).map_err(|e| {
+        Completion::Failed(
+            CapError::BadParams,
+            format!("params are not a Cap'n Proto message: {e}"),
+        )
+    })
 }
 
 pub(crate) fn bad_params(e: impl std::fmt::Display) -> Completion {

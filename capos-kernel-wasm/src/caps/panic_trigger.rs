@@ -33,7 +33,10 @@ impl<H: Host> CapObject<Kernel<H>> for KernelPanicTrigger {
             .map_err(bad_params)
             .and_then(|r| r.to_str().map(str::to_string).map_err(bad_params));
         match reason {
-            Ok(reason) => panic!("KernelPanicTrigger invoked by pid {}: {reason}", call.caller),
+            Ok(reason) => panic!(
+                "KernelPanicTrigger invoked by pid {}: {reason}",
+                call.caller
+            ),
             Err(c) => c,
         }
     }

@@ -12,7 +12,12 @@ fn main(env: &Env) -> Result<(), Error> {
         "hello from init (pid {}): a capOS process in its own Web Worker",
         env.pid
     ))?;
-    let held: Vec<&str> = env.capset.entries().iter().map(|e| e.name.as_str()).collect();
+    let held: Vec<&str> = env
+        .capset
+        .entries()
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
     console.write_line(&format!(
         "my CapSet holds {} capability(ies): {}",
         held.len(),

@@ -1,0 +1,73 @@
+// Shared pieces of the end-to-end tests: the capos binary, a served site,
+// and headless Debian Chromium driven by playwright-core.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../capos-cli/driver/chromium.mjs';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
+
+// Runs `capos ARGS...` to completion.
+export function capos(args, { timeoutMs = 120_000 } = {}) {
+  const r = spawnSync(CAPOS, args, { encoding: 'utf8', timeout: timeoutMs });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Starts `capos serve --port 0`; resolves to { url, stop }.
+export function serve() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CAPOS, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (m) resolve({ url: m[0], stop: () => child.kill('SIGTERM') });
+    });
+    child.on('exit', (code) => reject(new Error(`capos serve exited early (${code}): ${out}`)));
+  });
+}
+
+export async function launchBrowser() {
+  const profile = mkdtempSync(join(tmpdir(), 'capos-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS,
+  });
+  return {
+    context,
+    close: async () => { await context.close(); rmSync(profile, { recursive: true, force: true }); },
+  };
+}
+
+// Opens the page and records everything it reports through __caposReport.
+export async function openBoot(context, url) {
+  const page = await context.newPage();
+  const events = [];
+  const waiters = [];
+  await page.exposeFunction('__caposReport', (event) => {
+    events.push(event);
+    for (const w of [...waiters]) if (w.match(event)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(event); }
+  });
+  const waitFor = (kinds, timeoutMs = 30_000) => {
+    const set = new Set([].concat(kinds));
+    const seen = events.find((e) => set.has(e.kind));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${[...set]} within ${timeoutMs} ms; got ${JSON.stringify(events)}`)), timeoutMs);
+      waiters.push({ match: (e) => set.has(e.kind), resolve: (e) => { clearTimeout(timer); resolve(e); } });
+    });
+  };
+  await page.goto(url);
+  return { page, events, waitFor };
+}
+
+export const terminalText = (page) => page.locator('.xterm-rows').innerText();
+
+// Live (non-zombie) Chromium processes started with one of our profiles.
+export function strayBrowsers() {
+  const r = spawnSync('pgrep', ['-f', 'capos-chromium-'], { encoding: 'utf8' });
+  return r.stdout.trim().split('\n').filter(Boolean);
+}
