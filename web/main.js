@@ -73,6 +73,7 @@ async function main() {
 
   const fail = (kind, message) => {
     kernel.terminate(); // No recovery: a dead kernel takes every Worker with it.
+    renderProcesses($('processes').tBodies[0], []);
     showFatal(fatal, message);
     setStatus(status, kind === 'panic' ? 'KERNEL PANIC: system halted' : 'boot failed', 'bad');
     report({ kind, message });

@@ -44,6 +44,7 @@ test('a kernel panic is shown plainly and tears every Worker down', async () => 
   assert.match(await page.locator('#fatal').innerText(), /KernelPanicTrigger/);
   assert.match(await page.locator('#status').innerText(), /KERNEL PANIC/);
   assert.equal(events.filter((e) => e.kind === 'workers').at(-1).live, 0);
+  assert.equal(await page.locator('#processes tbody tr').count(), 0, 'no process is shown as running');
   await page.close();
 });
 
