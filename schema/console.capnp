@@ -1,8 +1,14 @@
 @0xc533c6495474e854;
 # Text output to the terminal the system is attached to.
 
+using Cap = import "cap.capnp";
+
 interface Console {
   write @0 (text :Text) -> ();
   # Appends `text` to the terminal. The kernel refuses text that is not
-  # valid UTF-8 (BadParams) and text larger than one ring slot can carry.
+  # valid UTF-8 (BadParams).
+
+  withPrefix @1 (prefix :Text) -> (console :Cap.CapRef);
+  # An attenuated Console: everything written through it starts each line
+  # with `prefix`. It can do no more than the Console it came from.
 }

@@ -1,13 +1,18 @@
 @0xf65f5cc661fb483d;
-# A boot manifest: the binaries a system boots with and the spec of init.
-# Authored in capnp text (demos/*/manifest.capnp) and compiled to binary at
-# build time with `capnp eval --binary`.
+# A boot manifest: the binaries a system boots with, the spec of init, and the
+# children init spawns. Authored in capnp text (demos/*/manifest.capnp) and
+# compiled to binary at build time with `capnp eval --binary`.
+
+using Cap = import "cap.capnp";
 
 struct Manifest {
   name @0 :Text;
   blobs @1 :List(NamedBlob);
   # Binaries (wasm modules) by name; ProcessSpec.binary refers to them.
   init @2 :ProcessSpec;
+  children @3 :List(ProcessSpec);
+  # What init spawns (it reads them from its BootPackage). Their grants name
+  # capabilities of init's, with `fromParent`.
 }
 
 struct NamedBlob {
@@ -18,6 +23,7 @@ struct NamedBlob {
 struct ProcessSpec {
   binary @0 :Text;
   argv @1 :List(Text);
+  # argv[0] names the process (the Worker is named "pid N: argv[0]").
   caps @2 :List(CapGrant);
   # Exactly the authority the process starts with, each under a name it
   # looks up in its CapSet.
@@ -27,20 +33,15 @@ struct CapGrant {
   name @0 :Text;
   source :union {
     kernel @1 :KernelService;
-    # A capability the kernel itself serves (only init may be granted these).
+    # A capability the kernel itself serves; only init may be granted these.
     fromParent @2 :ParentCap;
-    # A capability of the spawning process, by its name there.
+    # A capability of the spawning process, by the name it has there.
   }
 }
 
 struct ParentCap {
   name @0 :Text;
-  mode @1 :TransferMode;
-}
-
-enum TransferMode {
-  copy @0;
-  move @1;
+  mode @1 :Cap.TransferMode;
 }
 
 enum KernelService {
@@ -48,4 +49,7 @@ enum KernelService {
   kernelPanicTrigger @1;
   # Test-only: calling it panics the kernel, to prove panics are reported
   # and every Worker is torn down.
+  processSpawner @2;
+  bootPackage @3;
+  endpointFactory @4;
 }

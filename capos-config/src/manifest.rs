@@ -22,6 +22,12 @@ pub enum KernelService {
     Console,
     /// Test-only: invoking it panics the kernel (proves panic handling).
     KernelPanicTrigger,
+    /// Starts processes from the boot package's binaries.
+    ProcessSpawner,
+    /// The manifest's binaries and the children init is asked to spawn.
+    BootPackage,
+    /// Creates IPC endpoints.
+    EndpointFactory,
 }
 
 impl KernelService {
@@ -29,13 +35,26 @@ impl KernelService {
         match self {
             Self::Console => "console",
             Self::KernelPanicTrigger => "kernelPanicTrigger",
+            Self::ProcessSpawner => "processSpawner",
+            Self::BootPackage => "bootPackage",
+            Self::EndpointFactory => "endpointFactory",
         }
     }
 }
 
+/// Whether a transferred capability leaves the sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferMode {
+    Copy,
+    Move,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CapSource {
+    /// Served by the kernel; only init may be granted these.
     Kernel(KernelService),
+    /// One of the spawning process's capabilities, by its name there.
+    FromParent { name: String, mode: TransferMode },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +83,8 @@ pub struct Manifest {
     pub name: String,
     pub blobs: Vec<NamedBlob>,
     pub init: ProcessSpec,
+    /// What init is asked to spawn.
+    pub children: Vec<ProcessSpec>,
 }
 
 impl Manifest {
@@ -81,7 +102,34 @@ impl Manifest {
                 return Err(format!("blob {:?} appears twice", blob.name));
             }
         }
-        self.init.validate(self)
+        self.init.validate(self)?;
+        if let Some(grant) = self
+            .init
+            .caps
+            .iter()
+            .find(|g| matches!(g.source, CapSource::FromParent { .. }))
+        {
+            return Err(format!(
+                "init's capability {:?} is fromParent, but init has no parent",
+                grant.name
+            ));
+        }
+        for (i, child) in self.children.iter().enumerate() {
+            child
+                .validate(self)
+                .map_err(|e| format!("child {i} ({}): {e}", child.binary))?;
+            if let Some(grant) = child
+                .caps
+                .iter()
+                .find(|g| matches!(g.source, CapSource::Kernel(_)))
+            {
+                return Err(format!(
+                    "child {i} ({}): capability {:?} comes from the kernel; only init may hold kernel services (pass init's with fromParent)",
+                    child.binary, grant.name
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -121,6 +169,13 @@ impl ProcessSpec {
             if self.caps[..i].iter().any(|g| g.name == grant.name) {
                 return Err(format!("capability {:?} is granted twice", grant.name));
             }
+            if let CapSource::FromParent { name, .. } = &grant.source
+                && !is_valid_cap_name(name)
+            {
+                return Err(format!(
+                    "parent capability name {name:?} is not a valid name"
+                ));
+            }
         }
         Ok(())
     }
@@ -147,6 +202,17 @@ mod tests {
                     source: CapSource::Kernel(KernelService::Console),
                 }],
             },
+            children: vec![ProcessSpec {
+                binary: "hello".to_string(),
+                argv: vec!["child".to_string()],
+                caps: vec![CapGrant {
+                    name: "out".to_string(),
+                    source: CapSource::FromParent {
+                        name: "console".to_string(),
+                        mode: TransferMode::Copy,
+                    },
+                }],
+            }],
         }
     }
 
@@ -174,6 +240,22 @@ mod tests {
         let mut m = manifest();
         m.init.caps[0].name = "no spaces".to_string();
         assert!(m.validate().is_err());
+    }
+
+    #[test]
+    fn kernel_services_go_to_init_only_and_parents_only_to_children() {
+        let mut m = manifest();
+        m.children[0].caps[0].source = CapSource::Kernel(KernelService::Console);
+        assert!(m.validate().unwrap_err().contains("only init"));
+        let mut m = manifest();
+        m.init.caps[0].source = CapSource::FromParent {
+            name: "x".to_string(),
+            mode: TransferMode::Move,
+        };
+        assert!(m.validate().unwrap_err().contains("no parent"));
+        let mut m = manifest();
+        m.children[0].binary = "ghost".to_string();
+        assert!(m.validate().unwrap_err().starts_with("child 0 (ghost)"));
     }
 
     #[test]

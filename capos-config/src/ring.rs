@@ -80,7 +80,8 @@ pub const OP_RELEASE: u8 = 2;
 const _: () = assert!(SQ_ENTRIES.is_power_of_two() && CQ_ENTRIES.is_power_of_two());
 const _: () = assert!(RING_SIZE.is_multiple_of(4));
 // Each index on its own 64-byte line; the rest of the header fits before SQ_ARRAY.
-const _: () = assert!(SQ_TAIL >= SQ_HEAD + 64 && CQ_HEAD >= SQ_TAIL + 64 && CQ_TAIL >= CQ_HEAD + 64);
+const _: () =
+    assert!(SQ_TAIL >= SQ_HEAD + 64 && CQ_HEAD >= SQ_TAIL + 64 && CQ_TAIL >= CQ_HEAD + 64);
 const _: () = assert!(CQ_DOORBELL >= CQ_TAIL + 64 && VERSION + 4 <= HEADER_SIZE);
 
 /// Why the kernel refused or failed a call; the negative `result` of a CQE.

@@ -4,7 +4,7 @@
 use crate::view::UiEvent;
 use capos_config::ring::RingMemory;
 
-pub trait Host {
+pub trait Host: 'static {
     type Ring: RingMemory;
 
     /// A fresh, zeroed ring shared with exactly one process.

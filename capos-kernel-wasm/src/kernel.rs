@@ -10,14 +10,15 @@ use crate::exit_code;
 use crate::host::Host;
 use crate::view::{ProcessView, UiEvent};
 use capos_config::capset::{CapSet, CapSetEntry};
-use capos_config::manifest::{CapSource, KernelService, Manifest, ProcessSpec};
+use capos_config::manifest::{CapSource, KernelService, Manifest, ProcessSpec, TransferMode};
 use capos_config::ring::{
     CapError, CqProducer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, RING_FLAG_KILLED, RingMemory,
     SLOT_DATA_SIZE, SqConsumer, Submission, init_ring, ring_doorbell,
 };
 use capos_lib::{CallContext, CapId, CapLookupError, CapObject, CapTable, Completion};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 /// Most capabilities one process may hold.
 pub const CAPS_PER_PROCESS: usize = 1024;
@@ -41,9 +42,19 @@ impl<H: Host> Clone for CapEntry<H> {
     }
 }
 
+/// How a process ended, and who is waiting to hear it.
+#[derive(Debug, Default)]
+pub struct ExitState {
+    pub status: Option<(i32, String)>,
+    /// (pid, user_data) of pending `ProcessHandle.wait` calls.
+    pub waiters: Vec<(u32, u64)>,
+}
+
 pub struct Process<H: Host> {
     pub pid: u32,
     pub name: String,
+    /// Shared with every ProcessHandle to this process.
+    pub exit: Rc<RefCell<ExitState>>,
     ring: H::Ring,
     sq: SqConsumer,
     cq: CqProducer,
@@ -63,6 +74,17 @@ pub struct Kernel<H: Host> {
     /// Initial value of every new ring's counters (tests start near
     /// `u32::MAX` to cross the wrap).
     ring_counter_start: u32,
+    /// The booted manifest: what BootPackage serves and spawn draws from.
+    package: Option<Rc<Manifest>>,
+    /// Every endpoint, so the kernel can fail calls nobody can answer.
+    endpoints: Vec<Weak<RefCell<caps::EndpointState<H>>>>,
+}
+
+/// A capability placed in a process's table, as the result message names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantedCap {
+    pub cap_id: u32,
+    pub interface_id: u64,
 }
 
 impl<H: Host> Kernel<H> {
@@ -74,6 +96,109 @@ impl<H: Host> Kernel<H> {
             init_pid: None,
             halted: false,
             ring_counter_start: 0,
+            package: None,
+            endpoints: Vec::new(),
+        }
+    }
+
+    pub fn package(&self) -> Option<Rc<Manifest>> {
+        self.package.clone()
+    }
+
+    pub fn is_alive(&self, pid: u32) -> bool {
+        self.processes.contains_key(&pid)
+    }
+
+    pub fn exit_state(&self, pid: u32) -> Option<Rc<RefCell<ExitState>>> {
+        self.processes.get(&pid).map(|p| p.exit.clone())
+    }
+
+    pub fn register_endpoint(&mut self, endpoint: &Rc<RefCell<caps::EndpointState<H>>>) {
+        self.endpoints.push(Rc::downgrade(endpoint));
+    }
+
+    /// Puts `entry` in `pid`'s table under a fresh id.
+    pub fn insert_cap(&mut self, pid: u32, entry: CapEntry<H>) -> Result<GrantedCap, Completion> {
+        let p = self
+            .processes
+            .get_mut(&pid)
+            .ok_or_else(|| Completion::Failed(CapError::PeerGone, format!("pid {pid} is gone")))?;
+        let interface_id = entry.object.interface_id();
+        let id = p
+            .caps
+            .insert(entry)
+            .map_err(|e| Completion::Failed(CapError::Exhausted, format!("pid {pid}: {e}")))?;
+        self.publish_processes();
+        Ok(GrantedCap {
+            cap_id: id.raw(),
+            interface_id,
+        })
+    }
+
+    /// Takes capabilities out of `pid`'s table for a transfer: copies stay,
+    /// moves leave. All ids are checked first, so on error nothing moved.
+    pub fn take_caps(
+        &mut self,
+        pid: u32,
+        transfers: &[(u32, TransferMode)],
+    ) -> Result<Vec<CapEntry<H>>, Completion> {
+        let p = self
+            .processes
+            .get_mut(&pid)
+            .ok_or_else(|| Completion::Failed(CapError::PeerGone, format!("pid {pid} is gone")))?;
+        for (i, (id, mode)) in transfers.iter().enumerate() {
+            if let Err(e) = p.caps.get(CapId::from_raw(*id)) {
+                return Err(Completion::Failed(lookup_error(e), describe_lookup(*id, e)));
+            }
+            if *mode == TransferMode::Move && transfers[..i].iter().any(|(other, _)| other == id) {
+                return Err(Completion::Failed(
+                    CapError::BadParams,
+                    format!("capability {id:#x} is transferred twice and moved"),
+                ));
+            }
+        }
+        let mut taken = Vec::with_capacity(transfers.len());
+        for (id, mode) in transfers {
+            let id = CapId::from_raw(*id);
+            taken.push(match mode {
+                TransferMode::Copy => p.caps.get(id).expect("checked above").clone(),
+                TransferMode::Move => p.caps.remove(id).expect("checked above"),
+            });
+        }
+        if transfers.iter().any(|(_, m)| *m == TransferMode::Move) {
+            self.publish_processes();
+        }
+        Ok(taken)
+    }
+
+    /// Places transferred capabilities in `pid`'s table. If they don't all
+    /// fit, none stay (the ones placed are removed again and dropped).
+    pub fn deliver_caps(
+        &mut self,
+        pid: u32,
+        entries: Vec<CapEntry<H>>,
+    ) -> Result<Vec<GrantedCap>, Completion> {
+        let mut granted = Vec::with_capacity(entries.len());
+        for entry in entries {
+            match self.insert_cap(pid, entry) {
+                Ok(g) => granted.push(g),
+                Err(e) => {
+                    if let Some(p) = self.processes.get_mut(&pid) {
+                        for g in &granted {
+                            let _ = p.caps.remove(CapId::from_raw(g.cap_id));
+                        }
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Ok(granted)
+    }
+
+    /// `ProcessHandle.kill`: ends `pid` as if the kernel killed it.
+    pub fn kill(&mut self, pid: u32, by: u32) {
+        if self.processes.contains_key(&pid) {
+            self.reap(pid, exit_code::KILLED, format!("killed by pid {by}"));
         }
     }
 
@@ -124,7 +249,12 @@ impl<H: Host> Kernel<H> {
         }
         let mut grants = Vec::new();
         for grant in &manifest.init.caps {
-            let CapSource::Kernel(service) = &grant.source;
+            let CapSource::Kernel(service) = &grant.source else {
+                return Err(format!(
+                    "init's capability {:?} must come from the kernel",
+                    grant.name
+                ));
+            };
             grants.push((
                 grant.name.clone(),
                 CapEntry {
@@ -133,7 +263,9 @@ impl<H: Host> Kernel<H> {
                 },
             ));
         }
-        let binary = &manifest
+        let package = Rc::new(manifest.clone());
+        self.package = Some(package.clone());
+        let binary = &package
             .blob(&manifest.init.binary)
             .expect("validated: init's binary is a blob")
             .data;
@@ -155,7 +287,9 @@ impl<H: Host> Kernel<H> {
             .first()
             .cloned()
             .unwrap_or_else(|| spec.binary.clone());
-        let mut caps = CapTable::with_limit(CAPS_PER_PROCESS);
+        // Different ids in every process: an id seen elsewhere names nothing here.
+        let salt = (pid as u16).wrapping_mul(0x6b43).wrapping_add(0x2f1d);
+        let mut caps = CapTable::with_limit_and_salt(CAPS_PER_PROCESS, salt);
         let mut entries = Vec::new();
         for (cap_name, entry) in grants {
             let interface_id = entry.object.interface_id();
@@ -182,6 +316,7 @@ impl<H: Host> Kernel<H> {
             Process {
                 pid,
                 name,
+                exit: Rc::new(RefCell::new(ExitState::default())),
                 ring,
                 sq: SqConsumer::new(self.ring_counter_start),
                 cq: CqProducer::new(self.ring_counter_start),
@@ -203,7 +338,27 @@ impl<H: Host> Kernel<H> {
         for pid in self.live_pids() {
             progressed |= self.service(pid, SQES_PER_POLL);
         }
+        self.settle_endpoints();
         progressed
+    }
+
+    /// Fails the endpoint calls and receives that can no longer complete:
+    /// calls on an endpoint no process can receive on, calls whose server
+    /// ended, receives nobody can call. Run after anything that drops
+    /// capabilities or ends processes.
+    pub fn settle_endpoints(&mut self) {
+        let mut failures = Vec::new();
+        self.endpoints.retain(|weak| {
+            let Some(endpoint) = weak.upgrade() else {
+                return false;
+            };
+            let alive = |pid: u32| self.processes.contains_key(&pid);
+            failures.extend(endpoint.borrow_mut().settle(alive));
+            true
+        });
+        for (pid, user_data, completion) in failures {
+            self.complete_pending(pid, user_data, completion);
+        }
     }
 
     /// Takes up to `budget` SQEs off `pid`'s ring and dispatches them.
@@ -227,14 +382,15 @@ impl<H: Host> Kernel<H> {
                 }
             };
             taken += 1;
+            // Reserve the completion's CQ room before dispatching: the call
+            // may complete (through complete_pending) before dispatch returns.
+            p.in_flight += 1;
             let user_data = submission.sqe.user_data;
-            match self.dispatch(pid, &submission) {
-                Some((result, data)) => posted |= self.post(pid, user_data, result, &data),
-                None => {
-                    if let Some(p) = self.processes.get_mut(&pid) {
-                        p.in_flight += 1;
-                    }
-                }
+            if let Some((result, data)) = self.dispatch(pid, &submission)
+                && let Some(p) = self.processes.get_mut(&pid)
+            {
+                p.in_flight -= 1;
+                posted |= self.post(pid, user_data, result, &data);
             }
         }
         if posted && let Some(p) = self.processes.get(&pid) {
@@ -381,6 +537,11 @@ impl<H: Host> Kernel<H> {
             return;
         };
         drop(p.caps.drain());
+        let waiters = {
+            let mut exit = p.exit.borrow_mut();
+            exit.status = Some((code, reason.clone()));
+            std::mem::take(&mut exit.waiters)
+        };
         self.host.stop_process(pid);
         // A Worker blocked in Atomics.wait lingers after terminate() until
         // woken: flag the ring and ring its doorbell.
@@ -394,6 +555,11 @@ impl<H: Host> Kernel<H> {
             reason: reason.clone(),
         });
         self.publish_processes();
+        for (waiter, user_data) in waiters {
+            let results = caps::process::wait_results(code, &reason);
+            self.complete_pending(waiter, user_data, results);
+        }
+        self.settle_endpoints();
         if self.init_pid == Some(pid) {
             self.halt(code, format!("init {reason}"));
         }
@@ -426,20 +592,24 @@ impl<H: Host> Kernel<H> {
     }
 }
 
+/// init's capabilities, by the name its manifest gives the service.
 fn kernel_service<H: Host>(service: KernelService) -> Rc<dyn CapObject<Kernel<H>>> {
     match service {
-        KernelService::Console => Rc::new(caps::Console),
+        KernelService::Console => Rc::new(caps::Console::new()),
         KernelService::KernelPanicTrigger => Rc::new(caps::KernelPanicTrigger),
+        KernelService::ProcessSpawner => Rc::new(caps::ProcessSpawner),
+        KernelService::BootPackage => Rc::new(caps::BootPackage),
+        KernelService::EndpointFactory => Rc::new(caps::EndpointFactory),
     }
 }
 
-fn lookup_error(e: CapLookupError) -> CapError {
+pub(crate) fn lookup_error(e: CapLookupError) -> CapError {
     match e {
         CapLookupError::Unknown => CapError::UnknownCap,
         CapLookupError::Stale => CapError::StaleCap,
     }
 }
 
-fn describe_lookup(cap_id: u32, e: CapLookupError) -> String {
+pub(crate) fn describe_lookup(cap_id: u32, e: CapLookupError) -> String {
     format!("capability {cap_id:#x}: {e}")
 }

@@ -38,10 +38,15 @@ fn read(root: manifest_capnp::manifest::Reader<'_>) -> capnp::Result<Manifest> {
             data: blob.get_data()?.to_vec(),
         });
     }
+    let mut children = Vec::new();
+    for child in root.get_children()? {
+        children.push(read_spec(child)?);
+    }
     Ok(Manifest {
         name: root.get_name()?.to_string()?,
         blobs,
         init: read_spec(root.get_init()?)?,
+        children,
     })
 }
 
@@ -54,16 +59,22 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
     for grant in spec.get_caps()? {
         use manifest_capnp::cap_grant::source::Which;
         let source = match grant.get_source().which()? {
-            Which::Kernel(service) => CapSource::Kernel(match service? {
-                manifest_capnp::KernelService::Console => KernelService::Console,
-                manifest_capnp::KernelService::KernelPanicTrigger => {
-                    KernelService::KernelPanicTrigger
+            Which::Kernel(service) => {
+                use manifest_capnp::KernelService as S;
+                CapSource::Kernel(match service? {
+                    S::Console => KernelService::Console,
+                    S::KernelPanicTrigger => KernelService::KernelPanicTrigger,
+                    S::ProcessSpawner => KernelService::ProcessSpawner,
+                    S::BootPackage => KernelService::BootPackage,
+                    S::EndpointFactory => KernelService::EndpointFactory,
+                })
+            }
+            Which::FromParent(parent) => {
+                let parent = parent?;
+                CapSource::FromParent {
+                    name: parent.get_name()?.to_string()?,
+                    mode: crate::caps::transfer_mode(parent.get_mode()?),
                 }
-            }),
-            Which::FromParent(_) => {
-                return Err(capnp::Error::failed(
-                    "fromParent grants need a parent process; init has none".into(),
-                ));
             }
         };
         caps.push(CapGrant {

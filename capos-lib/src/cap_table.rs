@@ -86,6 +86,9 @@ impl fmt::Display for CapTableFull {
 struct Slot<T> {
     /// Generation of the id that names (or last named) this slot.
     generation: u16,
+    /// Generation of the first id this slot ever had: ids from `first` to
+    /// `generation` (wrapping) were issued, so those are stale, not unknown.
+    first: u16,
     value: Option<T>,
 }
 
@@ -96,17 +99,28 @@ pub struct CapTable<T> {
     free: Vec<usize>,
     len: usize,
     limit: usize,
+    /// Offsets every slot's first generation, so ids differ between tables:
+    /// a number seen in another process names nothing here (or, rarely, one
+    /// of this process's own capabilities — never the other process's).
+    salt: u16,
 }
 
 impl<T> CapTable<T> {
     /// A table that holds at most `limit` capabilities (clamped to
     /// [`MAX_TABLE_SLOTS`]).
     pub fn with_limit(limit: usize) -> Self {
+        Self::with_limit_and_salt(limit, 0)
+    }
+
+    /// A table whose ids are offset by `salt` (the kernel gives each process
+    /// a different one).
+    pub fn with_limit_and_salt(limit: usize, salt: u16) -> Self {
         Self {
             slots: Vec::new(),
             free: Vec::new(),
             len: 0,
             limit: limit.min(MAX_TABLE_SLOTS),
+            salt,
         }
     }
 
@@ -130,11 +144,18 @@ impl<T> CapTable<T> {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
+                let slot = self.slots.len();
+                let start = self
+                    .salt
+                    .wrapping_add((slot as u16).wrapping_mul(0x9e37))
+                    .max(1);
                 self.slots.push(Slot {
-                    generation: 0,
+                    // `insert` below advances it to `start`.
+                    generation: start.wrapping_sub(1),
+                    first: start,
                     value: None,
                 });
-                self.slots.len() - 1
+                slot
             }
         };
         let entry = &mut self.slots[slot];
@@ -150,13 +171,19 @@ impl<T> CapTable<T> {
 
     pub fn get(&self, id: CapId) -> Result<&T, CapLookupError> {
         let entry = self.slots.get(id.slot()).ok_or(CapLookupError::Unknown)?;
-        match &entry.value {
-            Some(value) if entry.generation == id.generation() => Ok(value),
-            _ if id.generation() == 0 || id.generation() > entry.generation => {
-                Err(CapLookupError::Unknown)
-            }
-            _ => Err(CapLookupError::Stale),
+        if let Some(value) = &entry.value
+            && entry.generation == id.generation()
+        {
+            return Ok(value);
         }
+        let issued = id.generation() != 0
+            && id.generation().wrapping_sub(entry.first)
+                <= entry.generation.wrapping_sub(entry.first);
+        Err(if issued {
+            CapLookupError::Stale
+        } else {
+            CapLookupError::Unknown
+        })
     }
 
     pub fn get_mut(&mut self, id: CapId) -> Result<&mut T, CapLookupError> {
@@ -264,6 +291,24 @@ mod tests {
             table.get(CapId::new(real.slot(), 0)),
             Err(CapLookupError::Unknown)
         );
+    }
+
+    #[test]
+    fn salted_tables_issue_different_ids_for_the_same_slot() {
+        let mut a = CapTable::with_limit_and_salt(8, 0x1234);
+        let mut b = CapTable::with_limit_and_salt(8, 0x4321);
+        let id_a = a.insert("a's console").unwrap();
+        let id_b = b.insert("b's endpoint").unwrap();
+        assert_eq!(id_a.slot(), id_b.slot());
+        assert_ne!(id_a, id_b);
+        assert_eq!(
+            b.get(id_a),
+            Err(CapLookupError::Unknown),
+            "a's id means nothing in b"
+        );
+        let stale = b.remove(id_b).map(|_| id_b).unwrap();
+        b.insert("next").unwrap();
+        assert_eq!(b.get(stale), Err(CapLookupError::Stale));
     }
 
     #[test]

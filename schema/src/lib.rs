@@ -13,7 +13,14 @@ macro_rules! generated {
     )*};
 }
 
-generated!(console_capnp, debug_capnp, manifest_capnp);
+generated!(
+    cap_capnp,
+    console_capnp,
+    debug_capnp,
+    ipc_capnp,
+    manifest_capnp,
+    process_capnp
+);
 
 /// Interface ids and method ordinals.
 pub mod interfaces {

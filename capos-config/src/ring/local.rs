@@ -31,7 +31,10 @@ impl LocalRing {
     }
 
     fn word(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset.is_multiple_of(4), "unaligned ring word offset {offset}");
+        assert!(
+            offset.is_multiple_of(4),
+            "unaligned ring word offset {offset}"
+        );
         &self.words[offset / 4]
     }
 }

@@ -1,14 +1,112 @@
-use super::{bad_params, done, read_params, unknown_method};
+use super::{bad_params, done, encode, fail, outcome, read_params, set_cap_ref, unknown_method};
 use crate::host::Host;
-use crate::kernel::Kernel;
+use crate::kernel::{CapEntry, Kernel};
 use crate::view::UiEvent;
-use capos_lib::{CallContext, CapObject, Completion};
+use capos_lib::{CallContext, CapError, CapObject, Completion};
 use capos_schema::console_capnp::console;
 use capos_schema::interfaces::console as iface;
+use std::cell::Cell;
+use std::rc::Rc;
 
-/// Text output to the terminal.
-#[derive(Debug, Default)]
-pub struct Console;
+/// Longest prefix an attenuated Console may carry.
+pub const MAX_PREFIX: usize = 64;
+
+/// Text output to the terminal, optionally attenuated to prefix every line.
+#[derive(Debug)]
+pub struct Console {
+    prefix: String,
+    /// Whether the next character starts a line (where the prefix goes).
+    at_line_start: Cell<bool>,
+}
+
+impl Console {
+    pub fn new() -> Self {
+        Self::with_prefix(String::new())
+    }
+
+    fn with_prefix(prefix: String) -> Self {
+        Self {
+            prefix,
+            at_line_start: Cell::new(true),
+        }
+    }
+
+    fn render(&self, text: &str) -> String {
+        if self.prefix.is_empty() {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(text.len() + self.prefix.len());
+        for c in text.chars() {
+            if self.at_line_start.get() {
+                out.push_str(&self.prefix);
+            }
+            out.push(c);
+            self.at_line_start.set(c == '\n');
+        }
+        out
+    }
+
+    fn write<H: Host>(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext<'_>,
+    ) -> Result<Completion, Completion> {
+        let message = read_params(call.params)?;
+        let params = message
+            .get_root::<console::write_params::Reader>()
+            .map_err(bad_params)?;
+        let text = params
+            .get_text()
+            .map_err(bad_params)?
+            .to_str()
+            .map_err(|_| bad_params("Console.write text is not valid UTF-8"))?;
+        let text = self.render(text);
+        kernel.emit(UiEvent::Console {
+            pid: call.caller,
+            text,
+        });
+        Ok(done())
+    }
+
+    fn attenuate<H: Host>(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext<'_>,
+    ) -> Result<Completion, Completion> {
+        let message = read_params(call.params)?;
+        let prefix = message
+            .get_root::<console::with_prefix_params::Reader>()
+            .and_then(|p| p.get_prefix())
+            .map_err(bad_params)?
+            .to_str()
+            .map_err(|_| bad_params("prefix is not valid UTF-8"))?;
+        if prefix.len() > MAX_PREFIX || prefix.chars().any(char::is_control) {
+            return Err(fail(
+                CapError::BadParams,
+                format!("prefix must be at most {MAX_PREFIX} bytes without control characters"),
+            ));
+        }
+        // Attenuation composes: the new Console keeps this one's prefix too.
+        let console = Console::with_prefix(format!("{}{prefix}", self.prefix));
+        let granted = kernel.insert_cap(
+            call.caller,
+            CapEntry {
+                object: Rc::new(console),
+                badge: call.badge,
+            },
+        )?;
+        let mut results = capnp::message::Builder::new_default();
+        let root = results.init_root::<console::with_prefix_results::Builder>();
+        set_cap_ref(root.init_console(), granted);
+        Ok(encode(&results))
+    }
+}
+
+impl Default for Console {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl<H: Host> CapObject<Kernel<H>> for Console {
     fn interface_id(&self) -> u64 {
@@ -21,28 +119,8 @@ impl<H: Host> CapObject<Kernel<H>> for Console {
 
     fn call(&self, kernel: &mut Kernel<H>, call: &CallContext<'_>) -> Completion {
         match call.method {
-            iface::method::WRITE => {
-                let message = match read_params(call.params) {
-                    Ok(m) => m,
-                    Err(c) => return c,
-                };
-                let text = match message
-                    .get_root::<console::write_params::Reader>()
-                    .and_then(|p| p.get_text())
-                {
-                    Ok(t) => t,
-                    Err(e) => return bad_params(e),
-                };
-                let text = match text.to_str() {
-                    Ok(t) => t,
-                    Err(_) => return bad_params("Console.write text is not valid UTF-8"),
-                };
-                kernel.emit(UiEvent::Console {
-                    pid: call.caller,
-                    text: text.to_string(),
-                });
-                done()
-            }
+            iface::method::WRITE => outcome(self.write(kernel, call)),
+            iface::method::WITH_PREFIX => outcome(self.attenuate(kernel, call)),
             m => unknown_method(iface::NAME, m),
         }
     }

@@ -16,11 +16,13 @@ use capos_schema::interfaces;
 use capos_schema::manifest_capnp;
 use std::rc::Rc;
 
+mod transfer;
+
 /// (pid, name, ring, capset, argv) of a started process.
 type Started = (u32, String, Rc<LocalRing>, Vec<u8>, Vec<u8>);
 
 #[derive(Default)]
-struct TestHost {
+pub(crate) struct TestHost {
     events: Vec<UiEvent>,
     started: Vec<Started>,
     stopped: Vec<u32>,
@@ -57,7 +59,7 @@ impl Host for TestHost {
 }
 
 /// A process's side of its ring.
-struct Proc {
+pub(crate) struct Proc {
     pid: u32,
     ring: Rc<LocalRing>,
     capset: CapSet,
@@ -123,23 +125,30 @@ impl Proc {
     }
 
     fn completions(&mut self) -> Vec<(Cqe, String)> {
+        self.raw_completions()
+            .into_iter()
+            .map(|(c, data)| (c, String::from_utf8_lossy(&data).into_owned()))
+            .collect()
+    }
+
+    fn raw_completions(&mut self) -> Vec<(Cqe, Vec<u8>)> {
         let mut out = Vec::new();
         let mut data = Vec::new();
         while let Some(c) = self.cq.pop(&self.ring, &mut data).unwrap() {
-            out.push((c, String::from_utf8_lossy(&data).into_owned()));
+            out.push((c, std::mem::take(&mut data)));
         }
         out
     }
 }
 
-fn write_params(text: &str) -> Vec<u8> {
+pub(crate) fn write_params(text: &str) -> Vec<u8> {
     let mut m = capnp::message::Builder::new_default();
     m.init_root::<console::write_params::Builder>()
         .set_text(text);
     capnp::serialize::write_message_to_words(&m)
 }
 
-fn manifest(grants: &[(&str, manifest_capnp::KernelService)]) -> Vec<u8> {
+pub(crate) fn manifest(grants: &[(&str, manifest_capnp::KernelService)]) -> Vec<u8> {
     let mut m = capnp::message::Builder::new_default();
     let mut root = m.init_root::<manifest_capnp::manifest::Builder>();
     root.set_name("test");
@@ -170,7 +179,7 @@ fn booted() -> (Kernel<TestHost>, Proc) {
     (kernel, proc)
 }
 
-fn console_text(kernel: &Kernel<TestHost>) -> String {
+pub(crate) fn console_text(kernel: &Kernel<TestHost>) -> String {
     kernel
         .host()
         .events
