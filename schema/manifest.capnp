@@ -52,4 +52,5 @@ enum KernelService {
   processSpawner @2;
   bootPackage @3;
   endpointFactory @4;
+  timer @5;
 }

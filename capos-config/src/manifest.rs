@@ -28,6 +28,8 @@ pub enum KernelService {
     BootPackage,
     /// Creates IPC endpoints.
     EndpointFactory,
+    /// Reads the monotonic clock.
+    Timer,
 }
 
 impl KernelService {
@@ -38,6 +40,7 @@ impl KernelService {
             Self::ProcessSpawner => "processSpawner",
             Self::BootPackage => "bootPackage",
             Self::EndpointFactory => "endpointFactory",
+            Self::Timer => "timer",
         }
     }
 }

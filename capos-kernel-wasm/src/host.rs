@@ -28,4 +28,7 @@ pub trait Host: 'static {
 
     /// Publishes a view model to the (untrusted) UI.
     fn emit(&mut self, event: UiEvent);
+
+    /// Monotonic nanoseconds since the kernel started.
+    fn now_ns(&mut self) -> u64;
 }

@@ -600,6 +600,7 @@ fn kernel_service<H: Host>(service: KernelService) -> Rc<dyn CapObject<Kernel<H>
         KernelService::ProcessSpawner => Rc::new(caps::ProcessSpawner),
         KernelService::BootPackage => Rc::new(caps::BootPackage),
         KernelService::EndpointFactory => Rc::new(caps::EndpointFactory),
+        KernelService::Timer => Rc::new(caps::Timer),
     }
 }
 

@@ -67,6 +67,7 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
                     S::ProcessSpawner => KernelService::ProcessSpawner,
                     S::BootPackage => KernelService::BootPackage,
                     S::EndpointFactory => KernelService::EndpointFactory,
+                    S::Timer => KernelService::Timer,
                 })
             }
             Which::FromParent(parent) => {

@@ -36,6 +36,9 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = kernelPanic)]
     fn kernel_panic(this: &JsHost, message: &str);
+
+    #[wasm_bindgen(method, js_name = nowMs)]
+    fn now_ms(this: &JsHost) -> f64;
 }
 
 thread_local! {
@@ -95,6 +98,10 @@ pub struct WebHost {
 
 impl Host for WebHost {
     type Ring = SabRing;
+
+    fn now_ns(&mut self) -> u64 {
+        (self.js.now_ms() * 1e6) as u64
+    }
 
     fn create_ring(&mut self) -> SabRing {
         SabRing::new()

@@ -12,13 +12,22 @@ pub struct Console {
 
 impl Console {
     pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        if cap.interface_id != iface::INTERFACE_ID {
-            return Err(Error::Other(format!(
-                "capability {:#x} is not a Console",
-                cap.cap_id
-            )));
-        }
+        crate::expect_interface(cap, iface::INTERFACE_ID, iface::NAME)?;
         Ok(Self { cap })
+    }
+
+    /// An attenuated Console that starts every line with `prefix`.
+    #[cfg(target_arch = "wasm32")]
+    pub fn with_prefix(&self, prefix: &str) -> Result<Self, Error> {
+        let mut m = crate::message::Builder::new_default();
+        m.init_root::<console::with_prefix_params::Builder>()
+            .set_prefix(prefix);
+        let out = crate::call(self.cap, iface::method::WITH_PREFIX, &crate::message::bytes(&m))?;
+        let r = crate::message::read(&out)?;
+        Self::from_cap(crate::message::cap_ref(
+            r.get_root::<console::with_prefix_results::Reader>()?
+                .get_console()?,
+        ))
     }
 
     pub fn cap(&self) -> CapRef {

@@ -66,3 +66,9 @@ impl From<PushError> for Error {
         Self::Push(e)
     }
 }
+
+impl From<capnp::NotInSchema> for Error {
+    fn from(e: capnp::NotInSchema) -> Self {
+        Self::Capnp(e.into())
+    }
+}

@@ -16,7 +16,11 @@
 
 pub mod console;
 pub mod error;
+pub mod ipc;
+pub mod message;
 pub mod ring;
+pub mod spawn;
+pub mod timer;
 
 #[cfg(target_arch = "wasm32")]
 mod arch;
@@ -26,8 +30,12 @@ mod process;
 pub use capos_config::capset::{CapSet, CapSetEntry};
 pub use console::Console;
 pub use error::Error;
+pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
+pub use message::Transfer;
+pub use spawn::{BootPackage, ChildSpec, Grant, ProcessHandle, ProcessSpawner};
+pub use timer::Timer;
 #[cfg(target_arch = "wasm32")]
-pub use process::{Env, call, exit, nop, release, run};
+pub use process::{Env, call, call_pair, exit, nop, release, run};
 
 /// A capability as the program names it: its id in the program's CapTable
 /// and the interface it serves.
@@ -54,6 +62,18 @@ impl CapRef {
             cap_id: entry.cap_id,
             interface_id,
         })
+    }
+}
+
+/// Checks that `cap` serves the interface a typed client expects.
+pub(crate) fn expect_interface(cap: CapRef, interface_id: u64, name: &str) -> Result<(), Error> {
+    if cap.interface_id == interface_id {
+        Ok(())
+    } else {
+        Err(Error::Other(format!(
+            "capability {:#x} serves interface {:#x}, not {name}",
+            cap.cap_id, cap.interface_id
+        )))
     }
 }
 

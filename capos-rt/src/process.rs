@@ -52,6 +52,14 @@ pub fn call(cap: CapRef, method: u16, params: &[u8]) -> Result<Vec<u8>, Error> {
     with_ring(|ring| ring.call(cap, method, params))
 }
 
+/// Two calls with one kernel wake-up (see `RingClient::call_pair`).
+pub fn call_pair(
+    first: (CapRef, u16, &[u8]),
+    second: (CapRef, u16, &[u8]),
+) -> Result<(Result<Vec<u8>, Error>, Result<Vec<u8>, Error>), Error> {
+    with_ring(|ring| ring.call_pair(first, second))
+}
+
 /// Drops a capability from this process's CapTable.
 pub fn release(cap: CapRef) -> Result<(), Error> {
     with_ring(|ring| ring.release(cap))

@@ -49,7 +49,22 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
 
     /// Queues one entry, waiting for room if the SQ is full, and publishes it.
     /// Returns the entry's `user_data`.
-    pub fn submit(&mut self, mut sqe: Sqe, params: &[u8]) -> Result<u64, Error> {
+    pub fn submit(&mut self, sqe: Sqe, params: &[u8]) -> Result<u64, Error> {
+        let user_data = self.queue(sqe, params)?;
+        self.flush();
+        Ok(user_data)
+    }
+
+    /// Publishes every queued entry and wakes the kernel once for all.
+    pub fn flush(&mut self) {
+        if self.sq.submit(&self.mem) > 0 {
+            self.port.wake_kernel();
+        }
+    }
+
+    /// Queues one entry without publishing it (batch several, then
+    /// [`flush`](Self::flush)). Returns its `user_data`.
+    pub fn queue(&mut self, mut sqe: Sqe, params: &[u8]) -> Result<u64, Error> {
         sqe.user_data = self.next_user_data;
         self.next_user_data += 1;
         loop {
@@ -65,8 +80,6 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
                 Err(e) => return Err(e.into()),
             }
         }
-        self.sq.submit(&self.mem);
-        self.port.wake_kernel();
         Ok(sqe.user_data)
     }
 
@@ -119,16 +132,24 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
     /// Calls `method` on `cap` with a Cap'n Proto params message and returns
     /// the results message.
     pub fn call(&mut self, cap: CapRef, method: u16, params: &[u8]) -> Result<Vec<u8>, Error> {
-        let sqe = Sqe {
-            interface_id: cap.interface_id,
-            cap_id: cap.cap_id,
-            method,
-            opcode: OP_CALL,
-            ..Sqe::default()
-        };
-        let user_data = self.submit(sqe, params)?;
+        let user_data = self.submit(call_sqe(cap, method), params)?;
         let (cqe, data) = self.wait_for(user_data)?;
         completion_result(&cqe, data)
+    }
+
+    /// Makes two calls with one kernel wake-up and returns both outcomes, in
+    /// order (the kernel serves them in order).
+    pub fn call_pair(
+        &mut self,
+        first: (CapRef, u16, &[u8]),
+        second: (CapRef, u16, &[u8]),
+    ) -> Result<(Result<Vec<u8>, Error>, Result<Vec<u8>, Error>), Error> {
+        let a = self.queue(call_sqe(first.0, first.1), first.2)?;
+        let b = self.queue(call_sqe(second.0, second.1), second.2)?;
+        self.flush();
+        let (cqe_a, data_a) = self.wait_for(a)?;
+        let (cqe_b, data_b) = self.wait_for(b)?;
+        Ok((completion_result(&cqe_a, data_a), completion_result(&cqe_b, data_b)))
     }
 
     /// Drops `cap` from this process's CapTable.
@@ -153,6 +174,16 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
             &[],
         )?;
         self.wait_for(user_data).map(drop)
+    }
+}
+
+fn call_sqe(cap: CapRef, method: u16) -> Sqe {
+    Sqe {
+        interface_id: cap.interface_id,
+        cap_id: cap.cap_id,
+        method,
+        opcode: OP_CALL,
+        ..Sqe::default()
     }
 }
 

@@ -19,7 +19,8 @@ generated!(
     debug_capnp,
     ipc_capnp,
     manifest_capnp,
-    process_capnp
+    process_capnp,
+    timer_capnp,
 );
 
 /// Interface ids and method ordinals.

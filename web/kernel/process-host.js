@@ -45,6 +45,11 @@ export class ProcessHost {
     );
   }
 
+  // The Timer capability's clock (monotonic, this Worker's time origin).
+  nowMs() {
+    return performance.now();
+  }
+
   stopProcess(pid) {
     const worker = this.workers.get(pid);
     if (!worker) return;

@@ -7,12 +7,14 @@ mod console;
 mod ipc;
 mod panic_trigger;
 pub mod process;
+mod timer;
 
 pub use boot_package::BootPackage;
 pub use console::Console;
 pub use ipc::{Endpoint, EndpointFactory, EndpointState};
 pub use panic_trigger::KernelPanicTrigger;
 pub use process::{ProcessHandle, ProcessSpawner};
+pub use timer::Timer;
 
 use crate::kernel::GrantedCap;
 use capos_config::manifest::TransferMode;

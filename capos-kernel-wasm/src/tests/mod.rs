@@ -26,6 +26,7 @@ pub(crate) struct TestHost {
     events: Vec<UiEvent>,
     started: Vec<Started>,
     stopped: Vec<u32>,
+    clock: u64,
 }
 
 impl Host for TestHost {
@@ -55,6 +56,11 @@ impl Host for TestHost {
     }
     fn emit(&mut self, event: UiEvent) {
         self.events.push(event);
+    }
+    fn now_ns(&mut self) -> u64 {
+        // A clock that advances 1 us per reading.
+        self.clock += 1_000;
+        self.clock
     }
 }
 
