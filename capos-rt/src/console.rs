@@ -22,7 +22,11 @@ impl Console {
         let mut m = crate::message::Builder::new_default();
         m.init_root::<console::with_prefix_params::Builder>()
             .set_prefix(prefix);
-        let out = crate::call(self.cap, iface::method::WITH_PREFIX, &crate::message::bytes(&m))?;
+        let out = crate::call(
+            self.cap,
+            iface::method::WITH_PREFIX,
+            &crate::message::bytes(&m),
+        )?;
         let r = crate::message::read(&out)?;
         Self::from_cap(crate::message::cap_ref(
             r.get_root::<console::with_prefix_results::Reader>()?

@@ -44,7 +44,11 @@ impl EndpointFactory {
 
     #[cfg(target_arch = "wasm32")]
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, factory_iface::INTERFACE_ID)?)
+        Self::from_cap(CapRef::find(
+            &env.capset,
+            name,
+            factory_iface::INTERFACE_ID,
+        )?)
     }
 
     #[cfg(target_arch = "wasm32")]
@@ -54,7 +58,8 @@ impl EndpointFactory {
         let out = crate::call(self.cap, factory_iface::method::CREATE, &message::bytes(&m))?;
         let r = message::read(&out)?;
         Endpoint::from_cap(cap_ref(
-            r.get_root::<endpoint_factory::create_results::Reader>()?.get_endpoint()?,
+            r.get_root::<endpoint_factory::create_results::Reader>()?
+                .get_endpoint()?,
         ))
     }
 }
@@ -120,7 +125,11 @@ impl Endpoint {
     /// Sends `data` (and capabilities) and blocks for the reply.
     #[cfg(target_arch = "wasm32")]
     pub fn call(&self, data: &[u8], caps: &[(CapRef, Transfer)]) -> Result<Reply, Error> {
-        let out = crate::call(self.cap, iface::method::CALL, &Self::call_params(data, caps))?;
+        let out = crate::call(
+            self.cap,
+            iface::method::CALL,
+            &Self::call_params(data, caps),
+        )?;
         Self::parse_reply(&out)
     }
 
@@ -132,13 +141,28 @@ impl Endpoint {
     }
 
     #[cfg(target_arch = "wasm32")]
-    pub fn reply(&self, call_id: u64, data: &[u8], caps: &[(CapRef, Transfer)]) -> Result<(), Error> {
-        crate::call(self.cap, iface::method::REPLY, &Self::reply_params(call_id, data, caps)).map(drop)
+    pub fn reply(
+        &self,
+        call_id: u64,
+        data: &[u8],
+        caps: &[(CapRef, Transfer)],
+    ) -> Result<(), Error> {
+        crate::call(
+            self.cap,
+            iface::method::REPLY,
+            &Self::reply_params(call_id, data, caps),
+        )
+        .map(drop)
     }
 
     /// Replies and waits for the next call with a single kernel wake-up.
     #[cfg(target_arch = "wasm32")]
-    pub fn reply_and_receive(&self, call_id: u64, data: &[u8], caps: &[(CapRef, Transfer)]) -> Result<Incoming, Error> {
+    pub fn reply_and_receive(
+        &self,
+        call_id: u64,
+        data: &[u8],
+        caps: &[(CapRef, Transfer)],
+    ) -> Result<Incoming, Error> {
         let reply = Self::reply_params(call_id, data, caps);
         let receive = Self::receive_params();
         let (replied, received) = crate::call_pair(
@@ -153,9 +177,13 @@ impl Endpoint {
     #[cfg(target_arch = "wasm32")]
     pub fn mint(&self, badge: u64) -> Result<Endpoint, Error> {
         let mut m = message::Builder::new_default();
-        m.init_root::<endpoint::mint_params::Builder>().set_badge(badge);
+        m.init_root::<endpoint::mint_params::Builder>()
+            .set_badge(badge);
         let out = crate::call(self.cap, iface::method::MINT, &message::bytes(&m))?;
         let r = message::read(&out)?;
-        Endpoint::from_cap(cap_ref(r.get_root::<endpoint::mint_results::Reader>()?.get_endpoint()?))
+        Endpoint::from_cap(cap_ref(
+            r.get_root::<endpoint::mint_results::Reader>()?
+                .get_endpoint()?,
+        ))
     }
 }

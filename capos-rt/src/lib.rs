@@ -27,15 +27,16 @@ mod arch;
 #[cfg(target_arch = "wasm32")]
 mod process;
 
+pub use capos_config as config;
 pub use capos_config::capset::{CapSet, CapSetEntry};
 pub use console::Console;
 pub use error::Error;
 pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
 pub use message::Transfer;
-pub use spawn::{BootPackage, ChildSpec, Grant, ProcessHandle, ProcessSpawner};
-pub use timer::Timer;
 #[cfg(target_arch = "wasm32")]
 pub use process::{Env, call, call_pair, exit, nop, release, run};
+pub use spawn::{BootPackage, ChildSpec, Grant, Names, ProcessHandle, ProcessSpawner};
+pub use timer::Timer;
 
 /// A capability as the program names it: its id in the program's CapTable
 /// and the interface it serves.

@@ -149,7 +149,10 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         self.flush();
         let (cqe_a, data_a) = self.wait_for(a)?;
         let (cqe_b, data_b) = self.wait_for(b)?;
-        Ok((completion_result(&cqe_a, data_a), completion_result(&cqe_b, data_b)))
+        Ok((
+            completion_result(&cqe_a, data_a),
+            completion_result(&cqe_b, data_b),
+        ))
     }
 
     /// Drops `cap` from this process's CapTable.

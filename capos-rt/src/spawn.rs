@@ -3,7 +3,9 @@
 
 use crate::message::{self, Transfer, cap_ref};
 use crate::{CapRef, Error};
-use capos_schema::interfaces::{boot_package as boot_iface, process_handle as handle_iface, process_spawner as spawner_iface};
+use capos_schema::interfaces::{
+    boot_package as boot_iface, process_handle as handle_iface, process_spawner as spawner_iface,
+};
 use capos_schema::manifest_capnp::cap_grant;
 use capos_schema::process_capnp::{boot_package, process_handle, process_spawner};
 
@@ -50,7 +52,11 @@ impl ProcessSpawner {
 
     #[cfg(target_arch = "wasm32")]
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, spawner_iface::INTERFACE_ID)?)
+        Self::from_cap(CapRef::find(
+            &env.capset,
+            name,
+            spawner_iface::INTERFACE_ID,
+        )?)
     }
 
     pub fn spawn_params(binary: &str, argv: &[&str], grants: &[Grant]) -> Vec<u8> {
@@ -74,8 +80,17 @@ impl ProcessSpawner {
 
     /// Starts `binary` from the BootPackage holding exactly `grants`.
     #[cfg(target_arch = "wasm32")]
-    pub fn spawn(&self, binary: &str, argv: &[&str], grants: &[Grant]) -> Result<ProcessHandle, Error> {
-        let out = crate::call(self.cap, spawner_iface::method::SPAWN, &Self::spawn_params(binary, argv, grants))?;
+    pub fn spawn(
+        &self,
+        binary: &str,
+        argv: &[&str],
+        grants: &[Grant],
+    ) -> Result<ProcessHandle, Error> {
+        let out = crate::call(
+            self.cap,
+            spawner_iface::method::SPAWN,
+            &Self::spawn_params(binary, argv, grants),
+        )?;
         let r = message::read(&out)?;
         let res = r.get_root::<process_spawner::spawn_results::Reader>()?;
         Ok(ProcessHandle {
@@ -84,20 +99,74 @@ impl ProcessSpawner {
         })
     }
 
-    /// Spawns a manifest child, resolving its grants' parent names with `lookup`.
+    /// Spawns a manifest child, resolving its grants' parent names in `names`.
     #[cfg(target_arch = "wasm32")]
-    pub fn spawn_child(&self, spec: &ChildSpec, lookup: impl Fn(&str) -> Option<CapRef>) -> Result<ProcessHandle, Error> {
+    pub fn spawn_child(&self, spec: &ChildSpec, names: &Names) -> Result<ProcessHandle, Error> {
+        self.spawn_child_with_args(spec, names, &[])
+    }
+
+    /// Like `spawn_child`, with `extra` appended to the child's argv.
+    #[cfg(target_arch = "wasm32")]
+    pub fn spawn_child_with_args(
+        &self,
+        spec: &ChildSpec,
+        names: &Names,
+        extra: &[&str],
+    ) -> Result<ProcessHandle, Error> {
         let mut grants = Vec::new();
         for (name, parent, mode) in &spec.grants {
-            let cap = lookup(parent).ok_or_else(|| Error::MissingCap(parent.clone()))?;
+            let cap = names
+                .get(parent)
+                .ok_or_else(|| Error::MissingCap(parent.clone()))?;
             grants.push(Grant {
                 name: name.clone(),
                 cap,
                 mode: *mode,
             });
         }
-        let argv: Vec<&str> = spec.argv.iter().map(String::as_str).collect();
+        let mut argv: Vec<&str> = spec.argv.iter().map(String::as_str).collect();
+        argv.extend_from_slice(extra);
         self.spawn(&spec.binary, &argv, &grants)
+    }
+}
+
+/// Names for capabilities, as init resolves a child's `fromParent` grants:
+/// its CapSet's names, plus capabilities it made at run time.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    entries: Vec<(String, CapRef)>,
+}
+
+impl Names {
+    pub fn from_capset(capset: &crate::CapSet) -> Self {
+        Self {
+            entries: capset
+                .entries()
+                .iter()
+                .map(|e| {
+                    (
+                        e.name.clone(),
+                        CapRef {
+                            cap_id: e.cap_id,
+                            interface_id: e.interface_id,
+                        },
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Names `cap` (replacing an earlier capability of that name).
+    pub fn insert(&mut self, name: &str, cap: CapRef) {
+        self.entries.retain(|(n, _)| n != name);
+        self.entries.push((name.to_string(), cap));
+    }
+
+    pub fn get(&self, name: &str) -> Option<CapRef> {
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, c)| *c)
     }
 }
 
@@ -144,7 +213,9 @@ impl BootPackage {
             let mut grants = Vec::new();
             for g in spec.get_caps()? {
                 let cap_grant::source::Which::FromParent(parent) = g.get_source().which()? else {
-                    return Err(Error::Other("a child's grant names a kernel service".into()));
+                    return Err(Error::Other(
+                        "a child's grant names a kernel service".into(),
+                    ));
                 };
                 let parent = parent?;
                 grants.push((
