@@ -2,7 +2,7 @@
 // boot a manifest, and renders the view models the kernel publishes. It
 // holds no capability and never sees a capability id.
 
-import { renderProcesses } from './ui/process-list.js';
+import { createProcessList } from './ui/process-list.js';
 import { setStatus, showFatal } from './ui/status.js';
 import { checkKernelEvent } from './shared/messages.js';
 
@@ -37,6 +37,7 @@ async function main() {
   const params = new URLSearchParams(location.search);
   const target = manifestUrlFrom(params);
   fillDemoSelector($('demo'), target.name ?? 'hello');
+  const processList = createProcessList($('processes').tBodies[0]);
 
   if (!globalThis.crossOriginIsolated) {
     const why = 'This page is not cross-origin isolated, so the browser withholds SharedArrayBuffer and ' +
@@ -60,6 +61,8 @@ async function main() {
     // Loaded only once isolation is confirmed, so that check never depends on it.
     const { createTerminal } = await import('./ui/terminal.js');
     terminal = createTerminal($('terminal'));
+    // For DevTools and tests: what the terminal shows, as text. Holds no authority.
+    globalThis.capos = Object.freeze({ terminalText: () => terminal.text() });
   } catch (err) {
     const why = `cannot load the terminal (xterm.js): ${err.message}`;
     showFatal(fatal, why);
@@ -73,7 +76,7 @@ async function main() {
 
   const fail = (kind, message) => {
     kernel.terminate(); // No recovery: a dead kernel takes every Worker with it.
-    renderProcesses($('processes').tBodies[0], []);
+    processList.kernelDied();
     showFatal(fatal, message);
     setStatus(status, kind === 'panic' ? 'KERNEL PANIC: system halted' : 'boot failed', 'bad');
     report({ kind, message });
@@ -88,13 +91,14 @@ async function main() {
         report({ kind: 'console', pid: data.pid, text: data.text });
         break;
       case 'processes':
-        renderProcesses($('processes').tBodies[0], data.processes);
+        processList.live(data.processes);
         report({ kind: 'processes', processes: data.processes });
         break;
       case 'workers':
         report({ kind: 'workers', live: data.live });
         break;
       case 'processExited':
+        processList.ended(data.pid, data.name, data.code);
         report({ kind: 'processExited', pid: data.pid, name: data.name, code: data.code, reason: data.reason });
         break;
       case 'halted': {

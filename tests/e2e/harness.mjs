@@ -64,7 +64,12 @@ export async function openBoot(context, url) {
   return { page, events, waitFor };
 }
 
-export const terminalText = (page) => page.locator('.xterm-rows').innerText();
+// What the terminal shows (xterm's buffer, soft wraps joined).
+export const terminalText = (page) => page.evaluate(() => globalThis.capos.terminalText());
+
+// The process table as rows of cell texts.
+export const processRows = (page) =>
+  page.locator('#processes tbody tr').evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
 
 // Live (non-zombie) Chromium processes started with one of our profiles.
 export function strayBrowsers() {

@@ -1,14 +1,38 @@
 // The process table: pid, name, state and how many capabilities each holds.
+// The kernel publishes the live processes; the table also keeps the ones
+// that ended, with how they ended, so a person can see the whole run.
 
-export function renderProcesses(tbody, processes) {
-  const rows = processes.map((p) => {
-    const tr = document.createElement('tr');
-    for (const value of [p.pid, p.name, p.state, p.caps]) {
-      const td = document.createElement('td');
-      td.textContent = String(value);
-      tr.append(td);
-    }
-    return tr;
-  });
-  tbody.replaceChildren(...rows);
+export function createProcessList(tbody) {
+  const rows = new Map(); // pid -> {pid, name, state, caps}
+
+  const render = () => {
+    const sorted = [...rows.values()].sort((a, b) => a.pid - b.pid);
+    tbody.replaceChildren(...sorted.map((p) => {
+      const tr = document.createElement('tr');
+      tr.dataset.pid = String(p.pid);
+      if (p.state !== 'running') tr.className = 'ended';
+      for (const value of [p.pid, p.name, p.state, p.caps]) {
+        const td = document.createElement('td');
+        td.textContent = String(value);
+        tr.append(td);
+      }
+      return tr;
+    }));
+  };
+
+  return {
+    live(processes) {
+      for (const p of processes) rows.set(p.pid, { ...p });
+      render();
+    },
+    ended(pid, name, code) {
+      rows.set(pid, { pid, name, state: `exited ${code}`, caps: 0 });
+      render();
+    },
+    // Everything still shown as running was torn down with the kernel.
+    kernelDied() {
+      for (const p of rows.values()) if (p.state === 'running') Object.assign(p, { state: 'killed', caps: 0 });
+      render();
+    },
+  };
 }

@@ -13,5 +13,18 @@ export function createTerminal(element) {
   return {
     write: (text) => term.write(text),
     line: (text) => term.write(`${text}\n`),
+    // What the terminal shows, with soft-wrapped rows joined back into lines.
+    text() {
+      const buffer = term.buffer.active;
+      const lines = [];
+      for (let i = 0; i < buffer.length; i++) {
+        const line = buffer.getLine(i);
+        const text = line.translateToString(true);
+        if (line.isWrapped && lines.length) lines[lines.length - 1] += text;
+        else lines.push(text);
+      }
+      while (lines.length && lines.at(-1) === '') lines.pop();
+      return lines.join('\n');
+    },
   };
 }
