@@ -53,4 +53,6 @@ enum KernelService {
   bootPackage @3;
   endpointFactory @4;
   timer @5;
+  echo @6;
+  # Answers with what it is sent: the null call benchmarks measure.
 }

@@ -30,6 +30,8 @@ pub enum KernelService {
     EndpointFactory,
     /// Reads the monotonic clock.
     Timer,
+    /// Answers with what it is sent (for benchmarks).
+    Echo,
 }
 
 impl KernelService {
@@ -41,6 +43,7 @@ impl KernelService {
             Self::BootPackage => "bootPackage",
             Self::EndpointFactory => "endpointFactory",
             Self::Timer => "timer",
+            Self::Echo => "echo",
         }
     }
 }

@@ -323,6 +323,9 @@ pub struct SqProducer {
     tail: u32,
     /// Last published tail.
     published: u32,
+    /// The kernel's SQ head as last read: re-read only when the queue looks
+    /// full, so a batch of pushes costs no shared-memory loads.
+    head_seen: u32,
 }
 
 impl SqProducer {
@@ -330,6 +333,7 @@ impl SqProducer {
         Self {
             tail: start,
             published: start,
+            head_seen: start,
         }
     }
 
@@ -337,6 +341,14 @@ impl SqProducer {
     pub fn free(&self, mem: &impl RingMemory) -> u32 {
         let used = self.tail.wrapping_sub(mem.load(SQ_HEAD));
         SQ_ENTRIES.saturating_sub(used)
+    }
+
+    fn has_room(&mut self, mem: &impl RingMemory) -> bool {
+        if self.tail.wrapping_sub(self.head_seen) < SQ_ENTRIES {
+            return true;
+        }
+        self.head_seen = mem.load(SQ_HEAD);
+        self.tail.wrapping_sub(self.head_seen) < SQ_ENTRIES
     }
 
     /// Writes an entry and its params; not yet visible to the kernel.
@@ -347,7 +359,7 @@ impl SqProducer {
                 max: SLOT_DATA_SIZE as usize,
             });
         }
-        if self.free(mem) == 0 {
+        if !self.has_room(mem) {
             return Err(PushError::Full);
         }
         let mut entry = *sqe;
@@ -384,11 +396,19 @@ pub struct Submission {
 #[derive(Debug)]
 pub struct SqConsumer {
     head: u32,
+    /// Last head stored to shared memory.
+    released: u32,
+    /// The producer's tail as last read (re-read when we catch up with it).
+    tail_seen: u32,
 }
 
 impl SqConsumer {
     pub fn new(start: u32) -> Self {
-        Self { head: start }
+        Self {
+            head: start,
+            released: start,
+            tail_seen: start,
+        }
     }
 
     /// Entries published and not yet consumed.
@@ -408,8 +428,26 @@ impl SqConsumer {
     /// its slot. Everything is copied before it is validated, so the process
     /// can't change an entry after the kernel checked it.
     pub fn pop(&mut self, mem: &impl RingMemory) -> Result<Option<Submission>, RingViolation> {
-        if self.pending(mem)? == 0 {
-            return Ok(None);
+        let popped = self.take(mem)?;
+        self.release(mem);
+        Ok(popped)
+    }
+
+    /// Like [`pop`](Self::pop), but the slot stays owned by the kernel until
+    /// [`release`](Self::release): a batch of takes costs one release store.
+    pub fn take(&mut self, mem: &impl RingMemory) -> Result<Option<Submission>, RingViolation> {
+        if self.head == self.tail_seen {
+            let tail = mem.load(SQ_TAIL);
+            if tail.wrapping_sub(self.head) > SQ_ENTRIES {
+                return Err(RingViolation::CounterOutOfRange {
+                    head: self.head,
+                    tail,
+                });
+            }
+            self.tail_seen = tail;
+            if tail == self.head {
+                return Ok(None);
+            }
         }
         let mut raw = [0u8; SQE_SIZE];
         mem.read(sqe_offset(self.head), &mut raw);
@@ -425,12 +463,19 @@ impl SqConsumer {
             None
         };
         self.head = self.head.wrapping_add(1);
-        mem.store(SQ_HEAD, self.head);
         Ok(Some(Submission {
             sqe,
             data,
             malformed,
         }))
+    }
+
+    /// Hands every taken slot back to the producer.
+    pub fn release(&mut self, mem: &impl RingMemory) {
+        if self.released != self.head {
+            mem.store(SQ_HEAD, self.head);
+            self.released = self.head;
+        }
     }
 }
 
@@ -438,11 +483,16 @@ impl SqConsumer {
 #[derive(Debug)]
 pub struct CqProducer {
     tail: u32,
+    /// Last tail stored to shared memory.
+    published: u32,
 }
 
 impl CqProducer {
     pub fn new(start: u32) -> Self {
-        Self { tail: start }
+        Self {
+            tail: start,
+            published: start,
+        }
     }
 
     /// Free CQ entries. A process that corrupts its CQ head only ever makes
@@ -455,6 +505,29 @@ impl CqProducer {
 
     /// Writes and publishes one completion.
     pub fn push(&mut self, mem: &impl RingMemory, cqe: &Cqe, data: &[u8]) -> Result<(), PushError> {
+        self.stage(mem, cqe, data)?;
+        self.publish(mem);
+        Ok(())
+    }
+
+    /// Publishes every staged completion with one release store. Returns
+    /// whether there was anything to publish.
+    pub fn publish(&mut self, mem: &impl RingMemory) -> bool {
+        if self.published == self.tail {
+            return false;
+        }
+        mem.store(CQ_TAIL, self.tail);
+        self.published = self.tail;
+        true
+    }
+
+    /// Writes one completion without publishing it (see [`publish`](Self::publish)).
+    pub fn stage(
+        &mut self,
+        mem: &impl RingMemory,
+        cqe: &Cqe,
+        data: &[u8],
+    ) -> Result<(), PushError> {
         if data.len() > SLOT_DATA_SIZE as usize {
             return Err(PushError::TooLarge {
                 len: data.len(),
@@ -469,7 +542,6 @@ impl CqProducer {
         mem.write(cq_data_offset(self.tail), data);
         mem.write(cqe_offset(self.tail), &entry.encode());
         self.tail = self.tail.wrapping_add(1);
-        mem.store(CQ_TAIL, self.tail);
         Ok(())
     }
 }
@@ -487,11 +559,23 @@ pub fn ring_doorbell(mem: &impl RingMemory) {
 #[derive(Debug)]
 pub struct CqConsumer {
     head: u32,
+    released: u32,
 }
 
 impl CqConsumer {
     pub fn new(start: u32) -> Self {
-        Self { head: start }
+        Self {
+            head: start,
+            released: start,
+        }
+    }
+
+    /// Hands every taken slot back to the kernel.
+    pub fn release(&mut self, mem: &impl RingMemory) {
+        if self.released != self.head {
+            mem.store(CQ_HEAD, self.head);
+            self.released = self.head;
+        }
     }
 
     pub fn pending(&self, mem: &impl RingMemory) -> Result<u32, RingViolation> {
@@ -512,6 +596,18 @@ impl CqConsumer {
         mem: &impl RingMemory,
         data: &mut Vec<u8>,
     ) -> Result<Option<Cqe>, RingViolation> {
+        let popped = self.take(mem, data)?;
+        self.release(mem);
+        Ok(popped)
+    }
+
+    /// Like [`pop`](Self::pop), but the slot stays the process's until
+    /// [`release`](Self::release): a batch of takes costs one release store.
+    pub fn take(
+        &mut self,
+        mem: &impl RingMemory,
+        data: &mut Vec<u8>,
+    ) -> Result<Option<Cqe>, RingViolation> {
         if self.pending(mem)? == 0 {
             return Ok(None);
         }
@@ -523,7 +619,6 @@ impl CqConsumer {
         data.resize(cqe.data_len as usize, 0);
         mem.read(cq_data_offset(self.head), data);
         self.head = self.head.wrapping_add(1);
-        mem.store(CQ_HEAD, self.head);
         Ok(Some(cqe))
     }
 }

@@ -361,10 +361,11 @@ impl<H: Host> Kernel<H> {
         }
     }
 
-    /// Takes up to `budget` SQEs off `pid`'s ring and dispatches them.
+    /// Takes up to `budget` SQEs off `pid`'s ring and dispatches them. The
+    /// slots taken are handed back, and the completions made published (one
+    /// doorbell), once for the whole batch.
     fn service(&mut self, pid: u32, budget: u32) -> bool {
         let mut taken = 0;
-        let mut posted = false;
         while taken < budget {
             let Some(p) = self.processes.get_mut(&pid) else {
                 break;
@@ -372,7 +373,7 @@ impl<H: Host> Kernel<H> {
             if p.cq.room(&p.ring) <= p.in_flight {
                 break; // CQ backpressure: stop consuming until the process reaps.
             }
-            let submission = match p.sq.pop(&p.ring) {
+            let submission = match p.sq.take(&p.ring) {
                 Ok(Some(s)) => s,
                 Ok(None) => break,
                 Err(violation) => {
@@ -390,19 +391,28 @@ impl<H: Host> Kernel<H> {
                 && let Some(p) = self.processes.get_mut(&pid)
             {
                 p.in_flight -= 1;
-                posted |= self.post(pid, user_data, result, &data);
+                self.post(pid, user_data, result, &data);
             }
         }
-        if posted && let Some(p) = self.processes.get(&pid) {
-            ring_doorbell(&p.ring);
-        }
+        self.publish(pid);
         taken > 0
     }
 
-    /// Writes one CQE; returns whether it was written (the process may be gone).
-    fn post(&mut self, pid: u32, user_data: u64, result: i32, data: &[u8]) -> bool {
+    /// Hands consumed SQ slots back and publishes staged CQEs, ringing the
+    /// doorbell if there were any.
+    fn publish(&mut self, pid: u32) {
+        if let Some(p) = self.processes.get_mut(&pid) {
+            p.sq.release(&p.ring);
+            if p.cq.publish(&p.ring) {
+                ring_doorbell(&p.ring);
+            }
+        }
+    }
+
+    /// Stages one CQE (published by the next `publish`).
+    fn post(&mut self, pid: u32, user_data: u64, result: i32, data: &[u8]) {
         let Some(p) = self.processes.get_mut(&pid) else {
-            return false;
+            return;
         };
         let data = &data[..data.len().min(SLOT_DATA_SIZE as usize)];
         let cqe = Cqe {
@@ -413,7 +423,7 @@ impl<H: Host> Kernel<H> {
         // Room was reserved before the SQE was taken, so this cannot be full
         // unless the process corrupted its own CQ head; then the completion
         // is lost to that process alone.
-        p.cq.push(&p.ring, &cqe, data).is_ok()
+        let _ = p.cq.stage(&p.ring, &cqe, data);
     }
 
     /// Completes a call an object answered with [`Completion::Pending`].
@@ -426,11 +436,8 @@ impl<H: Host> Kernel<H> {
         if let Some(p) = self.processes.get_mut(&pid) {
             p.in_flight = p.in_flight.saturating_sub(1);
         }
-        if self.post(pid, user_data, result, &data)
-            && let Some(p) = self.processes.get(&pid)
-        {
-            ring_doorbell(&p.ring);
-        }
+        self.post(pid, user_data, result, &data);
+        self.publish(pid);
     }
 
     /// One SQE to its result: `Some((result, data))` now, or `None` if the
@@ -601,6 +608,7 @@ fn kernel_service<H: Host>(service: KernelService) -> Rc<dyn CapObject<Kernel<H>
         KernelService::BootPackage => Rc::new(caps::BootPackage),
         KernelService::EndpointFactory => Rc::new(caps::EndpointFactory),
         KernelService::Timer => Rc::new(caps::Timer),
+        KernelService::Echo => Rc::new(caps::Echo),
     }
 }
 

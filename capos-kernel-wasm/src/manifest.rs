@@ -68,6 +68,7 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
                     S::BootPackage => KernelService::BootPackage,
                     S::EndpointFactory => KernelService::EndpointFactory,
                     S::Timer => KernelService::Timer,
+                    S::Echo => KernelService::Echo,
                 })
             }
             Which::FromParent(parent) => {

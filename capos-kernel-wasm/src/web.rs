@@ -6,7 +6,7 @@ use crate::host::Host;
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::ring::{RING_SIZE, RingMemory};
-use js_sys::{Atomics, Int32Array, SharedArrayBuffer, Uint8Array};
+use js_sys::{Int32Array, SharedArrayBuffer, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -41,6 +41,48 @@ extern "C" {
     fn now_ms(this: &JsHost) -> f64;
 }
 
+// The ring's shared-memory accessors. Kept in JS so each is one call from
+// wasm with no temporary objects: the kernel makes several per SQE. Copies
+// go straight between the SharedArrayBuffer and the kernel's own memory,
+// through a view of that memory re-made only when it grows.
+#[wasm_bindgen(inline_js = r#"
+let memory = null;
+let view = new Uint8Array(0);
+// memory.grow detaches the old buffer, which empties views of it.
+const kernelBytes = () => (view.length !== 0 ? view : (view = new Uint8Array(memory.buffer)));
+export function ringInit(kernelMemory) { memory = kernelMemory; }
+export function ringLoad(words, index) { return Atomics.load(words, index); }
+export function ringStore(words, index, value) { Atomics.store(words, index, value); }
+export function ringAdd(words, index, value) { return Atomics.add(words, index, value); }
+export function ringNotify(words, index) { Atomics.notify(words, index); }
+export function ringRead(bytes, offset, ptr, len) {
+  const mem = kernelBytes();
+  if (len <= 64) { for (let i = 0; i < len; i++) mem[ptr + i] = bytes[offset + i]; }
+  else mem.set(bytes.subarray(offset, offset + len), ptr);
+}
+export function ringWrite(bytes, offset, ptr, len) {
+  const mem = kernelBytes();
+  if (len <= 64) { for (let i = 0; i < len; i++) bytes[offset + i] = mem[ptr + i]; }
+  else bytes.set(mem.subarray(ptr, ptr + len), offset);
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = ringInit)]
+    fn ring_init(kernel_memory: JsValue);
+    #[wasm_bindgen(js_name = ringLoad)]
+    fn ring_load(words: &Int32Array, index: u32) -> i32;
+    #[wasm_bindgen(js_name = ringStore)]
+    fn ring_store(words: &Int32Array, index: u32, value: i32);
+    #[wasm_bindgen(js_name = ringAdd)]
+    fn ring_add(words: &Int32Array, index: u32, value: i32) -> i32;
+    #[wasm_bindgen(js_name = ringNotify)]
+    fn ring_notify(words: &Int32Array, index: u32);
+    #[wasm_bindgen(js_name = ringRead)]
+    fn ring_read(bytes: &Uint8Array, offset: u32, ptr: u32, len: u32);
+    #[wasm_bindgen(js_name = ringWrite)]
+    fn ring_write(bytes: &Uint8Array, offset: u32, ptr: u32, len: u32);
+}
+
 thread_local! {
     /// Where the panic hook reports: the host of the kernel that panicked.
     static PANIC_HOST: RefCell<Option<JsHost>> = const { RefCell::new(None) };
@@ -63,32 +105,37 @@ impl SabRing {
 }
 
 // Offsets come from capos-config's layout constants and masks, so they are in
-// bounds by construction; an `Atomics` failure would be a kernel bug, and the
-// kernel's contract for bugs is to panic (reported, then halted).
+// bounds by construction.
 impl RingMemory for SabRing {
     fn load(&self, offset: usize) -> u32 {
-        Atomics::load(&self.words, (offset / 4) as u32).expect("in-bounds ring word") as u32
+        ring_load(&self.words, (offset / 4) as u32) as u32
     }
     fn store(&self, offset: usize, value: u32) {
-        Atomics::store(&self.words, (offset / 4) as u32, value as i32)
-            .expect("in-bounds ring word");
+        ring_store(&self.words, (offset / 4) as u32, value as i32);
     }
     fn fetch_add(&self, offset: usize, value: u32) -> u32 {
-        Atomics::add(&self.words, (offset / 4) as u32, value as i32).expect("in-bounds ring word")
-            as u32
+        ring_add(&self.words, (offset / 4) as u32, value as i32) as u32
     }
+    // The pointers are into this module's own memory (wasm32: addresses are
+    // offsets in it), and the JS side copies exactly `len` bytes there.
     fn read(&self, offset: usize, out: &mut [u8]) {
-        self.bytes
-            .subarray(offset as u32, (offset + out.len()) as u32)
-            .copy_to(out);
+        ring_read(
+            &self.bytes,
+            offset as u32,
+            out.as_mut_ptr() as u32,
+            out.len() as u32,
+        );
     }
     fn write(&self, offset: usize, data: &[u8]) {
-        self.bytes
-            .subarray(offset as u32, (offset + data.len()) as u32)
-            .copy_from(data);
+        ring_write(
+            &self.bytes,
+            offset as u32,
+            data.as_ptr() as u32,
+            data.len() as u32,
+        );
     }
     fn notify(&self, offset: usize) {
-        Atomics::notify(&self.words, (offset / 4) as u32).expect("in-bounds ring word");
+        ring_notify(&self.words, (offset / 4) as u32);
     }
 }
 
@@ -145,6 +192,7 @@ impl WasmKernel {
     /// anywhere in the kernel is reported through `host.kernelPanic`.
     #[wasm_bindgen(constructor)]
     pub fn new(host: JsHost) -> WasmKernel {
+        ring_init(wasm_bindgen::memory());
         PANIC_HOST.with(|h| *h.borrow_mut() = Some(host.clone()));
         std::panic::set_hook(Box::new(|info| {
             let message = info.to_string();

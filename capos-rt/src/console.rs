@@ -19,7 +19,7 @@ impl Console {
     /// An attenuated Console that starts every line with `prefix`.
     #[cfg(target_arch = "wasm32")]
     pub fn with_prefix(&self, prefix: &str) -> Result<Self, Error> {
-        let mut m = crate::message::Builder::new_default();
+        let mut m = crate::message::builder();
         m.init_root::<console::with_prefix_params::Builder>()
             .set_prefix(prefix);
         let out = crate::call(
@@ -46,7 +46,7 @@ impl Console {
 
     /// Builds the params message of `Console.write`.
     pub fn write_params(text: &str) -> Vec<u8> {
-        let mut message = capnp::message::Builder::new_default();
+        let mut message = crate::message::builder();
         message
             .init_root::<console::write_params::Builder>()
             .set_text(text);

@@ -53,7 +53,7 @@ impl EndpointFactory {
 
     #[cfg(target_arch = "wasm32")]
     pub fn create(&self) -> Result<Endpoint, Error> {
-        let mut m = message::Builder::new_default();
+        let mut m = message::builder();
         m.init_root::<endpoint_factory::create_params::Builder>();
         let out = crate::call(self.cap, factory_iface::method::CREATE, &message::bytes(&m))?;
         let r = message::read(&out)?;
@@ -80,7 +80,7 @@ impl Endpoint {
     }
 
     pub fn call_params(data: &[u8], caps: &[(CapRef, Transfer)]) -> Vec<u8> {
-        let mut m = message::Builder::new_default();
+        let mut m = message::builder();
         let mut p = m.init_root::<endpoint::call_params::Builder>();
         p.set_data(data);
         set_transfers(p.init_caps(caps.len() as u32), caps);
@@ -88,7 +88,7 @@ impl Endpoint {
     }
 
     pub fn reply_params(call_id: u64, data: &[u8], caps: &[(CapRef, Transfer)]) -> Vec<u8> {
-        let mut m = message::Builder::new_default();
+        let mut m = message::builder();
         let mut p = m.init_root::<endpoint::reply_params::Builder>();
         p.set_call_id(call_id);
         p.set_data(data);
@@ -97,7 +97,7 @@ impl Endpoint {
     }
 
     fn receive_params() -> Vec<u8> {
-        let mut m = message::Builder::new_default();
+        let mut m = message::builder();
         m.init_root::<endpoint::receive_params::Builder>();
         message::bytes(&m)
     }
@@ -176,7 +176,7 @@ impl Endpoint {
     /// A call-only capability to this endpoint carrying `badge`.
     #[cfg(target_arch = "wasm32")]
     pub fn mint(&self, badge: u64) -> Result<Endpoint, Error> {
-        let mut m = message::Builder::new_default();
+        let mut m = message::builder();
         m.init_root::<endpoint::mint_params::Builder>()
             .set_badge(badge);
         let out = crate::call(self.cap, iface::method::MINT, &message::bytes(&m))?;

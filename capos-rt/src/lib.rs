@@ -34,7 +34,7 @@ pub use error::Error;
 pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
 pub use message::Transfer;
 #[cfg(target_arch = "wasm32")]
-pub use process::{Env, call, call_pair, exit, nop, release, run};
+pub use process::{Env, call, call_batch, call_pair, exit, nop, release, run};
 pub use spawn::{BootPackage, ChildSpec, Grant, Names, ProcessHandle, ProcessSpawner};
 pub use timer::Timer;
 

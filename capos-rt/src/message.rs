@@ -6,6 +6,12 @@ use capos_schema::cap_capnp;
 pub type Builder = capnp::message::Builder<capnp::message::HeapAllocator>;
 pub type Reader = capnp::message::Reader<capnp::serialize::OwnedSegments>;
 
+/// A params builder sized for ring-slot messages (capnp's default first
+/// segment is 8 KiB, zeroed for every message).
+pub fn builder() -> Builder {
+    Builder::new(capnp::message::HeapAllocator::new().first_segment_words(32))
+}
+
 /// Serializes a built message.
 pub fn bytes(message: &Builder) -> Vec<u8> {
     capnp::serialize::write_message_to_words(message)

@@ -52,6 +52,11 @@ pub fn call(cap: CapRef, method: u16, params: &[u8]) -> Result<Vec<u8>, Error> {
     with_ring(|ring| ring.call(cap, method, params))
 }
 
+/// Many calls with one kernel wake-up (see `RingClient::call_batch`).
+pub fn call_batch(calls: &[(CapRef, u16, &[u8])]) -> Result<Vec<Result<Vec<u8>, Error>>, Error> {
+    with_ring(|ring| ring.call_batch(calls))
+}
+
 /// Two calls with one kernel wake-up (see `RingClient::call_pair`).
 pub fn call_pair(
     first: (CapRef, u16, &[u8]),

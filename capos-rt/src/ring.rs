@@ -137,6 +137,25 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         completion_result(&cqe, data)
     }
 
+    /// Makes every call in `calls` with one kernel wake-up and returns their
+    /// outcomes in order. At most `SQ_ENTRIES` calls fit one batch.
+    pub fn call_batch(
+        &mut self,
+        calls: &[(CapRef, u16, &[u8])],
+    ) -> Result<Vec<Result<Vec<u8>, Error>>, Error> {
+        let mut ids = Vec::with_capacity(calls.len());
+        for (cap, method, params) in calls {
+            ids.push(self.queue(call_sqe(*cap, *method), params)?);
+        }
+        self.flush();
+        let mut out = Vec::with_capacity(calls.len());
+        for id in ids {
+            let (cqe, data) = self.wait_for(id)?;
+            out.push(completion_result(&cqe, data));
+        }
+        Ok(out)
+    }
+
     /// Makes two calls with one kernel wake-up and returns both outcomes, in
     /// order (the kernel serves them in order).
     pub fn call_pair(

@@ -60,7 +60,7 @@ impl ProcessSpawner {
     }
 
     pub fn spawn_params(binary: &str, argv: &[&str], grants: &[Grant]) -> Vec<u8> {
-        let mut m = message::Builder::new_default();
+        let mut m = message::builder();
         let mut p = m.init_root::<process_spawner::spawn_params::Builder>();
         p.set_binary(binary);
         let mut list = p.reborrow().init_argv(argv.len() as u32);
@@ -174,7 +174,7 @@ impl ProcessHandle {
     /// Blocks until the process ends; returns its exit code and why.
     #[cfg(target_arch = "wasm32")]
     pub fn wait(&self) -> Result<(i32, String), Error> {
-        let mut m = message::Builder::new_default();
+        let mut m = message::builder();
         m.init_root::<process_handle::wait_params::Builder>();
         let out = crate::call(self.cap, handle_iface::method::WAIT, &message::bytes(&m))?;
         let r = message::read(&out)?;
@@ -184,7 +184,7 @@ impl ProcessHandle {
 
     #[cfg(target_arch = "wasm32")]
     pub fn kill(&self) -> Result<(), Error> {
-        let mut m = message::Builder::new_default();
+        let mut m = message::builder();
         m.init_root::<process_handle::kill_params::Builder>();
         crate::call(self.cap, handle_iface::method::KILL, &message::bytes(&m)).map(drop)
     }
@@ -236,7 +236,7 @@ impl BootPackage {
     /// The children the manifest asks init to spawn.
     #[cfg(target_arch = "wasm32")]
     pub fn children(&self) -> Result<Vec<ChildSpec>, Error> {
-        let mut m = message::Builder::new_default();
+        let mut m = message::builder();
         m.init_root::<boot_package::children_params::Builder>();
         let out = crate::call(self.cap, boot_iface::method::CHILDREN, &message::bytes(&m))?;
         Self::parse_children(&out)

@@ -27,7 +27,7 @@ impl Timer {
     #[cfg(target_arch = "wasm32")]
     pub fn now_ns(&self) -> Result<u64, Error> {
         use capos_schema::timer_capnp::timer;
-        let mut m = crate::message::Builder::new_default();
+        let mut m = crate::message::builder();
         m.init_root::<timer::now_params::Builder>();
         let out = crate::call(self.cap, iface::method::NOW, &crate::message::bytes(&m))?;
         let r = crate::message::read(&out)?;

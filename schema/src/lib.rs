@@ -14,6 +14,7 @@ macro_rules! generated {
 }
 
 generated!(
+    bench_capnp,
     cap_capnp,
     console_capnp,
     debug_capnp,

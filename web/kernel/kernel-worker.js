@@ -63,11 +63,16 @@ const resumers = [];
 channel.port1.onmessage = () => resumers.shift()?.();
 const nextTask = () => new Promise((resolve) => { resumers.push(resolve); channel.port2.postMessage(0); });
 
+// After the last piece of work, keep watching the doorbell this long before
+// sleeping: a process that calls again at once (the common case in a call
+// loop) is then served without a waitAsync wake-up, which costs 5-10 us.
+const IDLE_SPIN_MS = 0.05;
+
 async function run(kernel, wake, host) {
   let busyRounds = 0;
   while (!host.dead && !kernel.isHalted()) {
     // Read the doorbell before polling: a process that publishes after the
-    // poll looked at its ring has changed the word, so waitAsync returns.
+    // poll looked at its ring has changed the word, so the wait returns.
     const seen = Atomics.load(wake, 0);
     let busy;
     try {
@@ -77,10 +82,14 @@ async function run(kernel, wake, host) {
       return;
     }
     if (busy) {
+      // Let Worker messages (exits, panics) in now and then.
       if (++busyRounds % 16 === 0) await nextTask();
       continue;
     }
     busyRounds = 0;
+    const spinUntil = performance.now() + IDLE_SPIN_MS;
+    while (Atomics.load(wake, 0) === seen && performance.now() < spinUntil);
+    if (Atomics.load(wake, 0) !== seen) continue;
     const wait = Atomics.waitAsync(wake, 0, seen);
     if (wait.async) await wait.value;
   }

@@ -43,6 +43,10 @@ function run({ pid, module, ring, wake, capset, argv }) {
     return [offset, len];
   };
   const programBytes = (ptr, len) => new Uint8Array(memory.buffer, ptr >>> 0, len >>> 0);
+  // A view of all program memory, re-made only after memory.grow detached
+  // the old buffer (which empties views of it): small copies allocate nothing.
+  let view = new Uint8Array(0);
+  const programView = () => (view.length !== 0 ? view : (view = new Uint8Array(memory.buffer)));
   const block = (which) => {
     const b = startup[which];
     if (!b) throw new RangeError(`no startup block ${which}`);
@@ -55,11 +59,19 @@ function run({ pid, module, ring, wake, capset, argv }) {
     ring_fetch_add: (offset, value) => Atomics.add(words, wordIndex(offset), value),
     ring_read: (offset, ptr, len) => {
       const [o, n] = ringRange(offset, len);
-      programBytes(ptr, n).set(bytes.subarray(o, o + n));
+      if (n > 64) return programBytes(ptr, n).set(bytes.subarray(o, o + n));
+      const mem = programView();
+      const p = ptr >>> 0;
+      if (p + n > mem.length) throw new RangeError('ring_read past the end of memory');
+      for (let i = 0; i < n; i++) mem[p + i] = bytes[o + i];
     },
     ring_write: (offset, ptr, len) => {
       const [o, n] = ringRange(offset, len);
-      bytes.set(programBytes(ptr, n), o);
+      if (n > 64) return bytes.set(programBytes(ptr, n), o);
+      const mem = programView();
+      const p = ptr >>> 0;
+      if (p + n > mem.length) throw new RangeError('ring_write past the end of memory');
+      for (let i = 0; i < n; i++) bytes[o + i] = mem[p + i];
     },
     ring_notify: (offset) => { Atomics.notify(words, wordIndex(offset)); },
     // cap_enter's block: 0 woken, 1 the word had already changed, 2 timed out.

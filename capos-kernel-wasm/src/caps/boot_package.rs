@@ -26,7 +26,7 @@ impl BootPackage {
         let package = kernel
             .package()
             .ok_or_else(|| fail(CapError::Internal, "no boot package"))?;
-        let mut results = capnp::message::Builder::new_default();
+        let mut results = super::results_builder();
         match call.method {
             iface::method::LIST => {
                 let root = results.init_root::<boot_package::list_results::Builder>();

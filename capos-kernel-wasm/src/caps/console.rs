@@ -95,7 +95,7 @@ impl Console {
                 badge: call.badge,
             },
         )?;
-        let mut results = capnp::message::Builder::new_default();
+        let mut results = super::results_builder();
         let root = results.init_root::<console::with_prefix_results::Builder>();
         set_cap_ref(root.init_console(), granted);
         Ok(encode(&results))

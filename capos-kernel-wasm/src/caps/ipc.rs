@@ -270,7 +270,7 @@ impl<H: Host> Endpoint<H> {
                 badge,
             },
         )?;
-        let mut results = capnp::message::Builder::new_default();
+        let mut results = super::results_builder();
         let root = results.init_root::<endpoint::mint_results::Builder>();
         set_cap_ref(root.init_endpoint(), granted);
         Ok(encode(&results))
@@ -302,7 +302,7 @@ fn check_size(data: &[u8]) -> Result<(), Completion> {
 }
 
 fn call_results(data: &[u8], caps: &[GrantedCap]) -> Completion {
-    let mut results = capnp::message::Builder::new_default();
+    let mut results = super::results_builder();
     let mut root = results.init_root::<endpoint::call_results::Builder>();
     root.set_data(data);
     let mut list = root.init_caps(caps.len() as u32);
@@ -360,7 +360,7 @@ fn pump<H: Host>(kernel: &mut Kernel<H>, state: &Rc<RefCell<EndpointState<H>>>) 
             );
             id
         };
-        let mut results = capnp::message::Builder::new_default();
+        let mut results = super::results_builder();
         let mut root = results.init_root::<endpoint::receive_results::Builder>();
         root.set_call_id(call_id);
         root.set_badge(call.badge);
@@ -420,7 +420,7 @@ impl<H: Host> CapObject<Kernel<H>> for EndpointFactory {
             },
         );
         outcome(granted.map(|granted| {
-            let mut results = capnp::message::Builder::new_default();
+            let mut results = super::results_builder();
             let root = results
                 .init_root::<capos_schema::ipc_capnp::endpoint_factory::create_results::Builder>();
             set_cap_ref(root.init_endpoint(), granted);

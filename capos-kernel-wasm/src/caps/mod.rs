@@ -4,6 +4,7 @@
 
 mod boot_package;
 mod console;
+mod echo;
 mod ipc;
 mod panic_trigger;
 pub mod process;
@@ -11,6 +12,7 @@ mod timer;
 
 pub use boot_package::BootPackage;
 pub use console::Console;
+pub use echo::Echo;
 pub use ipc::{Endpoint, EndpointFactory, EndpointState};
 pub use panic_trigger::KernelPanicTrigger;
 pub use process::{ProcessHandle, ProcessSpawner};
@@ -120,4 +122,10 @@ pub(crate) fn text(field: capnp::Result<capnp::text::Reader<'_>>) -> Result<Stri
         .map_err(bad_params)?
         .to_string()
         .map_err(|_| bad_params("text is not valid UTF-8"))
+}
+
+/// A results message builder sized for ring-slot messages: capnp's default
+/// first segment is 8 KiB, zeroed on every call, which dominated small calls.
+pub(crate) fn results_builder() -> capnp::message::Builder<capnp::message::HeapAllocator> {
+    capnp::message::Builder::new(capnp::message::HeapAllocator::new().first_segment_words(32))
 }

@@ -92,7 +92,7 @@ impl ProcessSpawner {
                 badge: 0,
             },
         )?;
-        let mut results = capnp::message::Builder::new_default();
+        let mut results = super::results_builder();
         let mut root = results.init_root::<process_spawner::spawn_results::Builder>();
         root.set_pid(child);
         set_cap_ref(root.init_handle(), handle);
@@ -126,7 +126,7 @@ pub struct ProcessHandle {
 
 /// The results of `ProcessHandle.wait`.
 pub fn wait_results(code: i32, reason: &str) -> Completion {
-    let mut results = capnp::message::Builder::new_default();
+    let mut results = super::results_builder();
     let mut root = results.init_root::<process_handle::wait_results::Builder>();
     root.set_code(code);
     root.set_reason(reason);

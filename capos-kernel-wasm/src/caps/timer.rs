@@ -21,7 +21,7 @@ impl<H: Host> CapObject<Kernel<H>> for Timer {
     fn call(&self, kernel: &mut Kernel<H>, call: &CallContext<'_>) -> Completion {
         match call.method {
             iface::method::NOW => {
-                let mut results = capnp::message::Builder::new_default();
+                let mut results = super::results_builder();
                 results
                     .init_root::<timer::now_results::Builder>()
                     .set_ns(kernel.host_mut().now_ns());
