@@ -19,7 +19,7 @@ export CARGO_TERM_QUIET := true
 # The capos binary serves this checkout, even when cargo builds in a shared target dir.
 export CAPOS_ROOT := $(CURDIR)
 
-.PHONY: run test build prereqs boot lint unit wasm-check e2e bench clean
+.PHONY: run test build prereqs boot lint unit wasm-check loom e2e bench clean
 
 prereqs:
 	@scripts/install-prereqs.sh
@@ -35,6 +35,9 @@ build: prereqs
 	  mv $(SITE)/manifests/$$d.bin.tmp $(SITE)/manifests/$$d.bin || exit 1; \
 	done
 	$(CAPOS) export-abi > $(SITE)/generated/abi.js
+	cargo build --release --target wasm32-unknown-unknown -p ring-tests-js
+	@mkdir -p $(SITE)/ring-tests
+	cp ring-tests-js/web/* $(WASM_OUT)/ring_tests_js.wasm $(SITE)/ring-tests/
 	@echo "built: kernel, demos ($(DEMOS)), capos CLI"
 
 run: build
@@ -57,7 +60,10 @@ wasm-check: prereqs
 e2e: build
 	CAPOS_BIN=$(abspath $(CAPOS)) node --test --test-concurrency=1 tests/e2e/
 
-test: lint unit wasm-check e2e
+loom: prereqs
+	cargo test -p capos-config --release --test ring_loom
+
+test: lint unit wasm-check loom e2e
 
 clean:
 	rm -rf build

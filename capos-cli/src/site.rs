@@ -40,6 +40,7 @@ impl Site {
             ("/manifests/", root.join("build/site/manifests")),
             ("/generated/", root.join("build/site/generated")),
             ("/pkg/", root.join("build/site/pkg")),
+            ("/ring-tests/", root.join("build/site/ring-tests")),
             ("/", root.join("web")),
         ];
         Ok(Self {
