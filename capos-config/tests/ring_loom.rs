@@ -12,8 +12,8 @@
 //! behave: [`ModelRing::wait`] checks the word and sleeps under one mutex,
 //! and `notify` takes that mutex to wake every sleeper. A lost wake-up is
 //! then a sleeper nobody wakes, which loom reports as a deadlock, instead
-//! of a spin loop that never ends. The two `..._can_sleep_forever` tests
-//! break the doorbell protocol on purpose to show that the model catches it.
+//! of a spin loop that never ends. The last two tests break the doorbell
+//! protocol on purpose and check that the model catches it.
 //!
 //! Loom does not model load buffering (a load reading a store that comes
 //! later in the other thread), so it cannot show why a consumer's head
@@ -62,9 +62,16 @@ fn cq_slot(counter: u32) -> usize {
 /// exist (a real ring is 1 MiB, far too many loom objects per execution);
 /// touching any other word panics, which also checks that the ring code
 /// writes only the slots its counters select.
+///
+/// Filler entries, pushed single-threaded to bring a queue near full, are
+/// written into the void: their slots are not mapped, writes to them are
+/// dropped, and reading them panics (no model ever should).
 struct ModelRing {
     /// Keyed by byte offset (a multiple of 4).
     words: BTreeMap<usize, AtomicU32>,
+    /// Which SQ and CQ slots hold filler entries.
+    sq_filler: [bool; SQ_ENTRIES as usize],
+    cq_filler: [bool; CQ_ENTRIES as usize],
     futex: Mutex<()>,
     woken: Condvar,
 }
@@ -109,8 +116,33 @@ impl ModelRing {
                 .into_iter()
                 .map(|o| (o, AtomicU32::new(0)))
                 .collect(),
+            sq_filler: [false; SQ_ENTRIES as usize],
+            cq_filler: [false; CQ_ENTRIES as usize],
             futex: Mutex::new(()),
             woken: Condvar::new(),
+        }
+    }
+
+    /// Marks the SQ entries at `sq_counters` and CQ entries at `cq_counters`
+    /// as filler (with empty payloads, so their data slots are never written).
+    fn with_filler(mut self, sq_counters: &[u32], cq_counters: &[u32]) -> Self {
+        for &c in sq_counters {
+            self.sq_filler[sq_slot(c)] = true;
+        }
+        for &c in cq_counters {
+            self.cq_filler[cq_slot(c)] = true;
+        }
+        self
+    }
+
+    /// Whether the word at `offset` belongs to a filler entry.
+    fn is_filler(&self, offset: usize) -> bool {
+        if (SQ_ARRAY..CQ_ARRAY).contains(&offset) {
+            self.sq_filler[(offset - SQ_ARRAY) / SQE_SIZE]
+        } else if (CQ_ARRAY..SQ_DATA).contains(&offset) {
+            self.cq_filler[(offset - CQ_ARRAY) / CQE_SIZE]
+        } else {
+            false
         }
     }
 
@@ -166,6 +198,11 @@ impl RingMemory for ModelRing {
             let base = at & !3;
             let from = at - base;
             let n = (4 - from).min(data.len() - done);
+            if !self.words.contains_key(&base) && self.is_filler(base) {
+                done += n;
+                at += n;
+                continue;
+            }
             let word = self.word(base);
             // Only one side ever writes a given slot, so merging a partial
             // word with a separate load and store loses nothing.
@@ -236,10 +273,11 @@ fn payload(seq: u64) -> Vec<u8> {
         .collect()
 }
 
-/// Pops one SQE, if there is one, and checks it is exactly entry `seq` as
-/// sent. Returns whether there was one.
+/// Takes one SQE, if there is one, and checks it is exactly entry `seq` as
+/// sent. Returns whether there was one. The slot stays the kernel's until
+/// the caller releases it.
 fn expect_sqe(sq: &mut SqConsumer, mem: &ModelRing, seq: u64) -> bool {
-    let Some(got) = sq.pop(mem).expect("counters stay in range") else {
+    let Some(got) = sq.take(mem).expect("counters stay in range") else {
         return false;
     };
     let (mut want, data) = sqe(seq);
@@ -275,9 +313,9 @@ fn counters(start: u32, n: u32) -> Vec<u32> {
 }
 
 /// Three SQEs, published as a batch of two and a batch of one, with the
-/// counters crossing `u32::MAX` in between. The consumer sleeps on the
-/// kernel wake word like the kernel's event loop: read the word, drain,
-/// sleep only while the word is unchanged.
+/// counters crossing `u32::MAX` in between. The consumer works like the
+/// kernel's event loop: read the wake word, take everything published,
+/// release the slots with one store, sleep only while the word is unchanged.
 #[test]
 fn sq_entries_arrive_once_in_order_intact_across_the_wrap() {
     const START: u32 = u32::MAX - 1;
@@ -296,6 +334,7 @@ fn sq_entries_arrive_once_in_order_intact_across_the_wrap() {
                     while expect_sqe(&mut sq, &mem, next) {
                         next += 1;
                     }
+                    sq.release(&*mem);
                     if next < N {
                         mem.wait(KERNEL_WAKE, seen);
                     }
@@ -322,11 +361,11 @@ fn sq_entries_arrive_once_in_order_intact_across_the_wrap() {
 
 /// The producer finds the SQ full (256 entries between the kernel's head
 /// and its tail) and may only reuse a slot after the kernel has copied the
-/// entry out of it. The kernel's next three entries (`OLD`) are in the
-/// ring before the threads start; the SQ tail is placed 255 past the head
-/// as if the entries between were published too, which the model never
-/// reaches (its slots are not even mapped). The producer's second entry
-/// goes into the very slot the kernel's first pop reads, so a head
+/// entry out of it and released it. Before the threads start, the producer
+/// queues the kernel's next three entries (`OLD`) and then filler up to one
+/// short of full; the kernel takes and releases the `OLD` entries one by one
+/// while the producer pushes on. The producer's second new entry
+/// goes into the very slot the kernel's first take reads, so a head
 /// published before the copy finished would show as a torn `OLD` entry.
 #[test]
 fn sq_full_refuses_until_the_kernel_frees_a_slot() {
@@ -338,16 +377,18 @@ fn sq_full_refuses_until_the_kernel_frees_a_slot() {
         let first_new = START.wrapping_add(SQ_ENTRIES - 1);
         let mut mapped = counters(START, OLD);
         mapped.extend(counters(first_new, NEW as u32));
-        let mem = Arc::new(ModelRing::new(&mapped, &[]));
+        let filler = counters(START.wrapping_add(OLD), SQ_ENTRIES - 1 - OLD);
+        let mem = Arc::new(ModelRing::new(&mapped, &[]).with_filler(&filler, &[]));
         init_ring(&*mem, START);
         let mut sq = SqProducer::new(START);
         for seq in 0..OLD as u64 {
             let (entry, data) = sqe(seq);
             sq.push(&*mem, &entry, &data).unwrap();
         }
+        for _ in &filler {
+            sq.push(&*mem, &Sqe::default(), &[]).unwrap();
+        }
         sq.submit(&*mem);
-        mem.store(SQ_TAIL, first_new);
-        let mut sq = SqProducer::new(first_new);
         assert_eq!(sq.free(&*mem), 1, "one slot short of full");
         let (entry, data) = sqe(NEW_SEQ);
         sq.push(&*mem, &entry, &data).unwrap();
@@ -364,6 +405,7 @@ fn sq_full_refuses_until_the_kernel_frees_a_slot() {
                         expect_sqe(&mut sq, &mem, seq),
                         "published before the model began"
                     );
+                    sq.release(&*mem);
                     mem.notify(SQ_HEAD);
                 }
             })
@@ -396,9 +438,10 @@ fn sq_full_refuses_until_the_kernel_frees_a_slot() {
     });
 }
 
-/// The kernel posts three completions (a batch of two, then one, each batch
-/// followed by one doorbell) across the counter wrap; the process waits the
-/// way `cap_enter` does: read the doorbell, drain the CQ, sleep only while
+/// The kernel posts three completions across the counter wrap as its
+/// `publish` does: a batch of two, then one, each staged, published with one
+/// store and followed by one doorbell. The process waits the way `cap_enter`
+/// does: read the doorbell, drain the CQ, sleep only while
 /// the doorbell still holds what it read. A lost wake-up would leave the
 /// process asleep with completions pending: a loom deadlock.
 #[test]
@@ -430,8 +473,9 @@ fn cq_completions_arrive_once_in_order_and_the_doorbell_loses_no_wake_up() {
         for batch in [0..2, 2..N] {
             for seq in batch {
                 let (entry, data) = cqe(seq);
-                cq.push(&*mem, &entry, &data).unwrap();
+                cq.stage(&*mem, &entry, &data).unwrap();
             }
+            assert!(cq.publish(&*mem));
             ring_doorbell(&*mem);
         }
         process.join().unwrap();
@@ -442,9 +486,10 @@ fn cq_completions_arrive_once_in_order_and_the_doorbell_loses_no_wake_up() {
     });
 }
 
-/// The CQ is one entry short of full; each further completion must wait
-/// until the process has copied an older one out, and then lands in the
-/// slot just freed. Set up like `sq_full_refuses_until_the_kernel_frees_a_slot`.
+/// The CQ is one entry short of full (filler, as in
+/// `sq_full_refuses_until_the_kernel_frees_a_slot`); each further completion
+/// must wait until the process has copied an older one out and released it,
+/// and then lands in the slot just freed.
 #[test]
 fn cq_full_refuses_until_the_process_reaps() {
     const START: u32 = u32::MAX - 1;
@@ -455,20 +500,23 @@ fn cq_full_refuses_until_the_process_reaps() {
         let first_new = START.wrapping_add(CQ_ENTRIES - 1);
         let mut mapped = counters(START, OLD);
         mapped.extend(counters(first_new, NEW as u32));
-        let mem = Arc::new(ModelRing::new(&[], &mapped));
+        let filler = counters(START.wrapping_add(OLD), CQ_ENTRIES - 1 - OLD);
+        let mem = Arc::new(ModelRing::new(&[], &mapped).with_filler(&[], &filler));
         init_ring(&*mem, START);
         let mut cq = CqProducer::new(START);
         for seq in 0..OLD as u64 {
             let (entry, data) = cqe(seq);
-            cq.push(&*mem, &entry, &data).unwrap();
+            cq.stage(&*mem, &entry, &data).unwrap();
         }
-        mem.store(CQ_TAIL, first_new);
-        let mut cq = CqProducer::new(first_new);
+        for _ in &filler {
+            cq.stage(&*mem, &Cqe::default(), &[]).unwrap();
+        }
         assert_eq!(cq.room(&*mem), 1, "one slot short of full");
         let (entry, data) = cqe(NEW_SEQ);
-        cq.push(&*mem, &entry, &data).unwrap();
+        cq.stage(&*mem, &entry, &data).unwrap();
         let (entry, data) = cqe(NEW_SEQ + 1);
-        assert_eq!(cq.push(&*mem, &entry, &data), Err(PushError::Full));
+        assert_eq!(cq.stage(&*mem, &entry, &data), Err(PushError::Full));
+        cq.publish(&*mem);
 
         let process = {
             let mem = mem.clone();
