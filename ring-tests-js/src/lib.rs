@@ -126,11 +126,12 @@ fn check_header(mem: &HostRing, index: usize, start: u32) -> Result<(), Failure>
     Ok(())
 }
 
-/// Takes `count` SQEs off the ring, as the kernel does, and checks that each
-/// is entry `seq` of seed `seed`, in order. Sleeps on the kernel wake word
-/// when there is nothing to take, reading the word before looking at the SQ
-/// like the kernel's event loop, and notifies `SQ_HEAD` after each drain for
-/// a producer asleep on a full SQ.
+/// Takes `count` SQEs off the ring, as the kernel does (a drain of random
+/// size, then one release), and checks that each is entry `seq` of seed
+/// `seed`, in order. Sleeps on the kernel wake word when there is nothing
+/// to take, reading the word before looking at the SQ like the kernel's
+/// event loop, and notifies `SQ_HEAD` after each release for a producer
+/// asleep on a full SQ.
 // SAFETY: exported under its own name; nothing else in the module defines it.
 #[unsafe(no_mangle)]
 pub extern "C" fn consume_sq(count: u32, seed: u32, start: u32) -> u32 {
@@ -164,13 +165,15 @@ fn consume(count: u32, seed: u32, start: u32, stats: &mut Stats) -> Result<(), F
         let limit = rng.batch_size();
         let mut taken = 0;
         while taken < limit && next < count {
-            let Some(submission) = sq.pop(&mem).map_err(violation)? else {
+            let Some(submission) = sq.take(&mem).map_err(violation)? else {
                 break;
             };
             check_sqe(seed, start, next, &submission)?;
             next += 1;
             taken += 1;
         }
+        // One store hands the whole drain back, as Kernel::service does.
+        sq.release(&mem);
         stats.batches += 1;
         mem.notify(SQ_HEAD);
         if rng.one_in(FILL_ONE_IN) {
@@ -219,10 +222,10 @@ fn check_sqe(seed: u32, start: u32, seq: u32, got: &Submission) -> Result<(), Fa
     Ok(())
 }
 
-/// Posts `count` CQEs, as the kernel does, in batches of random size with
-/// one doorbell each. When the CQ is full it rings the doorbell for what it
-/// has posted (the process may be waiting for exactly that) and sleeps on
-/// `CQ_HEAD` until the process has reaped.
+/// Posts `count` CQEs, as the kernel does: batches of random size, staged,
+/// then published with one store and one doorbell. When the CQ is full it
+/// publishes and rings for what it has staged (the process may be waiting
+/// for exactly that) and sleeps on `CQ_HEAD` until the process has reaped.
 // SAFETY: exported under its own name; nothing else in the module defines it.
 #[unsafe(no_mangle)]
 pub extern "C" fn produce_cq(count: u32, seed: u32, start: u32) -> u32 {
@@ -238,8 +241,6 @@ fn produce(count: u32, seed: u32, start: u32, stats: &mut Stats) -> Result<(), F
     let mut rng = Mulberry32::new(seed ^ STREAM_CQ_PRODUCER);
     let mut payload = Vec::new();
     let mut next = 0u32;
-    // Posted since the last doorbell.
-    let mut unrung = false;
     while next < count {
         let size = rng.batch_size().min(count - next);
         for _ in 0..size {
@@ -249,17 +250,16 @@ fn produce(count: u32, seed: u32, start: u32, stats: &mut Stats) -> Result<(), F
             let mut found_full = false;
             loop {
                 let head = mem.load(CQ_HEAD);
-                match cq.push(&mem, &entry, &payload) {
+                match cq.stage(&mem, &entry, &payload) {
                     Ok(()) => break,
                     Err(PushError::Full) => {
                         if !found_full {
                             found_full = true;
                             stats.full += 1;
                         }
-                        if unrung {
+                        if cq.publish(&mem) {
                             ring_doorbell(&mem);
                             stats.doorbells += 1;
-                            unrung = false;
                         }
                         stats.waits += 1;
                         mem.wait(CQ_HEAD, head);
@@ -269,13 +269,13 @@ fn produce(count: u32, seed: u32, start: u32, stats: &mut Stats) -> Result<(), F
                     }
                 }
             }
-            unrung = true;
             next += 1;
         }
-        ring_doorbell(&mem);
-        stats.doorbells += 1;
+        if cq.publish(&mem) {
+            ring_doorbell(&mem);
+            stats.doorbells += 1;
+        }
         stats.batches += 1;
-        unrung = false;
     }
     Ok(())
 }
