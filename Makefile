@@ -65,6 +65,9 @@ loom: prereqs
 
 test: lint unit wasm-check loom e2e
 
+bench: build
+	CAPOS_BIN=$(abspath $(CAPOS)) node capos-cli/driver/bench.mjs
+
 clean:
 	rm -rf build
 	cargo clean

@@ -88,7 +88,7 @@ async function main() {
     switch (data.type) {
       case 'console':
         terminal.write(data.text);
-        report({ kind: 'console', pid: data.pid, text: data.text });
+        report({ kind: 'console', pid: data.pid, text: data.text, atMs: performance.now() });
         break;
       case 'processes':
         processList.live(data.processes);

@@ -68,28 +68,54 @@ fn header(name: &str, value: &str) -> tiny_http::Header {
 }
 
 fn respond(site: &Site, request: tiny_http::Request) {
-    let method = request.method().clone();
-    let found = match method {
-        tiny_http::Method::Get | tiny_http::Method::Head => site.lookup(request.url()),
+    let found = match request.method() {
+        tiny_http::Method::Get | tiny_http::Method::Head => site.resource(request.url()),
         _ => {
             let _ = request
                 .respond(tiny_http::Response::empty(405).with_header(header("Allow", "GET, HEAD")));
             return;
         }
     };
-    let (status, body, kind) = match found {
-        Some((body, kind)) => (200, body, kind),
-        None => (404, b"not found\n".to_vec(), "text/plain; charset=utf-8"),
+    let Some(resource) = found else {
+        let _ = request.respond(with_policy(
+            tiny_http::Response::from_data(b"not found\n".to_vec())
+                .with_status_code(404)
+                .with_header(header("Content-Type", "text/plain; charset=utf-8")),
+        ));
+        return;
     };
-    let response = tiny_http::Response::from_data(body)
-        .with_status_code(status)
-        .with_header(header("Content-Type", kind))
+    // Revalidation: the browser keeps its copy (and, for wasm, its compiled
+    // code cache) when the file has not changed since.
+    let unchanged = resource.etag.as_deref().is_some_and(|etag| {
+        request
+            .headers()
+            .iter()
+            .any(|h| h.field.equiv("If-None-Match") && h.value.as_str() == etag)
+    });
+    let etag = resource.etag.clone();
+    let response = if unchanged {
+        tiny_http::Response::from_data(Vec::new()).with_status_code(304)
+    } else {
+        tiny_http::Response::from_data(resource.bytes)
+            .with_status_code(200)
+            .with_header(header("Content-Type", resource.content_type))
+    };
+    let mut response = with_policy(response);
+    if let Some(etag) = etag {
+        response = response.with_header(header("ETag", &etag));
+    }
+    let _ = request.respond(response);
+}
+
+/// Headers on every response: cross-origin isolation (SharedArrayBuffer
+/// needs it), no sniffing, and revalidate before reuse.
+fn with_policy<R: std::io::Read>(response: tiny_http::Response<R>) -> tiny_http::Response<R> {
+    response
         .with_header(header("Cross-Origin-Opener-Policy", "same-origin"))
         .with_header(header("Cross-Origin-Embedder-Policy", "require-corp"))
         .with_header(header("Cross-Origin-Resource-Policy", "same-origin"))
         .with_header(header("X-Content-Type-Options", "nosniff"))
-        .with_header(header("Cache-Control", "no-cache"));
-    let _ = request.respond(response);
+        .with_header(header("Cache-Control", "no-cache"))
 }
 
 /// `capos serve`: serves until interrupted.

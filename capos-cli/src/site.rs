@@ -75,16 +75,16 @@ impl Site {
         names
     }
 
-    /// The bytes for a request path, or `None` (404). Refuses anything that
-    /// could step outside a mounted directory.
-    pub fn lookup(&self, url_path: &str) -> Option<(Vec<u8>, &'static str)> {
+    /// The response for a request path, or `None` (404). Refuses anything
+    /// that could step outside a mounted directory.
+    pub fn resource(&self, url_path: &str) -> Option<Resource> {
         let path = url_path.split(['?', '#']).next().unwrap_or("/");
         if let Some((_, bytes)) = self.extra.iter().find(|(p, _)| p == path) {
-            return Some((bytes.clone(), content_type(path)));
+            return Some(Resource::new(bytes.clone(), content_type(path), None));
         }
         if path == "/manifests/index.json" {
             let list = serde_json::to_vec(&self.demo_names()).ok()?;
-            return Some((list, "application/json"));
+            return Some(Resource::new(list, "application/json", None));
         }
         if !path.starts_with('/')
             || path.contains('\\')
@@ -101,7 +101,33 @@ impl Site {
         let (prefix, dir) = self.mounts.iter().find(|(p, _)| path.starts_with(p))?;
         let file = dir.join(&path[prefix.len()..]);
         let bytes = std::fs::read(&file).ok()?;
-        Some((bytes, content_type(&path)))
+        // Size and modification time: changes whenever a rebuild changes the file.
+        let etag = std::fs::metadata(&file).ok().and_then(|m| {
+            let modified = m
+                .modified()
+                .ok()?
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?;
+            Some(format!("\"{:x}-{:x}\"", m.len(), modified.as_nanos()))
+        });
+        Some(Resource::new(bytes, content_type(&path), etag))
+    }
+}
+
+/// A response body with its type and entity tag.
+pub struct Resource {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub etag: Option<String>,
+}
+
+impl Resource {
+    fn new(bytes: Vec<u8>, content_type: &'static str, etag: Option<String>) -> Self {
+        Self {
+            bytes,
+            content_type,
+            etag,
+        }
     }
 }
 
@@ -138,18 +164,23 @@ mod tests {
     fn serves_files_with_their_types_and_refuses_traversal() {
         let dir = std::env::temp_dir().join(format!("capos-site-test-{}", std::process::id()));
         let s = site(&dir);
-        assert_eq!(s.lookup("/").unwrap().1, "text/html; charset=utf-8");
-        assert_eq!(s.lookup("/kernel/k.js?x=1").unwrap().0, b"x");
-        assert_eq!(s.lookup("/boot/manifest.bin").unwrap().0, [1, 2]);
+        assert_eq!(
+            s.resource("/").unwrap().content_type,
+            "text/html; charset=utf-8"
+        );
+        let js = s.resource("/kernel/k.js?x=1").unwrap();
+        assert_eq!(js.bytes, b"x");
+        assert!(js.etag.is_some(), "files can be revalidated");
+        assert_eq!(s.resource("/boot/manifest.bin").unwrap().bytes, [1, 2]);
         for bad in [
             "/../secret.txt",
             "/kernel/../../secret.txt",
             "/%2e%2e/secret.txt",
             "/..\\secret.txt",
         ] {
-            assert!(s.lookup(bad).is_none(), "{bad}");
+            assert!(s.resource(bad).is_none(), "{bad}");
         }
-        assert!(s.lookup("/missing.js").is_none());
+        assert!(s.resource("/missing.js").is_none());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

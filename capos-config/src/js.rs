@@ -33,6 +33,7 @@ pub fn layout_module() -> String {
         ("SQ_DATA", SQ_DATA as i64),
         ("CQ_DATA", CQ_DATA as i64),
         ("RING_FLAG_KILLED", RING_FLAG_KILLED as i64),
+        ("RING_FLAG_CQ_STALLED", RING_FLAG_CQ_STALLED as i64),
         ("OP_NOP", OP_NOP as i64),
         ("OP_CALL", OP_CALL as i64),
         ("OP_RELEASE", OP_RELEASE as i64),

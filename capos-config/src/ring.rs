@@ -69,6 +69,10 @@ pub const RING_SIZE: usize = CQ_DATA + CQ_ENTRIES as usize * SLOT_DATA_SIZE as u
 /// Set by the kernel when it tears the process down; a waiter that wakes and
 /// sees it must stop (the Worker is being terminated).
 pub const RING_FLAG_KILLED: u32 = 1;
+/// Set by the kernel while it has stopped taking this process's SQEs because
+/// the CQ has no room for their completions. A process that frees CQ slots
+/// and sees it must wake the kernel (the kernel may be asleep).
+pub const RING_FLAG_CQ_STALLED: u32 = 2;
 
 /// Does nothing and completes with 0: the cheapest round trip.
 pub const OP_NOP: u8 = 0;
@@ -318,6 +322,9 @@ const fn cq_data_offset(counter: u32) -> usize {
 /// Process side: queues SQEs. Entries become visible to the kernel only at
 /// [`SqProducer::submit`], so a batch costs one release store.
 #[derive(Debug)]
+///
+/// `new(start)` is for a fresh ring: it takes the queue to be empty, with
+/// both indices at `start`.
 pub struct SqProducer {
     /// Next counter to fill (may be ahead of the published tail).
     tail: u32,

@@ -12,8 +12,8 @@ use crate::view::{ProcessView, UiEvent};
 use capos_config::capset::{CapSet, CapSetEntry};
 use capos_config::manifest::{CapSource, KernelService, Manifest, ProcessSpec, TransferMode};
 use capos_config::ring::{
-    CapError, CqProducer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, RING_FLAG_KILLED, RingMemory,
-    SLOT_DATA_SIZE, SqConsumer, Submission, init_ring, ring_doorbell,
+    CapError, CqProducer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, RING_FLAG_CQ_STALLED,
+    RING_FLAG_KILLED, RingMemory, SLOT_DATA_SIZE, SqConsumer, Submission, init_ring, ring_doorbell,
 };
 use capos_lib::{CallContext, CapId, CapLookupError, CapObject, CapTable, Completion};
 use std::cell::RefCell;
@@ -63,6 +63,35 @@ pub struct Process<H: Host> {
     /// only takes an SQE when the CQ has room for it and for all of these,
     /// so no completion ever finds the CQ full (nothing is dropped).
     in_flight: u32,
+    /// The ring's FLAGS word as the kernel last wrote it (never read back).
+    flags: u32,
+}
+
+impl<H: Host> Process<H> {
+    fn set_flag(&mut self, flag: u32, on: bool) {
+        let flags = if on {
+            self.flags | flag
+        } else {
+            self.flags & !flag
+        };
+        if flags != self.flags {
+            self.flags = flags;
+            self.ring.store(FLAGS, flags);
+        }
+    }
+
+    /// Whether the CQ has room for one more completion besides those owed.
+    /// If not, flags the ring so the process wakes the kernel once it frees
+    /// room, then looks again: room freed between the look and the flag is
+    /// seen here, room freed after it is announced by the process.
+    fn cq_has_room(&mut self) -> bool {
+        if self.cq.room(&self.ring) > self.in_flight {
+            self.set_flag(RING_FLAG_CQ_STALLED, false);
+            return true;
+        }
+        self.set_flag(RING_FLAG_CQ_STALLED, true);
+        self.cq.room(&self.ring) > self.in_flight
+    }
 }
 
 pub struct Kernel<H: Host> {
@@ -322,6 +351,7 @@ impl<H: Host> Kernel<H> {
                 cq: CqProducer::new(self.ring_counter_start),
                 caps,
                 in_flight: 0,
+                flags: 0,
             },
         );
         self.publish_processes();
@@ -370,7 +400,7 @@ impl<H: Host> Kernel<H> {
             let Some(p) = self.processes.get_mut(&pid) else {
                 break;
             };
-            if p.cq.room(&p.ring) <= p.in_flight {
+            if !p.cq_has_room() {
                 break; // CQ backpressure: stop consuming until the process reaps.
             }
             let submission = match p.sq.take(&p.ring) {
@@ -552,8 +582,7 @@ impl<H: Host> Kernel<H> {
         self.host.stop_process(pid);
         // A Worker blocked in Atomics.wait lingers after terminate() until
         // woken: flag the ring and ring its doorbell.
-        let flags = p.ring.load(FLAGS);
-        p.ring.store(FLAGS, flags | RING_FLAG_KILLED);
+        p.set_flag(RING_FLAG_KILLED, true);
         ring_doorbell(&p.ring);
         self.host.emit(UiEvent::ProcessExited {
             pid,

@@ -70,13 +70,7 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         loop {
             match self.sq.push(&self.mem, &sqe, params) {
                 Ok(()) => break,
-                Err(PushError::Full) => {
-                    // Publish what is queued and let the kernel drain it;
-                    // keep collecting completions so the CQ never blocks it.
-                    self.sq.submit(&self.mem);
-                    self.port.wake_kernel();
-                    self.cap_enter(1, Some(1))?;
-                }
+                Err(PushError::Full) => self.wait_for_sq_room()?,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -106,6 +100,26 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
                 self.drain()?;
                 return Ok(self.stash.len());
             }
+        }
+    }
+
+    /// Publishes what is queued, wakes the kernel and blocks until it has
+    /// taken at least one SQE, collecting completions meanwhile (so the CQ
+    /// never holds the kernel back).
+    fn wait_for_sq_room(&mut self) -> Result<(), Error> {
+        self.flush();
+        loop {
+            let seen = self.mem.load(CQ_DOORBELL);
+            self.drain()?;
+            if self.sq.free(&self.mem) > 0 {
+                return Ok(());
+            }
+            if self.killed() {
+                return Err(Error::Other("process was killed by the kernel".into()));
+            }
+            // A consumed SQE whose call is still pending rings no doorbell,
+            // so look again after a millisecond at most.
+            self.port.wait(CQ_DOORBELL, seen, Some(1));
         }
     }
 

@@ -9,7 +9,7 @@ use capos_config::capset::CapSet;
 use capos_config::ring::local::LocalRing;
 use capos_config::ring::{
     CQ_DOORBELL, CQ_ENTRIES, CapError, CqConsumer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE,
-    RING_FLAG_KILLED, RingMemory, SQ_ARRAY, SQ_TAIL, SqProducer, Sqe,
+    RING_FLAG_CQ_STALLED, RING_FLAG_KILLED, RingMemory, SQ_ARRAY, SQ_TAIL, SqProducer, Sqe,
 };
 use capos_schema::console_capnp::console;
 use capos_schema::interfaces;
@@ -365,8 +365,10 @@ fn a_full_cq_stops_consumption_and_loses_nothing() {
         if init.sq.free(&init.ring) == 0 {
             kernel.poll();
             if init.sq.free(&init.ring) == 0 {
-                // The kernel is waiting for CQ room: reap, as cap_enter would.
+                // The kernel is waiting for CQ room, and has flagged it so
+                // the process wakes it after reaping.
                 assert_eq!(init.cq.pending(&init.ring).unwrap(), CQ_ENTRIES);
+                assert_ne!(init.ring.load(FLAGS) & RING_FLAG_CQ_STALLED, 0);
                 done.extend(init.completions());
             }
             continue;

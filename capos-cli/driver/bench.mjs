@@ -1,0 +1,122 @@
+// `make bench`: one headless Chromium run measuring the ring side by side
+// with the browser's own floor. Prints a table and writes target/bench/ring.json.
+// Usage: node capos-cli/driver/bench.mjs  (CAPOS_BIN: the capos binary)
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
+const BOOTS = 10;
+
+function serve() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(CAPOS, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (m) resolve({ url: m[0], stop: () => child.kill('SIGTERM') });
+    });
+    child.on('exit', (code) => reject(new Error(`capos serve exited (${code})`)));
+  });
+}
+
+// Opens `url` and resolves with the reported events once `done(events)` says so.
+async function visit(context, url, done, timeoutMs = 300_000) {
+  const page = await context.newPage();
+  const events = [];
+  let finish;
+  const finished = new Promise((resolve, reject) => {
+    finish = resolve;
+    setTimeout(() => reject(new Error(`${url}: no result in ${timeoutMs} ms`)), timeoutMs).unref();
+  });
+  await page.exposeFunction('__caposReport', (event) => {
+    events.push(event);
+    if (['fatal', 'panic', 'bootError'].includes(event.kind)) finish(new Error(`${url}: ${event.message}`));
+    else if (done(events)) finish(null);
+  });
+  await page.goto(url);
+  const err = await finished;
+  await page.close();
+  if (err) throw err;
+  return events;
+}
+
+const summary = (samples) => {
+  const s = [...samples].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], p99: s[Math.ceil(s.length * 0.99) - 1] };
+};
+const round = (x, digits = 2) => Number(x.toFixed(digits));
+
+async function main() {
+  const server = await serve();
+  const profile = mkdtempSync(join(tmpdir(), 'capos-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  try {
+    const result = {};
+    // The floor: Worker to Worker, without the kernel.
+    const baselines = await visit(context, `${server.url}bench/`, (ev) => ev.some((e) => e.kind === 'benchDone'));
+    for (const e of baselines.filter((e) => e.kind === 'bench')) result[e.key] = e.value;
+
+    // The real kernel: the bench manifest prints one BENCH line per figure.
+    const benchEvents = await visit(context, `${server.url}?manifest=bench`, (ev) => ev.some((e) => e.kind === 'halted'));
+    const halted = benchEvents.find((e) => e.kind === 'halted');
+    if (halted.code !== 0) throw new Error(`bench manifest failed: ${halted.reason}`);
+    const text = benchEvents.filter((e) => e.kind === 'console').map((e) => e.text).join('');
+    for (const line of text.split('\n').filter((l) => l.startsWith('BENCH '))) {
+      const { key, ...value } = JSON.parse(line.slice(6));
+      result[key] = value;
+    }
+
+    // Navigation to init's greeting on the terminal, over fresh page loads.
+    const boots = [];
+    for (let i = 0; i < BOOTS; i++) {
+      const ev = await visit(context, `${server.url}?manifest=hello`, (evs) => evs.some((e) => e.kind === 'halted'));
+      const hello = ev.find((e) => e.kind === 'console' && e.text.includes('hello'));
+      boots.push(hello.atMs);
+    }
+    result.boot_to_hello_ms = summary(boots);
+
+    result.cap_call_over_raw = round(result.cap_call_rtt_us.median / result.raw_sab_rtt_us.median);
+    result.postmessage_over_cap_call = round(result.postmessage_rtt_us.median / result.cap_call_rtt_us.median);
+    result.browser = context.browser()?.version() ?? (await (await context.newPage()).evaluate(() => navigator.userAgent));
+    result.cpus = cpus().length;
+    result.spawn_to_first_sqe_note = 'ProcessSpawner.spawn call to the child\'s first SQE (Timer.now) dispatched by the kernel';
+
+    mkdirSync(join(ROOT, 'target', 'bench'), { recursive: true });
+    writeFileSync(join(ROOT, 'target', 'bench', 'ring.json'), `${JSON.stringify(result, null, 2)}\n`);
+    printTable(result);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+    server.stop();
+  }
+}
+
+function printTable(r) {
+  const rows = [
+    ['raw_sab_rtt_us', 'Atomics ping-pong, 2 Workers (floor)', r.raw_sab_rtt_us],
+    ['postmessage_rtt_us', 'postMessage ping-pong, 2 Workers', r.postmessage_rtt_us],
+    ['cap_call_rtt_us', 'null capability call through the kernel', r.cap_call_rtt_us],
+    ['spawn_to_first_sqe_ms', 'ProcessSpawner.spawn to first SQE', r.spawn_to_first_sqe_ms],
+    ['boot_to_hello_ms', 'navigation to init\'s greeting', r.boot_to_hello_ms],
+  ];
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(`\ncapOS ring benchmark — ${r.browser}, ${r.cpus} CPUs\n`);
+  console.log(`${pad('figure', 24)}${pad('what', 42)}${pad('median', 12)}p99`);
+  for (const [key, what, v] of rows) console.log(`${pad(key, 24)}${pad(what, 42)}${pad(round(v.median), 12)}${round(v.p99)}`);
+  console.log(`\nbatched_calls_per_s (null calls per second by SQEs per doorbell):`);
+  for (const [batch, rate] of Object.entries(r.batched_calls_per_s)) console.log(`  ${pad(batch, 6)}${Math.round(rate).toLocaleString('en-US')}`);
+  console.log(`\ncap_call_over_raw         ${r.cap_call_over_raw}   (target <= 1.5)`);
+  console.log(`postmessage_over_cap_call ${r.postmessage_over_cap_call}   (target >= 5)`);
+  console.log(`batched_calls_per_s[64]   ${Math.round(r.batched_calls_per_s['64']).toLocaleString('en-US')}   (target >= 5,000,000)`);
+  console.log(`boot_to_hello_ms median   ${round(r.boot_to_hello_ms.median)}   (target <= 300)`);
+  console.log(`\nwritten: target/bench/ring.json`);
+}
+
+main().catch((err) => { console.error(`bench: ${err.message}`); process.exitCode = 1; });
