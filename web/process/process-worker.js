@@ -5,6 +5,7 @@
 import { checkStartMessage } from '../shared/messages.js';
 
 const STARTUP_CAPSET = 0;
+const SPIN_BEFORE_WAIT_MS = 0.01;
 const STARTUP_ARGV = 1;
 
 // Thrown to unwind the program's stack after exit() or a panic report.
@@ -29,6 +30,7 @@ function run({ pid, module, ring, wake, capset, argv }) {
   const wakeWord = new Int32Array(wake);
   const startup = [capset, argv];
   let memory = null;
+  let spinPays = true;
 
   // Offsets come from the program: check them, and throw (ending the
   // process) rather than let a typed-array view clamp silently.
@@ -75,8 +77,20 @@ function run({ pid, module, ring, wake, capset, argv }) {
     },
     ring_notify: (offset) => { Atomics.notify(words, wordIndex(offset)); },
     // cap_enter's block: 0 woken, 1 the word had already changed, 2 timed out.
+    // A kernel answer usually lands sooner than a wake-up from Atomics.wait,
+    // so watch the word briefly first -- but only while that pays: when
+    // completions take longer (waiting on another process), spinning just
+    // takes a core from whoever is doing the work.
     ring_wait: (offset, expected, timeoutMs) => {
-      const r = Atomics.wait(words, wordIndex(offset), expected, timeoutMs < 0 ? Infinity : timeoutMs);
+      const index = wordIndex(offset);
+      if (spinPays) {
+        const spinUntil = performance.now() + SPIN_BEFORE_WAIT_MS;
+        while (Atomics.load(words, index) === expected && performance.now() < spinUntil);
+        if (Atomics.load(words, index) !== expected) return 1;
+      }
+      const start = performance.now();
+      const r = Atomics.wait(words, index, expected, timeoutMs < 0 ? Infinity : timeoutMs);
+      spinPays = performance.now() - start < SPIN_BEFORE_WAIT_MS;
       return r === 'ok' ? 0 : r === 'not-equal' ? 1 : 2;
     },
     kernel_notify: () => {
