@@ -17,7 +17,6 @@ impl Console {
     }
 
     /// An attenuated Console that starts every line with `prefix`.
-    #[cfg(target_arch = "wasm32")]
     pub fn with_prefix(&self, prefix: &str) -> Result<Self, Error> {
         let mut m = crate::message::builder();
         m.init_root::<console::with_prefix_params::Builder>()
@@ -39,7 +38,6 @@ impl Console {
     }
 
     /// The Console granted under `name`.
-    #[cfg(target_arch = "wasm32")]
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
         Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
     }
@@ -54,7 +52,6 @@ impl Console {
     }
 
     /// Writes `text`, split into as many calls as the ring's slot size needs.
-    #[cfg(target_arch = "wasm32")]
     pub fn write(&self, text: &str) -> Result<(), Error> {
         for chunk in chunks(text, WRITE_CHUNK) {
             crate::call(self.cap, iface::method::WRITE, &Self::write_params(chunk))?;
@@ -62,7 +59,6 @@ impl Console {
         Ok(())
     }
 
-    #[cfg(target_arch = "wasm32")]
     pub fn write_line(&self, text: &str) -> Result<(), Error> {
         self.write(&format!("{text}\n"))
     }

@@ -42,7 +42,6 @@ impl EndpointFactory {
         Ok(Self { cap })
     }
 
-    #[cfg(target_arch = "wasm32")]
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
         Self::from_cap(CapRef::find(
             &env.capset,
@@ -51,7 +50,6 @@ impl EndpointFactory {
         )?)
     }
 
-    #[cfg(target_arch = "wasm32")]
     pub fn create(&self) -> Result<Endpoint, Error> {
         let mut m = message::builder();
         m.init_root::<endpoint_factory::create_params::Builder>();
@@ -74,7 +72,6 @@ impl Endpoint {
         self.cap
     }
 
-    #[cfg(target_arch = "wasm32")]
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
         Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
     }
@@ -123,7 +120,6 @@ impl Endpoint {
     }
 
     /// Sends `data` (and capabilities) and blocks for the reply.
-    #[cfg(target_arch = "wasm32")]
     pub fn call(&self, data: &[u8], caps: &[(CapRef, Transfer)]) -> Result<Reply, Error> {
         let out = crate::call(
             self.cap,
@@ -134,13 +130,11 @@ impl Endpoint {
     }
 
     /// Blocks for the next call.
-    #[cfg(target_arch = "wasm32")]
     pub fn receive(&self) -> Result<Incoming, Error> {
         let out = crate::call(self.cap, iface::method::RECEIVE, &Self::receive_params())?;
         Self::parse_incoming(&out)
     }
 
-    #[cfg(target_arch = "wasm32")]
     pub fn reply(
         &self,
         call_id: u64,
@@ -156,7 +150,6 @@ impl Endpoint {
     }
 
     /// Replies and waits for the next call with a single kernel wake-up.
-    #[cfg(target_arch = "wasm32")]
     pub fn reply_and_receive(
         &self,
         call_id: u64,
@@ -174,7 +167,6 @@ impl Endpoint {
     }
 
     /// A call-only capability to this endpoint carrying `badge`.
-    #[cfg(target_arch = "wasm32")]
     pub fn mint(&self, badge: u64) -> Result<Endpoint, Error> {
         let mut m = message::builder();
         m.init_root::<endpoint::mint_params::Builder>()

@@ -24,7 +24,6 @@ pub mod timer;
 
 #[cfg(target_arch = "wasm32")]
 mod arch;
-#[cfg(target_arch = "wasm32")]
 mod process;
 
 pub use capos_config as config;
@@ -33,8 +32,7 @@ pub use console::Console;
 pub use error::Error;
 pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
 pub use message::Transfer;
-#[cfg(target_arch = "wasm32")]
-pub use process::{Env, call, call_batch, call_pair, exit, nop, release, run};
+pub use process::{CallOutcome, Env, call, call_batch, call_pair, exit, nop, release, run};
 pub use spawn::{BootPackage, ChildSpec, Grant, Names, ProcessHandle, ProcessSpawner};
 pub use timer::Timer;
 

@@ -1,14 +1,24 @@
 //! The running process: its startup environment and its one ring.
+//!
+//! Only a wasm32 capOS process has a kernel to talk to. Built for another
+//! target (host tests, clippy), every call fails with a clear error instead.
 
+#[cfg(target_arch = "wasm32")]
 use crate::arch::{self, HostPort, HostRing};
+#[cfg(target_arch = "wasm32")]
 use crate::ring::RingClient;
-use crate::{CapRef, CapSet, Console, Error};
+use crate::{CapRef, CapSet, Error};
+#[cfg(target_arch = "wasm32")]
 use std::cell::RefCell;
 use std::fmt::Display;
 
+#[cfg(target_arch = "wasm32")]
 thread_local! {
     static RING: RefCell<Option<RingClient<HostRing, HostPort>>> = const { RefCell::new(None) };
 }
+
+/// The outcome of one call: its results message, or why it failed.
+pub type CallOutcome = Result<Vec<u8>, Error>;
 
 /// What a process is started with.
 #[derive(Debug)]
@@ -21,6 +31,7 @@ pub struct Env {
 }
 
 impl Env {
+    #[cfg(target_arch = "wasm32")]
     fn load() -> Result<Self, Error> {
         let capset = CapSet::parse(&arch::startup(arch::STARTUP_CAPSET))
             .map_err(|e| Error::Other(format!("bad CapSet from the kernel: {e}")))?;
@@ -39,12 +50,36 @@ impl Env {
 }
 
 /// Runs `f` with the process's ring.
-fn with_ring<T>(f: impl FnOnce(&mut RingClient<HostRing, HostPort>) -> T) -> T {
+#[cfg(target_arch = "wasm32")]
+fn with_ring<T>(
+    f: impl FnOnce(&mut RingClient<HostRing, HostPort>) -> Result<T, Error>,
+) -> Result<T, Error> {
     RING.with(|ring| {
         let mut ring = ring.borrow_mut();
         let ring = ring.get_or_insert_with(|| RingClient::new(HostRing, HostPort));
         f(ring)
     })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn with_ring<T>(
+    _: impl FnOnce(
+        &mut crate::ring::RingClient<capos_config::ring::local::LocalRing, NoKernel>,
+    ) -> Result<T, Error>,
+) -> Result<T, Error> {
+    Err(Error::Other(
+        "capability calls need the capOS kernel: build for wasm32-unknown-unknown and run as a capOS process".into(),
+    ))
+}
+
+/// Stands in for the kernel port where there is no kernel (never used).
+#[cfg(not(target_arch = "wasm32"))]
+pub struct NoKernel;
+
+#[cfg(not(target_arch = "wasm32"))]
+impl crate::ring::KernelPort for NoKernel {
+    fn wake_kernel(&self) {}
+    fn wait(&self, _: usize, _: u32, _: Option<u32>) {}
 }
 
 /// Calls `method` on `cap` and blocks for its results message.
@@ -53,7 +88,7 @@ pub fn call(cap: CapRef, method: u16, params: &[u8]) -> Result<Vec<u8>, Error> {
 }
 
 /// Many calls with one kernel wake-up (see `RingClient::call_batch`).
-pub fn call_batch(calls: &[(CapRef, u16, &[u8])]) -> Result<Vec<Result<Vec<u8>, Error>>, Error> {
+pub fn call_batch(calls: &[(CapRef, u16, &[u8])]) -> Result<Vec<CallOutcome>, Error> {
     with_ring(|ring| ring.call_batch(calls))
 }
 
@@ -61,7 +96,7 @@ pub fn call_batch(calls: &[(CapRef, u16, &[u8])]) -> Result<Vec<Result<Vec<u8>, 
 pub fn call_pair(
     first: (CapRef, u16, &[u8]),
     second: (CapRef, u16, &[u8]),
-) -> Result<(Result<Vec<u8>, Error>, Result<Vec<u8>, Error>), Error> {
+) -> Result<(CallOutcome, CallOutcome), Error> {
     with_ring(|ring| ring.call_pair(first, second))
 }
 
@@ -77,10 +112,18 @@ pub fn nop() -> Result<(), Error> {
 
 /// Ends the process with `code`; the kernel reaps it.
 pub fn exit(code: i32) -> ! {
-    arch::exit(code)
+    #[cfg(target_arch = "wasm32")]
+    {
+        arch::exit(code)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::process::exit(code)
+    }
 }
 
 /// Runs a program's `main` (see [`entry!`](crate::entry)).
+#[cfg(target_arch = "wasm32")]
 pub fn run<E: Display>(main: fn(&Env) -> Result<(), E>) -> ! {
     std::panic::set_hook(Box::new(|info| arch::panic_exit(&info.to_string())));
     let env = match Env::load() {
@@ -90,7 +133,7 @@ pub fn run<E: Display>(main: fn(&Env) -> Result<(), E>) -> ! {
     match main(&env) {
         Ok(()) => exit(0),
         Err(e) => {
-            if let Ok(console) = Console::open(&env, "console") {
+            if let Ok(console) = crate::Console::open(&env, "console") {
                 let name = env.argv.first().map_or("process", String::as_str);
                 // Best effort: the process is failing either way.
                 let _ = console.write_line(&format!("{name}: error: {e}"));
@@ -98,4 +141,12 @@ pub fn run<E: Display>(main: fn(&Env) -> Result<(), E>) -> ! {
             exit(1)
         }
     }
+}
+
+/// Runs a program's `main` (see [`entry!`](crate::entry)): off wasm32 there
+/// is no kernel to start it with, so this reports that and exits 1.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn run<E: Display>(_main: fn(&Env) -> Result<(), E>) -> ! {
+    eprintln!("capOS programs run as wasm32 capOS processes; there is no kernel here");
+    std::process::exit(1)
 }

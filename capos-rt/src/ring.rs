@@ -176,7 +176,7 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         &mut self,
         first: (CapRef, u16, &[u8]),
         second: (CapRef, u16, &[u8]),
-    ) -> Result<(Result<Vec<u8>, Error>, Result<Vec<u8>, Error>), Error> {
+    ) -> Result<(crate::CallOutcome, crate::CallOutcome), Error> {
         let a = self.queue(call_sqe(first.0, first.1), first.2)?;
         let b = self.queue(call_sqe(second.0, second.1), second.2)?;
         self.flush();

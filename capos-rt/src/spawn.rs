@@ -50,7 +50,6 @@ impl ProcessSpawner {
         Ok(Self { cap })
     }
 
-    #[cfg(target_arch = "wasm32")]
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
         Self::from_cap(CapRef::find(
             &env.capset,
@@ -79,7 +78,6 @@ impl ProcessSpawner {
     }
 
     /// Starts `binary` from the BootPackage holding exactly `grants`.
-    #[cfg(target_arch = "wasm32")]
     pub fn spawn(
         &self,
         binary: &str,
@@ -100,13 +98,11 @@ impl ProcessSpawner {
     }
 
     /// Spawns a manifest child, resolving its grants' parent names in `names`.
-    #[cfg(target_arch = "wasm32")]
     pub fn spawn_child(&self, spec: &ChildSpec, names: &Names) -> Result<ProcessHandle, Error> {
         self.spawn_child_with_args(spec, names, &[])
     }
 
     /// Like `spawn_child`, with `extra` appended to the child's argv.
-    #[cfg(target_arch = "wasm32")]
     pub fn spawn_child_with_args(
         &self,
         spec: &ChildSpec,
@@ -172,7 +168,6 @@ impl Names {
 
 impl ProcessHandle {
     /// Blocks until the process ends; returns its exit code and why.
-    #[cfg(target_arch = "wasm32")]
     pub fn wait(&self) -> Result<(i32, String), Error> {
         let mut m = message::builder();
         m.init_root::<process_handle::wait_params::Builder>();
@@ -182,7 +177,6 @@ impl ProcessHandle {
         Ok((res.get_code(), message::text(res.get_reason())?))
     }
 
-    #[cfg(target_arch = "wasm32")]
     pub fn kill(&self) -> Result<(), Error> {
         let mut m = message::builder();
         m.init_root::<process_handle::kill_params::Builder>();
@@ -196,7 +190,6 @@ impl BootPackage {
         Ok(Self { cap })
     }
 
-    #[cfg(target_arch = "wasm32")]
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
         Self::from_cap(CapRef::find(&env.capset, name, boot_iface::INTERFACE_ID)?)
     }
@@ -234,7 +227,6 @@ impl BootPackage {
     }
 
     /// The children the manifest asks init to spawn.
-    #[cfg(target_arch = "wasm32")]
     pub fn children(&self) -> Result<Vec<ChildSpec>, Error> {
         let mut m = message::builder();
         m.init_root::<boot_package::children_params::Builder>();

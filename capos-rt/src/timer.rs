@@ -18,13 +18,11 @@ impl Timer {
         self.cap
     }
 
-    #[cfg(target_arch = "wasm32")]
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
         Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
     }
 
     /// Monotonic nanoseconds since the kernel started.
-    #[cfg(target_arch = "wasm32")]
     pub fn now_ns(&self) -> Result<u64, Error> {
         use capos_schema::timer_capnp::timer;
         let mut m = crate::message::builder();
