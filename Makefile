@@ -25,10 +25,11 @@ prereqs:
 	@scripts/install-prereqs.sh
 
 build: prereqs
-	cargo build --release --target wasm32-unknown-unknown -p capos-kernel-wasm $(DEMO_PKGS)
+	cargo build --release --target wasm32-unknown-unknown -p capos-kernel-wasm -p capos-wasi $(DEMO_PKGS)
 	cargo build --release -p capos-cli
 	@mkdir -p $(SITE)/pkg $(SITE)/manifests $(SITE)/generated build/wasm
 	wasm-bindgen --target web --no-typescript --out-dir $(SITE)/pkg $(WASM_OUT)/capos_kernel_wasm.wasm
+	cp $(WASM_OUT)/capos_wasi.wasm $(SITE)/pkg/capos_wasi.wasm
 	@for d in $(DEMOS); do cp $(WASM_OUT)/demo_$${d//-/_}.wasm build/wasm/$$d.wasm; done
 	@for d in $(DEMOS); do \
 	  capnp eval --binary -I schema demos/$$d/manifest.capnp manifest > $(SITE)/manifests/$$d.bin.tmp && \

@@ -15,6 +15,8 @@ fn main() {
         .filter(|p| p.extension().is_some_and(|e| e == "capnp"))
         .collect();
     files.sort();
+    // The directory too, so a new schema file triggers a rebuild.
+    println!("cargo:rerun-if-changed={}", dir.display());
 
     let request = out.join("code_generator_request.bin");
     let mut cmd = capnpc::CompilerCommand::new();

@@ -27,6 +27,8 @@ struct ProcessSpec {
   caps @2 :List(CapGrant);
   # Exactly the authority the process starts with, each under a name it
   # looks up in its CapSet.
+  env @3 :List(Text);
+  # KEY=VALUE strings (what WASI's environ_get returns).
 }
 
 struct CapGrant {
@@ -55,4 +57,8 @@ enum KernelService {
   timer @5;
   echo @6;
   # Answers with what it is sent: the null call benchmarks measure.
+  stderr @7;
+  # A Console whose text is the error stream (stderr of `capos run`).
+  random @8;
+  # RandomSource: the browser's crypto.getRandomValues.
 }

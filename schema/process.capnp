@@ -12,7 +12,7 @@ struct Grant {
 }
 
 interface ProcessSpawner {
-  spawn @0 (binary :Text, argv :List(Text), grants :List(Grant))
+  spawn @0 (binary :Text, argv :List(Text), grants :List(Grant), env :List(Text))
         -> (handle :Cap.CapRef, pid :UInt32);
   # Starts `binary` (a blob of the BootPackage) in a new Worker with a new
   # ring, holding exactly `grants`. Returns a ProcessHandle.

@@ -6,4 +6,11 @@ interface Timer {
   # Monotonic nanoseconds since the kernel started (the browser's
   # performance.now(), so its resolution is the browser's: 5 us in a
   # cross-origin-isolated Worker).
+
+  sleep @1 (ns :UInt64) -> ();
+  # Completes after at least `ns` nanoseconds; the process blocks, the
+  # kernel does not.
+
+  realtime @2 () -> (ns :UInt64);
+  # Nanoseconds since the Unix epoch (the browser's wall clock).
 }

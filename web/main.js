@@ -61,8 +61,6 @@ async function main() {
     // Loaded only once isolation is confirmed, so that check never depends on it.
     const { createTerminal } = await import('./ui/terminal.js');
     terminal = createTerminal($('terminal'));
-    // For DevTools and tests: what the terminal shows, as text. Holds no authority.
-    globalThis.capos = Object.freeze({ terminalText: () => terminal.text() });
   } catch (err) {
     const why = `cannot load the terminal (xterm.js): ${err.message}`;
     showFatal(fatal, why);
@@ -87,8 +85,9 @@ async function main() {
     if (problem) return fail('panic', `malformed message from the kernel Worker: ${problem}`);
     switch (data.type) {
       case 'console':
-        terminal.write(data.text);
-        report({ kind: 'console', pid: data.pid, text: data.text, atMs: performance.now() });
+        if (data.stream === 'stderr') terminal.writeError(data.text);
+        else terminal.write(data.text);
+        report({ kind: 'console', pid: data.pid, stream: data.stream, text: data.text, atMs: performance.now() });
         break;
       case 'processes':
         processList.live(data.processes);
@@ -120,6 +119,20 @@ async function main() {
     event.preventDefault();
     fail('panic', `kernel Worker failed to load: ${event.message || 'unknown error'}`);
   };
+  const encoder = new TextEncoder();
+  const sendInput = (input) => {
+    const data = input instanceof Uint8Array ? input : encoder.encode(String(input));
+    kernel.postMessage({ type: 'stdin', data });
+  };
+  const endInput = () => kernel.postMessage({ type: 'stdinEof' });
+  terminal.onInput(sendInput, endInput);
+  // For DevTools and the headless driver: read what the terminal shows, and
+  // send input exactly as typing would. Neither holds any authority.
+  globalThis.capos = Object.freeze({
+    terminalText: () => terminal.text(),
+    input: (input) => sendInput(input),
+    endInput,
+  });
   kernel.postMessage({ type: 'boot', manifestUrl: target.url });
   setStatus(status, `running ${target.name}`);
 

@@ -1,18 +1,42 @@
 // Drives headless Debian Chromium for `capos boot`: opens the page, relays
 // what the page reports (console text, exits, halt, panic) to stdout as JSON
-// lines, and always closes the browser. Usage: node boot.mjs URL TIMEOUT_MS
+// lines, and always closes the browser. Usage: node boot.mjs URL TIMEOUT_MS [--stdin]
+// (--stdin: forward input lines from this process's stdin, see forwardInput)
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
 
 const FINAL = new Set(['halted', 'panic', 'bootError', 'fatal']);
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
+// If capos went away (killed, or its reader closed), there is no one to
+// report to: stop, which closes the browser in main's finally.
+let finishEarly = () => {};
+process.stdout.on('error', () => finishEarly());
+
+let forwardStdin = false;
+
+// `capos run` pipes its stdin here as JSON lines: {"data": base64} and
+// finally {"eof": true}. Each goes to the page exactly as typed input would.
+async function forwardInput(page) {
+  await page.waitForFunction(() => globalThis.capos?.input);
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    const message = JSON.parse(line);
+    if (typeof message.data === 'string') {
+      await page.evaluate((b64) => globalThis.capos.input(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))), message.data);
+    } else if (message.eof === true) {
+      await page.evaluate(() => globalThis.capos.endInput());
+    }
+  }
+}
 
 async function main() {
-  const [url, timeoutArg] = process.argv.slice(2);
+  const [url, timeoutArg, mode] = process.argv.slice(2);
+  forwardStdin = mode === '--stdin';
   const timeoutMs = Number(timeoutArg);
   if (!url || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
     emit({ kind: 'driverError', message: 'usage: boot.mjs URL TIMEOUT_MS' });
@@ -32,6 +56,7 @@ async function main() {
     const page = context.pages()[0] ?? (await context.newPage());
     let finish;
     const finished = new Promise((resolve) => { finish = resolve; });
+    finishEarly = () => finish({ kind: 'orphaned' });
     await page.exposeFunction('__caposReport', (event) => {
       if (event === null || typeof event !== 'object' || typeof event.kind !== 'string') return;
       emit(event);
@@ -47,6 +72,7 @@ async function main() {
       clearTimeout(timer);
       return 0;
     }
+    if (forwardStdin) forwardInput(page).catch((err) => emit({ kind: 'driverError', message: `stdin: ${err.message}` }));
     await finished;
     clearTimeout(timer);
     return 0;

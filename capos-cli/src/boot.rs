@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BOOT_PATH: &str = "/boot/manifest.bin";
+pub const BOOT_PATH: &str = "/boot/manifest.bin";
 /// Extra time the driver gets beyond `--timeout` to close the browser.
 const DRIVER_GRACE: Duration = Duration::from_secs(20);
 
@@ -25,10 +25,31 @@ pub fn boot(target: &str, timeout_s: u64) -> Result<u8, Failure> {
     }
     let mut site = Site::discover()?;
     let manifest_param = resolve_target(&mut site, target)?;
+    boot_site(site, &manifest_param, timeout_s, Mode::Boot)
+}
+
+/// How a boot relates to the terminal it was started from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `capos boot`: the console to stdout; a non-zero halt is explained.
+    Boot,
+    /// `capos run`: stdin is forwarded, the two streams kept apart, and
+    /// nothing is added to what the program writes.
+    Run,
+}
+
+/// Serves `site`, boots `manifest_param` in headless Chromium, and returns
+/// init's exit code.
+pub fn boot_site(
+    site: Site,
+    manifest_param: &str,
+    timeout_s: u64,
+    mode: Mode,
+) -> Result<u8, Failure> {
     let driver = site.root.join("capos-cli/driver/boot.mjs");
     let server = serve::start(site, 0)?;
     let url = format!("{}?manifest={manifest_param}", server.url());
-    let result = drive(&driver, &url, Duration::from_secs(timeout_s));
+    let result = drive(&driver, &url, Duration::from_secs(timeout_s), mode);
     server.stop();
     result
 }
@@ -96,21 +117,28 @@ enum Outcome {
     Failed(Failure),
 }
 
-fn drive(driver: &Path, url: &str, timeout: Duration) -> Result<u8, Failure> {
-    let mut child = Command::new("node")
+fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<u8, Failure> {
+    let mut command = Command::new("node");
+    command
         .arg(driver)
         .arg(url)
         .arg(timeout.as_millis().to_string())
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| {
-            Failure::new(
-                exit::UNAVAILABLE,
-                format!("cannot start node for the browser driver: {e}"),
-            )
-        })?;
+        .stderr(Stdio::inherit());
+    if mode == Mode::Run {
+        command.arg("--stdin").stdin(Stdio::piped());
+    } else {
+        command.stdin(Stdio::null());
+    }
+    let mut child = command.spawn().map_err(|e| {
+        Failure::new(
+            exit::UNAVAILABLE,
+            format!("cannot start node for the browser driver: {e}"),
+        )
+    })?;
+    if let Some(driver_stdin) = child.stdin.take() {
+        std::thread::spawn(move || forward_stdin(driver_stdin));
+    }
     let stdout = child.stdout.take().expect("piped stdout");
     let (lines_tx, lines_rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -128,7 +156,7 @@ fn drive(driver: &Path, url: &str, timeout: Duration) -> Result<u8, Failure> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         match lines_rx.recv_timeout(remaining) {
             Ok(line) => {
-                if let Some(o) = handle_event(&line, &mut out) {
+                if let Some(o) = handle_event(&line, &mut out, mode) {
                     outcome.get_or_insert(o);
                 }
             }
@@ -157,6 +185,25 @@ fn drive(driver: &Path, url: &str, timeout: Duration) -> Result<u8, Failure> {
     }
 }
 
+/// Sends this process's stdin to the driver, base64 in JSON lines, then EOF.
+fn forward_stdin(mut driver: std::process::ChildStdin) {
+    use base64::Engine as _;
+    use std::io::Read as _;
+    let mut stdin = std::io::stdin().lock();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match stdin.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let data = base64::engine::general_purpose::STANDARD.encode(&buf[..n]);
+        if writeln!(driver, "{}", serde_json::json!({ "data": data })).is_err() {
+            return;
+        }
+    }
+    let _ = writeln!(driver, "{}", serde_json::json!({ "eof": true }));
+}
+
 /// Stops the driver: SIGTERM first (it closes Chromium), SIGKILL if it hangs.
 fn stop_driver(child: &mut Child) {
     let _ = Command::new("kill")
@@ -181,21 +228,28 @@ fn text(event: &Value, key: &str) -> String {
 }
 
 /// Prints one driver event; returns the outcome if the boot is over.
-fn handle_event(line: &str, out: &mut impl Write) -> Option<Outcome> {
+fn handle_event(line: &str, out: &mut impl Write, mode: Mode) -> Option<Outcome> {
     let Ok(event) = serde_json::from_str::<Value>(line) else {
         eprintln!("capos: driver: {line}");
         return None;
     };
     match event.get("kind").and_then(Value::as_str).unwrap_or("") {
         "console" => {
-            let _ = out.write_all(text(&event, "text").as_bytes());
-            let _ = out.flush();
+            let text = text(&event, "text");
+            if mode == Mode::Run && event.get("stream").and_then(Value::as_str) == Some("stderr") {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(text.as_bytes());
+                let _ = err.flush();
+            } else {
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            }
             None
         }
         "halted" => {
             let code = event.get("code").and_then(Value::as_i64).unwrap_or(1);
             let reason = text(&event, "reason");
-            if code != 0 {
+            if code != 0 && mode == Mode::Boot {
                 eprintln!("capos: system halted: {reason}");
             }
             Some(Outcome::Halted(code as i32))
@@ -228,13 +282,19 @@ fn handle_event(line: &str, out: &mut impl Write) -> Option<Outcome> {
 mod tests {
     use super::*;
 
+    fn handle_event_boot(line: &str, out: &mut Vec<u8>) -> Option<Outcome> {
+        handle_event(line, out, Mode::Boot)
+    }
+
     #[test]
     fn console_text_streams_and_halt_gives_the_exit_code() {
         let mut out = Vec::new();
-        assert!(handle_event(r#"{"kind":"console","pid":1,"text":"hello\n"}"#, &mut out).is_none());
+        assert!(
+            handle_event_boot(r#"{"kind":"console","pid":1,"text":"hello\n"}"#, &mut out).is_none()
+        );
         assert_eq!(out, b"hello\n");
         assert!(matches!(
-            handle_event(
+            handle_event_boot(
                 r#"{"kind":"halted","code":3,"reason":"init exited with code 3"}"#,
                 &mut out
             ),
@@ -245,7 +305,7 @@ mod tests {
     #[test]
     fn failures_map_to_documented_codes() {
         let mut out = Vec::new();
-        let code = |line: &str, out: &mut Vec<u8>| match handle_event(line, out) {
+        let code = |line: &str, out: &mut Vec<u8>| match handle_event_boot(line, out) {
             Some(Outcome::Failed(f)) => f.code,
             _ => 0,
         };

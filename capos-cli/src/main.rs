@@ -3,6 +3,7 @@
 
 mod boot;
 mod exit;
+mod run;
 mod serve;
 mod site;
 
@@ -42,6 +43,26 @@ enum Command {
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
+    /// Run a WASI (wasm32-wasip1) program as a capOS process in headless
+    /// Chromium, like `wasmtime run`: its stdout and stderr are this
+    /// command's, this command's stdin is its stdin, and its exit code is
+    /// this command's. A trap exits 134 with the trap on stderr.
+    Run {
+        /// Preopen HOST as GUEST (HOST[::GUEST]).
+        #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+        dirs: Vec<String>,
+        /// Set an environment variable for the program.
+        #[arg(long = "env", value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        /// The program.
+        file: String,
+        /// Its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// List the demo manifests that `boot` and the page can run.
     List,
     /// Print the ring/CapSet ABI constants as an ES module (used by the build).
@@ -54,6 +75,19 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { port } => serve::serve_forever(port),
         Command::Boot { target, timeout } => boot::boot(&target, timeout),
+        Command::Run {
+            dirs,
+            env,
+            timeout,
+            file,
+            args,
+        } => run::run(run::RunArgs {
+            dirs,
+            env,
+            timeout,
+            file,
+            args,
+        }),
         Command::List => site::Site::discover().map(|site| {
             for name in site.demo_names() {
                 println!("{name}");

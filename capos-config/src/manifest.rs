@@ -32,6 +32,10 @@ pub enum KernelService {
     Timer,
     /// Answers with what it is sent (for benchmarks).
     Echo,
+    /// A Console writing to the error stream.
+    Stderr,
+    /// Random bytes.
+    Random,
 }
 
 impl KernelService {
@@ -44,6 +48,8 @@ impl KernelService {
             Self::EndpointFactory => "endpointFactory",
             Self::Timer => "timer",
             Self::Echo => "echo",
+            Self::Stderr => "stderr",
+            Self::Random => "random",
         }
     }
 }
@@ -76,6 +82,8 @@ pub struct ProcessSpec {
     pub binary: String,
     pub argv: Vec<String>,
     pub caps: Vec<CapGrant>,
+    /// `KEY=VALUE` strings.
+    pub env: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,6 +173,10 @@ impl ProcessSpec {
                 "arguments take {argv_bytes} bytes (at most {ARGV_MAX_BYTES})"
             ));
         }
+        if self.argv.iter().any(|a| a.contains('\0')) {
+            return Err("an argument contains a NUL byte".into());
+        }
+        validate_env(&self.env)?;
         for (i, grant) in self.caps.iter().enumerate() {
             if !is_valid_cap_name(&grant.name) {
                 return Err(format!(
@@ -187,6 +199,29 @@ impl ProcessSpec {
     }
 }
 
+/// Checks environment strings: `KEY=VALUE`, no NUL, within the size limits.
+pub fn validate_env(env: &[String]) -> Result<(), String> {
+    if env.len() > ARGV_MAX_ITEMS {
+        return Err(format!(
+            "{} environment variables (at most {ARGV_MAX_ITEMS})",
+            env.len()
+        ));
+    }
+    let bytes: usize = env.iter().map(|e| e.len() + 1).sum();
+    if bytes > ARGV_MAX_BYTES {
+        return Err(format!(
+            "environment takes {bytes} bytes (at most {ARGV_MAX_BYTES})"
+        ));
+    }
+    if let Some(bad) = env
+        .iter()
+        .find(|e| e.contains('\0') || !e.contains('=') || e.starts_with('='))
+    {
+        return Err(format!("environment entry {bad:?} is not KEY=VALUE"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +242,7 @@ mod tests {
                     name: "console".to_string(),
                     source: CapSource::Kernel(KernelService::Console),
                 }],
+                env: vec!["HOME=/".to_string()],
             },
             children: vec![ProcessSpec {
                 binary: "hello".to_string(),
@@ -218,6 +254,7 @@ mod tests {
                         mode: TransferMode::Copy,
                     },
                 }],
+                env: Vec::new(),
             }],
         }
     }
@@ -262,6 +299,17 @@ mod tests {
         let mut m = manifest();
         m.children[0].binary = "ghost".to_string();
         assert!(m.validate().unwrap_err().starts_with("child 0 (ghost)"));
+    }
+
+    #[test]
+    fn environment_entries_must_be_key_value() {
+        let mut m = manifest();
+        m.init.env = vec!["NOEQUALS".to_string()];
+        assert!(m.validate().unwrap_err().contains("KEY=VALUE"));
+        m.init.env = vec!["=x".to_string()];
+        assert!(m.validate().is_err());
+        m.init.env = vec!["A=b=c".to_string(), "EMPTY=".to_string()];
+        assert_eq!(m.validate(), Ok(()));
     }
 
     #[test]

@@ -4,6 +4,17 @@
 use crate::view::UiEvent;
 use capos_config::ring::RingMemory;
 
+/// What a new process is started with, each block already encoded.
+#[derive(Debug)]
+pub struct Startup<'a> {
+    /// The encoded CapSet.
+    pub capset: &'a [u8],
+    /// NUL-terminated arguments.
+    pub argv: &'a [u8],
+    /// NUL-terminated `KEY=VALUE` strings.
+    pub env: &'a [u8],
+}
+
 pub trait Host: 'static {
     type Ring: RingMemory;
 
@@ -11,7 +22,7 @@ pub trait Host: 'static {
     fn create_ring(&mut self) -> Self::Ring;
 
     /// Starts process `pid` (a new Worker) running `binary` on `ring`, with its
-    /// encoded CapSet and NUL-separated argv. Failure to start is reported
+    /// startup blocks (CapSet, argv, environment). Failure to start is reported
     /// later through [`Kernel::process_failed`](crate::kernel::Kernel::process_failed).
     fn start_process(
         &mut self,
@@ -19,8 +30,7 @@ pub trait Host: 'static {
         name: &str,
         binary: &[u8],
         ring: &Self::Ring,
-        capset: &[u8],
-        argv: &[u8],
+        startup: &Startup<'_>,
     );
 
     /// Stops process `pid`'s Worker for good.
@@ -31,4 +41,10 @@ pub trait Host: 'static {
 
     /// Monotonic nanoseconds since the kernel started.
     fn now_ns(&mut self) -> u64;
+
+    /// Nanoseconds since the Unix epoch.
+    fn realtime_ns(&mut self) -> u64;
+
+    /// Fills `buf` with cryptographically secure random bytes.
+    fn fill_random(&mut self, buf: &mut [u8]);
 }

@@ -7,8 +7,8 @@
 
 use crate::caps;
 use crate::exit_code;
-use crate::host::Host;
-use crate::view::{ProcessView, UiEvent};
+use crate::host::{Host, Startup};
+use crate::view::{ProcessView, Stream, UiEvent};
 use capos_config::capset::{CapSet, CapSetEntry};
 use capos_config::manifest::{CapSource, KernelService, Manifest, ProcessSpec, TransferMode};
 use capos_config::ring::{
@@ -17,7 +17,9 @@ use capos_config::ring::{
 };
 use capos_lib::{CallContext, CapId, CapLookupError, CapObject, CapTable, Completion};
 use std::cell::RefCell;
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::rc::{Rc, Weak};
 
 /// Most capabilities one process may hold.
@@ -107,6 +109,41 @@ pub struct Kernel<H: Host> {
     package: Option<Rc<Manifest>>,
     /// Every endpoint, so the kernel can fail calls nobody can answer.
     endpoints: Vec<Weak<RefCell<caps::EndpointState<H>>>>,
+    /// Pending deadlines, earliest first.
+    timers: BinaryHeap<Reverse<Timer>>,
+    next_timer: u64,
+    /// What was typed (or piped) and not yet read.
+    input: Input,
+}
+
+/// A deadline and what to complete when it passes.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Timer {
+    deadline_ns: u64,
+    /// Breaks ties in arrival order; names the timer for cancellation.
+    id: u64,
+    pid: u32,
+    user_data: u64,
+    kind: TimerKind,
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum TimerKind {
+    /// `Timer.sleep` ends.
+    Sleep,
+    /// `Console.waitReadable` gives up.
+    ReadableTimeout,
+}
+
+/// The terminal's input stream, shared by every Console.
+#[derive(Debug, Default)]
+struct Input {
+    buffered: VecDeque<u8>,
+    ended: bool,
+    /// Blocked `Console.read` calls: (pid, user_data, max bytes).
+    readers: VecDeque<(u32, u64, u32)>,
+    /// Blocked `Console.waitReadable` calls: (pid, user_data, timer id).
+    watchers: Vec<(u32, u64, Option<u64>)>,
 }
 
 /// A capability placed in a process's table, as the result message names it.
@@ -127,6 +164,121 @@ impl<H: Host> Kernel<H> {
             ring_counter_start: 0,
             package: None,
             endpoints: Vec::new(),
+            timers: BinaryHeap::new(),
+            next_timer: 1,
+            input: Input::default(),
+        }
+    }
+
+    /// Completes `(pid, user_data)` once `ns` nanoseconds have passed.
+    pub fn sleep(&mut self, pid: u32, user_data: u64, ns: u64) {
+        self.add_timer(pid, user_data, ns, TimerKind::Sleep);
+    }
+
+    fn add_timer(&mut self, pid: u32, user_data: u64, ns: u64, kind: TimerKind) -> u64 {
+        let id = self.next_timer;
+        self.next_timer += 1;
+        let deadline_ns = self.host.now_ns().saturating_add(ns);
+        self.timers.push(Reverse(Timer {
+            deadline_ns,
+            id,
+            pid,
+            user_data,
+            kind,
+        }));
+        id
+    }
+
+    /// Milliseconds until the earliest deadline (the event loop sleeps at
+    /// most this long), or `None` if there is none.
+    pub fn next_deadline_ms(&mut self) -> Option<f64> {
+        let deadline = self.timers.peek()?.0.deadline_ns;
+        Some(deadline.saturating_sub(self.host.now_ns()) as f64 / 1e6)
+    }
+
+    /// Completes every timer whose deadline has passed. Returns whether any did.
+    fn fire_timers(&mut self) -> bool {
+        let now = self.host.now_ns();
+        let mut fired = false;
+        while self.timers.peek().is_some_and(|t| t.0.deadline_ns <= now) {
+            let Reverse(timer) = self.timers.pop().expect("peeked");
+            fired = true;
+            match timer.kind {
+                TimerKind::Sleep => {
+                    self.complete_pending(timer.pid, timer.user_data, Completion::Done(Vec::new()))
+                }
+                TimerKind::ReadableTimeout => {
+                    let before = self.input.watchers.len();
+                    self.input.watchers.retain(|w| w.2 != Some(timer.id));
+                    if self.input.watchers.len() != before {
+                        self.complete_pending(
+                            timer.pid,
+                            timer.user_data,
+                            caps::readable_results(false),
+                        );
+                    }
+                }
+            }
+        }
+        fired
+    }
+
+    /// `Console.read`: completes now if input is buffered (or ended).
+    pub fn read_input(&mut self, pid: u32, user_data: u64, max: u32) -> Completion {
+        self.input.readers.push_back((pid, user_data, max.max(1)));
+        self.serve_input();
+        Completion::Pending
+    }
+
+    /// `Console.waitReadable`.
+    pub fn watch_input(&mut self, pid: u32, user_data: u64, timeout_ns: u64) -> Completion {
+        if !self.input.buffered.is_empty() || self.input.ended {
+            return caps::readable_results(true);
+        }
+        let timer = (timeout_ns != u64::MAX)
+            .then(|| self.add_timer(pid, user_data, timeout_ns, TimerKind::ReadableTimeout));
+        self.input.watchers.push((pid, user_data, timer));
+        Completion::Pending
+    }
+
+    /// Bytes typed at the terminal or piped in.
+    pub fn console_input(&mut self, bytes: &[u8]) {
+        if self.input.ended {
+            return;
+        }
+        self.input.buffered.extend(bytes);
+        self.serve_input();
+    }
+
+    /// The input stream ended (Ctrl-D on the page, EOF on `capos run`'s stdin).
+    pub fn console_eof(&mut self) {
+        self.input.ended = true;
+        self.serve_input();
+    }
+
+    /// Hands buffered input to blocked readers, in order.
+    fn serve_input(&mut self) {
+        if self.input.buffered.is_empty() && !self.input.ended {
+            return;
+        }
+        for (pid, user_data, timer) in std::mem::take(&mut self.input.watchers) {
+            if let Some(id) = timer {
+                self.timers.retain(|t| t.0.id != id);
+            }
+            self.complete_pending(pid, user_data, caps::readable_results(true));
+        }
+        while let Some(&(pid, user_data, max)) = self.input.readers.front() {
+            if self.input.buffered.is_empty() && !self.input.ended {
+                break;
+            }
+            self.input.readers.pop_front();
+            if !self.processes.contains_key(&pid) {
+                continue; // Its reader is gone; leave the input for the next.
+            }
+            let n = self.input.buffered.len().min(max as usize);
+            let data: Vec<u8> = self.input.buffered.drain(..n).collect();
+            let eof = data.is_empty();
+            self.complete_pending(pid, user_data, caps::read_results(&data, eof));
         }
     }
 
@@ -330,16 +482,17 @@ impl<H: Host> Kernel<H> {
             });
         }
         let capset = CapSet::new(entries).map_err(|e| e.to_string())?.encode();
-        let mut argv = Vec::new();
-        for arg in &spec.argv {
-            argv.extend_from_slice(arg.as_bytes());
-            argv.push(0);
-        }
+        let argv = nul_terminated(&spec.argv);
+        let env = nul_terminated(&spec.env);
         let ring = self.host.create_ring();
         init_ring(&ring, self.ring_counter_start);
         self.next_pid += 1;
-        self.host
-            .start_process(pid, &name, binary, &ring, &capset, &argv);
+        let startup = Startup {
+            capset: &capset,
+            argv: &argv,
+            env: &env,
+        };
+        self.host.start_process(pid, &name, binary, &ring, &startup);
         self.processes.insert(
             pid,
             Process {
@@ -364,7 +517,7 @@ impl<H: Host> Kernel<H> {
         if self.halted {
             return false;
         }
-        let mut progressed = false;
+        let mut progressed = self.fire_timers();
         for pid in self.live_pids() {
             progressed |= self.service(pid, SQES_PER_POLL);
         }
@@ -563,7 +716,11 @@ impl<H: Host> Kernel<H> {
         };
         let text = format!("[pid {pid} {}] {reason}\n", p.name);
         self.service(pid, capos_config::ring::SQ_ENTRIES);
-        self.host.emit(UiEvent::Console { pid, text });
+        self.host.emit(UiEvent::Console {
+            pid,
+            stream: Stream::Stderr,
+            text,
+        });
         self.reap(pid, code, reason);
     }
 
@@ -574,6 +731,9 @@ impl<H: Host> Kernel<H> {
             return;
         };
         drop(p.caps.drain());
+        self.timers.retain(|t| t.0.pid != pid);
+        self.input.readers.retain(|r| r.0 != pid);
+        self.input.watchers.retain(|w| w.0 != pid);
         let waiters = {
             let mut exit = p.exit.borrow_mut();
             exit.status = Some((code, reason.clone()));
@@ -628,10 +788,21 @@ impl<H: Host> Kernel<H> {
     }
 }
 
+fn nul_terminated(strings: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for s in strings {
+        out.extend_from_slice(s.as_bytes());
+        out.push(0);
+    }
+    out
+}
+
 /// init's capabilities, by the name its manifest gives the service.
 fn kernel_service<H: Host>(service: KernelService) -> Rc<dyn CapObject<Kernel<H>>> {
     match service {
-        KernelService::Console => Rc::new(caps::Console::new()),
+        KernelService::Console => Rc::new(caps::Console::new(Stream::Stdout)),
+        KernelService::Stderr => Rc::new(caps::Console::new(Stream::Stderr)),
+        KernelService::Random => Rc::new(caps::RandomSource),
         KernelService::KernelPanicTrigger => Rc::new(caps::KernelPanicTrigger),
         KernelService::ProcessSpawner => Rc::new(caps::ProcessSpawner),
         KernelService::BootPackage => Rc::new(caps::BootPackage),

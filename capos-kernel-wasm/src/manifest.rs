@@ -69,6 +69,8 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
                     S::EndpointFactory => KernelService::EndpointFactory,
                     S::Timer => KernelService::Timer,
                     S::Echo => KernelService::Echo,
+                    S::Stderr => KernelService::Stderr,
+                    S::Random => KernelService::Random,
                 })
             }
             Which::FromParent(parent) => {
@@ -84,9 +86,14 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
             source,
         });
     }
+    let mut env = Vec::new();
+    for var in spec.get_env()? {
+        env.push(var?.to_string()?);
+    }
     Ok(ProcessSpec {
         binary: spec.get_binary()?.to_string()?,
         argv,
         caps,
+        env,
     })
 }

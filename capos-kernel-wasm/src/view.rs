@@ -3,6 +3,14 @@
 
 use serde::Serialize;
 
+/// Which output stream a Console writes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProcessView {
@@ -21,7 +29,11 @@ pub struct ProcessView {
 )]
 pub enum UiEvent {
     /// Text a process wrote to its Console.
-    Console { pid: u32, text: String },
+    Console {
+        pid: u32,
+        stream: Stream,
+        text: String,
+    },
     /// The process table changed.
     Processes { processes: Vec<ProcessView> },
     /// A process ended and was reaped.

@@ -2,7 +2,7 @@
 //! JavaScript host (web/kernel/process-host.js) that owns the Worker objects.
 //! Exported to the kernel Worker as class `Kernel`.
 
-use crate::host::Host;
+use crate::host::{Host, Startup};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::ring::{RING_SIZE, RingMemory};
@@ -26,6 +26,7 @@ extern "C" {
         ring: &SharedArrayBuffer,
         capset: &[u8],
         argv: &[u8],
+        env: &[u8],
     );
 
     #[wasm_bindgen(method, js_name = stopProcess)]
@@ -39,6 +40,12 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = nowMs)]
     fn now_ms(this: &JsHost) -> f64;
+
+    #[wasm_bindgen(method, js_name = epochMs)]
+    fn epoch_ms(this: &JsHost) -> f64;
+
+    #[wasm_bindgen(method, js_name = fillRandom)]
+    fn fill_random(this: &JsHost, buf: &mut [u8]);
 }
 
 // The ring's shared-memory accessors. Kept in JS so each is one call from
@@ -150,6 +157,14 @@ impl Host for WebHost {
         (self.js.now_ms() * 1e6) as u64
     }
 
+    fn realtime_ns(&mut self) -> u64 {
+        (self.js.epoch_ms() * 1e6) as u64
+    }
+
+    fn fill_random(&mut self, buf: &mut [u8]) {
+        self.js.fill_random(buf);
+    }
+
     fn create_ring(&mut self) -> SabRing {
         SabRing::new()
     }
@@ -160,11 +175,17 @@ impl Host for WebHost {
         name: &str,
         binary: &[u8],
         ring: &SabRing,
-        capset: &[u8],
-        argv: &[u8],
+        startup: &Startup<'_>,
     ) {
-        self.js
-            .start_process(pid, name, binary, &ring.sab, capset, argv);
+        self.js.start_process(
+            pid,
+            name,
+            binary,
+            &ring.sab,
+            startup.capset,
+            startup.argv,
+            startup.env,
+        );
     }
 
     fn stop_process(&mut self, pid: u32) {
@@ -236,6 +257,25 @@ impl WasmKernel {
     #[wasm_bindgen(js_name = processTrapped)]
     pub fn process_trapped(&mut self, pid: u32, message: &str) {
         self.kernel.process_trapped(pid, message);
+    }
+
+    /// Text typed at the terminal or piped to `capos run`.
+    #[wasm_bindgen(js_name = consoleInput)]
+    pub fn console_input(&mut self, bytes: &[u8]) {
+        self.kernel.console_input(bytes);
+    }
+
+    /// The terminal's input ended.
+    #[wasm_bindgen(js_name = consoleEof)]
+    pub fn console_eof(&mut self) {
+        self.kernel.console_eof();
+    }
+
+    /// Milliseconds until the next timer, or `undefined` if none: the event
+    /// loop sleeps at most this long.
+    #[wasm_bindgen(js_name = nextDeadlineMs)]
+    pub fn next_deadline_ms(&mut self) -> Option<f64> {
+        self.kernel.next_deadline_ms()
     }
 
     #[wasm_bindgen(js_name = processFailed)]

@@ -25,6 +25,7 @@ unsafe extern "C" {
 /// Startup blocks the Worker glue hands the process (see `startup`).
 pub const STARTUP_CAPSET: u32 = 0;
 pub const STARTUP_ARGV: u32 = 1;
+pub const STARTUP_ENV: u32 = 2;
 
 /// The ring, reached through the glue's `Atomics` on the SharedArrayBuffer
 /// (the process's own linear memory is not shared).

@@ -59,6 +59,45 @@ impl Console {
         Ok(())
     }
 
+    /// Queues a write without waiting for it (see `call_deferred`); order
+    /// with later calls is kept. Text larger than a slot is split.
+    pub fn write_deferred(&self, bytes: &[u8]) -> Result<(), Error> {
+        // The kernel wants UTF-8; split only on char boundaries of valid
+        // text, and pass invalid bytes through lossily.
+        let text = String::from_utf8_lossy(bytes);
+        for chunk in chunks(&text, WRITE_CHUNK) {
+            crate::call_deferred(self.cap, iface::method::WRITE, &Self::write_params(chunk))?;
+        }
+        Ok(())
+    }
+
+    /// Up to `max` bytes of terminal input; blocks until there are some.
+    /// Returns no bytes at end of input.
+    pub fn read(&self, max: u32) -> Result<Vec<u8>, Error> {
+        let mut m = crate::message::builder();
+        m.init_root::<console::read_params::Builder>().set_max(max);
+        let out = crate::call(self.cap, iface::method::READ, &crate::message::bytes(&m))?;
+        let r = crate::message::read(&out)?;
+        Ok(r.get_root::<console::read_results::Reader>()?
+            .get_data()?
+            .to_vec())
+    }
+
+    /// Whether input is readable within `timeout_ns` (`u64::MAX`: wait).
+    pub fn wait_readable(&self, timeout_ns: u64) -> Result<bool, Error> {
+        let mut m = crate::message::builder();
+        m.init_root::<console::wait_readable_params::Builder>()
+            .set_timeout_ns(timeout_ns);
+        let out = crate::call(
+            self.cap,
+            iface::method::WAIT_READABLE,
+            &crate::message::bytes(&m),
+        )?;
+        let r = crate::message::read(&out)?;
+        Ok(r.get_root::<console::wait_readable_results::Reader>()?
+            .get_ready())
+    }
+
     pub fn write_line(&self, text: &str) -> Result<(), Error> {
         self.write(&format!("{text}\n"))
     }

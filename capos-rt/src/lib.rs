@@ -18,6 +18,7 @@ pub mod console;
 pub mod error;
 pub mod ipc;
 pub mod message;
+pub mod random;
 pub mod ring;
 pub mod spawn;
 pub mod timer;
@@ -32,7 +33,13 @@ pub use console::Console;
 pub use error::Error;
 pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
 pub use message::Transfer;
-pub use process::{CallOutcome, Env, call, call_batch, call_pair, exit, nop, release, run};
+#[cfg(target_arch = "wasm32")]
+pub use process::install_panic_hook;
+pub use process::{
+    CallOutcome, Env, call, call_batch, call_deferred, call_pair, exit, nop, release, run,
+    settle_deferred, take_deferred_error, wait_any,
+};
+pub use random::RandomSource;
 pub use spawn::{BootPackage, ChildSpec, Grant, Names, ProcessHandle, ProcessSpawner};
 pub use timer::Timer;
 

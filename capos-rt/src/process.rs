@@ -26,8 +26,24 @@ pub struct Env {
     pub pid: u32,
     /// Arguments from the process's spec; `argv[0]` is its name.
     pub argv: Vec<String>,
+    /// `KEY=VALUE` strings from the process's spec.
+    pub env: Vec<String>,
     /// The names of the capabilities it was granted.
     pub capset: CapSet,
+}
+
+/// Splits a block of NUL-terminated strings.
+#[cfg(any(target_arch = "wasm32", test))]
+fn strings(block: &[u8]) -> Vec<String> {
+    let mut out: Vec<String> = block
+        .split(|&b| b == 0)
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    // The block ends with a NUL, so the split leaves one empty tail.
+    if block.last() == Some(&0) || block.is_empty() {
+        out.pop();
+    }
+    out
 }
 
 impl Env {
@@ -35,16 +51,27 @@ impl Env {
     fn load() -> Result<Self, Error> {
         let capset = CapSet::parse(&arch::startup(arch::STARTUP_CAPSET))
             .map_err(|e| Error::Other(format!("bad CapSet from the kernel: {e}")))?;
-        let argv_bytes = arch::startup(arch::STARTUP_ARGV);
-        let argv = argv_bytes
-            .split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
         Ok(Self {
             pid: arch::pid(),
-            argv,
+            argv: strings(&arch::startup(arch::STARTUP_ARGV)),
+            env: strings(&arch::startup(arch::STARTUP_ENV)),
             capset,
+        })
+    }
+
+    /// The process's startup environment (read from the kernel once).
+    #[cfg(target_arch = "wasm32")]
+    pub fn current() -> Result<&'static Env, Error> {
+        thread_local! {
+            static ENV: std::cell::OnceCell<&'static Env> = const { std::cell::OnceCell::new() };
+        }
+        ENV.with(|cell| {
+            if let Some(env) = cell.get() {
+                return Ok(*env);
+            }
+            let env: &'static Env = Box::leak(Box::new(Env::load()?));
+            let _ = cell.set(env);
+            Ok(env)
         })
     }
 }
@@ -100,6 +127,30 @@ pub fn call_pair(
     with_ring(|ring| ring.call_pair(first, second))
 }
 
+/// Queues a call whose results nobody waits for (stdout writes): the ring
+/// keeps it in order with every later call, and a failure is reported by
+/// [`take_deferred_error`].
+pub fn call_deferred(cap: CapRef, method: u16, params: &[u8]) -> Result<(), Error> {
+    with_ring(|ring| ring.call_deferred(cap, method, params))
+}
+
+/// The first failure of a deferred call since the last time this was asked.
+pub fn take_deferred_error() -> Option<Error> {
+    with_ring(|ring| Ok(ring.take_deferred_error()))
+        .ok()
+        .flatten()
+}
+
+/// Blocks until every deferred call has completed.
+pub fn settle_deferred() -> Result<(), Error> {
+    with_ring(|ring| ring.settle_deferred())
+}
+
+/// Blocks for up to `timeout_ms` for any completion (for polling loops).
+pub fn wait_any(timeout_ms: u32) -> Result<(), Error> {
+    with_ring(|ring| ring.cap_enter(usize::MAX, Some(timeout_ms)).map(drop))
+}
+
 /// Drops a capability from this process's CapTable.
 pub fn release(cap: CapRef) -> Result<(), Error> {
     with_ring(|ring| ring.release(cap))
@@ -108,6 +159,13 @@ pub fn release(cap: CapRef) -> Result<(), Error> {
 /// A kernel round trip that does nothing (for measuring the ring).
 pub fn nop() -> Result<(), Error> {
     with_ring(|ring| ring.nop())
+}
+
+/// Reports a panic to the kernel (which prints it and reaps the process
+/// with exit code 101) instead of trapping silently.
+#[cfg(target_arch = "wasm32")]
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| arch::panic_exit(&info.to_string())));
 }
 
 /// Ends the process with `code`; the kernel reaps it.
@@ -125,15 +183,15 @@ pub fn exit(code: i32) -> ! {
 /// Runs a program's `main` (see [`entry!`](crate::entry)).
 #[cfg(target_arch = "wasm32")]
 pub fn run<E: Display>(main: fn(&Env) -> Result<(), E>) -> ! {
-    std::panic::set_hook(Box::new(|info| arch::panic_exit(&info.to_string())));
-    let env = match Env::load() {
+    install_panic_hook();
+    let env = match Env::current() {
         Ok(env) => env,
         Err(e) => arch::panic_exit(&e.to_string()),
     };
-    match main(&env) {
+    match main(env) {
         Ok(()) => exit(0),
         Err(e) => {
-            if let Ok(console) = crate::Console::open(&env, "console") {
+            if let Ok(console) = crate::Console::open(env, "console") {
                 let name = env.argv.first().map_or("process", String::as_str);
                 // Best effort: the process is failing either way.
                 let _ = console.write_line(&format!("{name}: error: {e}"));
@@ -149,4 +207,15 @@ pub fn run<E: Display>(main: fn(&Env) -> Result<(), E>) -> ! {
 pub fn run<E: Display>(_main: fn(&Env) -> Result<(), E>) -> ! {
     eprintln!("capOS programs run as wasm32 capOS processes; there is no kernel here");
     std::process::exit(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strings;
+
+    #[test]
+    fn startup_strings_keep_empty_ones() {
+        assert_eq!(strings(b"a\0\0b c\0"), ["a", "", "b c"]);
+        assert!(strings(b"").is_empty());
+    }
 }

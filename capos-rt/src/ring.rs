@@ -5,7 +5,7 @@ use capos_config::ring::{
     CQ_DOORBELL, CQ_HEAD, CapError, CqConsumer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, PushError,
     RING_FLAG_KILLED, RingMemory, SQ_TAIL, SqProducer, Sqe,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What a process needs from its host besides the ring's shared memory.
 pub trait KernelPort {
@@ -25,6 +25,10 @@ pub struct RingClient<M: RingMemory, P: KernelPort> {
     next_user_data: u64,
     /// Completions that arrived while waiting for another one.
     stash: HashMap<u64, (Cqe, Vec<u8>)>,
+    /// Calls whose completion nobody waits for.
+    deferred: HashSet<u64>,
+    /// The first of them that failed, until someone asks.
+    deferred_error: Option<Error>,
 }
 
 impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
@@ -40,6 +44,8 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
             cq,
             next_user_data: 1,
             stash: HashMap::new(),
+            deferred: HashSet::new(),
+            deferred_error: None,
         }
     }
 
@@ -149,6 +155,35 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         let user_data = self.submit(call_sqe(cap, method), params)?;
         let (cqe, data) = self.wait_for(user_data)?;
         completion_result(&cqe, data)
+    }
+
+    /// Queues a call nobody will wait for and publishes it. Its completion
+    /// is dropped when it arrives; a failure is kept for `take_deferred_error`.
+    pub fn call_deferred(&mut self, cap: CapRef, method: u16, params: &[u8]) -> Result<(), Error> {
+        let user_data = self.queue(call_sqe(cap, method), params)?;
+        self.deferred.insert(user_data);
+        self.flush();
+        Ok(())
+    }
+
+    pub fn take_deferred_error(&mut self) -> Option<Error> {
+        self.deferred_error.take()
+    }
+
+    /// Blocks until every deferred call has completed.
+    pub fn settle_deferred(&mut self) -> Result<(), Error> {
+        while !self.deferred.is_empty() {
+            let seen = self.mem.load(CQ_DOORBELL);
+            self.drain()?;
+            if self.deferred.is_empty() {
+                break;
+            }
+            if self.killed() {
+                return Err(Error::Other("process was killed by the kernel".into()));
+            }
+            self.port.wait(CQ_DOORBELL, seen, None);
+        }
+        Ok(())
     }
 
     /// Makes every call in `calls` with one kernel wake-up and returns their

@@ -22,6 +22,28 @@ impl Timer {
         Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
     }
 
+    /// Blocks for at least `ns` nanoseconds.
+    pub fn sleep_ns(&self, ns: u64) -> Result<(), Error> {
+        use capos_schema::timer_capnp::timer;
+        let mut m = crate::message::builder();
+        m.init_root::<timer::sleep_params::Builder>().set_ns(ns);
+        crate::call(self.cap, iface::method::SLEEP, &crate::message::bytes(&m)).map(drop)
+    }
+
+    /// Nanoseconds since the Unix epoch.
+    pub fn realtime_ns(&self) -> Result<u64, Error> {
+        use capos_schema::timer_capnp::timer;
+        let mut m = crate::message::builder();
+        m.init_root::<timer::realtime_params::Builder>();
+        let out = crate::call(
+            self.cap,
+            iface::method::REALTIME,
+            &crate::message::bytes(&m),
+        )?;
+        let r = crate::message::read(&out)?;
+        Ok(r.get_root::<timer::realtime_results::Reader>()?.get_ns())
+    }
+
     /// Monotonic nanoseconds since the kernel started.
     pub fn now_ns(&self) -> Result<u64, Error> {
         use capos_schema::timer_capnp::timer;

@@ -21,6 +21,7 @@ generated!(
     ipc_capnp,
     manifest_capnp,
     process_capnp,
+    random_capnp,
     timer_capnp,
 );
 

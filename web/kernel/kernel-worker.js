@@ -4,22 +4,40 @@
 
 import init, { Kernel } from '../pkg/capos_kernel_wasm.js';
 import { ProcessHost } from './process-host.js';
-import { checkBootRequest } from '../shared/messages.js';
+import { checkPageMessage } from '../shared/messages.js';
 
 let booted = false;
+let running = null; // { kernel, host } once booted
+const earlyInput = []; // input that arrived before the kernel was up
 
 self.onmessage = (event) => {
-  const problem = checkBootRequest(event.data);
+  const message = event.data;
+  const problem = checkPageMessage(message);
   if (problem) {
     self.postMessage({ type: 'bootError', message: `kernel refused a message from the page: ${problem}` });
     return;
   }
-  if (booted) return;
-  booted = true;
-  boot(event.data.manifestUrl).catch((err) => {
-    self.postMessage({ type: 'panic', message: `kernel Worker failed: ${err?.stack || err}` });
-  });
+  if (message.type === 'boot') {
+    if (booted) return;
+    booted = true;
+    boot(message.manifestUrl).catch((err) => {
+      self.postMessage({ type: 'panic', message: `kernel Worker failed: ${err?.stack || err}` });
+    });
+    return;
+  }
+  if (running) deliverInput(running, message);
+  else earlyInput.push(message);
 };
+
+function deliverInput({ kernel, host }, message) {
+  if (host.dead) return;
+  try {
+    if (message.type === 'stdin') kernel.consoleInput(message.data);
+    else kernel.consoleEof();
+  } catch (err) {
+    host.kernelDied(err);
+  }
+}
 
 async function boot(manifestUrl) {
   const url = new URL(manifestUrl, self.location.href);
@@ -53,6 +71,8 @@ async function boot(manifestUrl) {
   } catch {
     return; // The kernel has reported a bootError with its reason.
   }
+  running = { kernel, host };
+  for (const message of earlyInput.splice(0)) deliverInput(running, message);
   await run(kernel, wake, host);
 }
 
@@ -90,7 +110,9 @@ async function run(kernel, wake, host) {
     const spinUntil = performance.now() + IDLE_SPIN_MS;
     while (Atomics.load(wake, 0) === seen && performance.now() < spinUntil);
     if (Atomics.load(wake, 0) !== seen) continue;
-    const wait = Atomics.waitAsync(wake, 0, seen);
+    // Sleep until a process rings, or the next timer is due.
+    const timeout = kernel.nextDeadlineMs();
+    const wait = Atomics.waitAsync(wake, 0, seen, timeout === undefined ? Infinity : timeout);
     if (wait.async) await wait.value;
   }
 }

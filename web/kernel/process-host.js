@@ -21,12 +21,13 @@ export class ProcessHost {
 
   // Called by the kernel (Rust). Compiling is asynchronous; a failure is
   // reported back as processFailed, never thrown into the kernel.
-  startProcess(pid, name, binaryView, ring, capsetView, argvView) {
+  startProcess(pid, name, binaryView, ring, capsetView, argvView, envView) {
     // The byte arguments are views into the kernel's wasm memory, valid only
     // during this call: copy them before anything asynchronous.
     const binary = binaryView.slice();
     const capset = capsetView.slice();
     const argv = argvView.slice();
+    const env = envView.slice();
     const worker = new Worker(PROCESS_WORKER_URL, { type: 'module', name: `pid ${pid}: ${name}` });
     this.workers.set(pid, worker);
     this.publishWorkers();
@@ -37,9 +38,12 @@ export class ProcessHost {
     };
     worker.onmessageerror = () => this.toKernel(pid, (k) => k.processTrapped(pid, 'undeserializable message from process'));
     WebAssembly.compile(binary).then(
-      (module) => {
+      async (module) => {
+        // A WASI program gets the shim that serves its imports over its ring.
+        const wasi = WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1');
+        const wasiShim = wasi ? await this.wasiShim() : null;
         if (!this.workers.has(pid)) return;
-        worker.postMessage({ type: 'start', pid, module, ring, wake: this.wake.buffer, capset, argv });
+        worker.postMessage({ type: 'start', pid, module, ring, wake: this.wake.buffer, capset, argv, env, wasiShim });
       },
       (err) => this.toKernel(pid, (k) => k.processFailed(pid, `invalid wasm module: ${err.message}`)),
     );
@@ -48,6 +52,22 @@ export class ProcessHost {
   // The Timer capability's clock (monotonic, this Worker's time origin).
   nowMs() {
     return performance.now();
+  }
+
+  // Timer.realtime's clock.
+  epochMs() {
+    return performance.timeOrigin + performance.now();
+  }
+
+  // RandomSource: `buf` is a view into the kernel's (unshared) memory.
+  fillRandom(buf) {
+    crypto.getRandomValues(buf);
+  }
+
+  // The WASI shim module, compiled once and shared by every WASI process.
+  wasiShim() {
+    this.shim ??= WebAssembly.compileStreaming(fetch(new URL('../pkg/capos_wasi.wasm', import.meta.url)));
+    return this.shim;
   }
 
   stopProcess(pid) {

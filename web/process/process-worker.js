@@ -1,15 +1,11 @@
-// A process Worker: instantiates one capOS program and gives it exactly
-// these imports, so its only way out is its ring. Glue only: the ring
-// protocol itself runs in the program (capos-rt, in Rust).
+// A process Worker: instantiates one capOS program and gives it exactly the
+// `capos` imports (capos-imports.js), so its only way out is its ring. A
+// WASI program instead gets `wasi_snapshot_preview1`, served by the WASI
+// shim, which itself has the `capos` imports (wasi-imports.js).
 
 import { checkStartMessage } from '../shared/messages.js';
-
-const STARTUP_CAPSET = 0;
-const SPIN_BEFORE_WAIT_MS = 0.01;
-const STARTUP_ARGV = 1;
-
-// Thrown to unwind the program's stack after exit() or a panic report.
-class ProcessEnded extends Error {}
+import { caposImports, ProcessEnded } from './capos-imports.js';
+import { appAccess, wasiImports } from './wasi-imports.js';
 
 let started = false;
 
@@ -24,111 +20,42 @@ self.onmessage = (event) => {
   run(event.data);
 };
 
-function run({ pid, module, ring, wake, capset, argv }) {
-  const words = new Int32Array(ring);
-  const bytes = new Uint8Array(ring);
-  const wakeWord = new Int32Array(wake);
-  const startup = [capset, argv];
-  let memory = null;
-  let spinPays = true;
+function run({ pid, module, ring, wake, capset, argv, env, wasiShim }) {
+  const startup = [capset, argv, env];
+  let runtimeMemory = null; // the memory of the module linking capos-rt
+  const capos = caposImports({ pid, ring, wake, startup, memory: () => runtimeMemory });
 
-  // Offsets come from the program: check them, and throw (ending the
-  // process) rather than let a typed-array view clamp silently.
-  const wordIndex = (offset) => {
-    offset >>>= 0;
-    if (offset % 4 !== 0 || offset + 4 > ring.byteLength) throw new RangeError(`bad ring word offset ${offset}`);
-    return offset / 4;
-  };
-  const ringRange = (offset, len) => {
-    offset >>>= 0; len >>>= 0;
-    if (offset + len > ring.byteLength) throw new RangeError(`ring range ${offset}+${len} out of bounds`);
-    return [offset, len];
-  };
-  const programBytes = (ptr, len) => new Uint8Array(memory.buffer, ptr >>> 0, len >>> 0);
-  // A view of all program memory, re-made only after memory.grow detached
-  // the old buffer (which empties views of it): small copies allocate nothing.
-  let view = new Uint8Array(0);
-  const programView = () => (view.length !== 0 ? view : (view = new Uint8Array(memory.buffer)));
-  const block = (which) => {
-    const b = startup[which];
-    if (!b) throw new RangeError(`no startup block ${which}`);
-    return b;
-  };
-
-  const capos = {
-    ring_load: (offset) => Atomics.load(words, wordIndex(offset)),
-    ring_store: (offset, value) => { Atomics.store(words, wordIndex(offset), value); },
-    ring_fetch_add: (offset, value) => Atomics.add(words, wordIndex(offset), value),
-    ring_read: (offset, ptr, len) => {
-      const [o, n] = ringRange(offset, len);
-      if (n > 64) return programBytes(ptr, n).set(bytes.subarray(o, o + n));
-      const mem = programView();
-      const p = ptr >>> 0;
-      if (p + n > mem.length) throw new RangeError('ring_read past the end of memory');
-      for (let i = 0; i < n; i++) mem[p + i] = bytes[o + i];
-    },
-    ring_write: (offset, ptr, len) => {
-      const [o, n] = ringRange(offset, len);
-      if (n > 64) return bytes.set(programBytes(ptr, n), o);
-      const mem = programView();
-      const p = ptr >>> 0;
-      if (p + n > mem.length) throw new RangeError('ring_write past the end of memory');
-      for (let i = 0; i < n; i++) bytes[o + i] = mem[p + i];
-    },
-    ring_notify: (offset) => { Atomics.notify(words, wordIndex(offset)); },
-    // cap_enter's block: 0 woken, 1 the word had already changed, 2 timed out.
-    // A kernel answer usually lands sooner than a wake-up from Atomics.wait,
-    // so watch the word briefly first -- but only while that pays: when
-    // completions take longer (waiting on another process), spinning just
-    // takes a core from whoever is doing the work.
-    ring_wait: (offset, expected, timeoutMs) => {
-      const index = wordIndex(offset);
-      if (spinPays) {
-        const spinUntil = performance.now() + SPIN_BEFORE_WAIT_MS;
-        while (Atomics.load(words, index) === expected && performance.now() < spinUntil);
-        if (Atomics.load(words, index) !== expected) return 1;
-      }
-      const start = performance.now();
-      const r = Atomics.wait(words, index, expected, timeoutMs < 0 ? Infinity : timeoutMs);
-      spinPays = performance.now() - start < SPIN_BEFORE_WAIT_MS;
-      return r === 'ok' ? 0 : r === 'not-equal' ? 1 : 2;
-    },
-    kernel_notify: () => {
-      Atomics.add(wakeWord, 0, 1);
-      Atomics.notify(wakeWord, 0);
-    },
-    startup_len: (which) => block(which).length,
-    startup_read: (which, ptr, len) => {
-      const b = block(which);
-      if ((len >>> 0) !== b.length) throw new RangeError('startup block length mismatch');
-      programBytes(ptr, len).set(b);
-    },
-    process_id: () => pid,
-    process_exit: (code) => {
-      self.postMessage({ type: 'exit', code: code | 0 });
-      throw new ProcessEnded();
-    },
-    process_panic: (ptr, len) => {
-      const message = new TextDecoder().decode(programBytes(ptr, Math.min(len >>> 0, 64 * 1024)).slice());
-      self.postMessage({ type: 'panic', message });
-      throw new ProcessEnded();
-    },
-  };
-
-  let instance;
+  let program;
+  let init = () => 0;
   try {
-    instance = new WebAssembly.Instance(module, { capos });
+    if (wasiShim) {
+      let appMemory = null;
+      const shim = new WebAssembly.Instance(wasiShim, {
+        capos,
+        capos_app: appAccess(() => appMemory, () => runtimeMemory),
+      });
+      runtimeMemory = shim.exports.memory;
+      program = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasiImports(shim) });
+      appMemory = program.exports.memory;
+      init = shim.exports.capos_wasi_init;
+    } else {
+      program = new WebAssembly.Instance(module, { capos });
+      runtimeMemory = program.exports.memory;
+    }
   } catch (err) {
     self.postMessage({ type: 'failed', message: `cannot instantiate: ${err.message}` });
     return;
   }
-  memory = instance.exports.memory;
-  if (!(memory instanceof WebAssembly.Memory) || typeof instance.exports._start !== 'function') {
+  if (!(program.exports.memory instanceof WebAssembly.Memory) || typeof program.exports._start !== 'function') {
     self.postMessage({ type: 'failed', message: 'module must export `memory` and `_start`' });
     return;
   }
   try {
-    instance.exports._start();
+    if (init() !== 0) {
+      self.postMessage({ type: 'failed', message: 'the WASI shim could not start' });
+      return;
+    }
+    program.exports._start();
     self.postMessage({ type: 'exit', code: 0 });
   } catch (err) {
     if (err instanceof ProcessEnded) return;

@@ -16,9 +16,18 @@ function check(ok, what) {
 }
 
 // page -> kernel
-export function checkBootRequest(m) {
-  if (!isObject(m) || m.type !== 'boot') return 'expected {type: "boot", manifestUrl}';
-  return check(isText(m.manifestUrl, 2048) && m.manifestUrl.length > 0, 'manifestUrl must be a non-empty string');
+export function checkPageMessage(m) {
+  if (!isObject(m)) return 'page message must be an object';
+  switch (m.type) {
+    case 'boot':
+      return check(isText(m.manifestUrl, 2048) && m.manifestUrl.length > 0, 'manifestUrl must be a non-empty string');
+    case 'stdin':
+      return check(m.data instanceof Uint8Array && m.data.length <= MAX_TEXT, 'stdin data must be a Uint8Array of at most 1 MiB');
+    case 'stdinEof':
+      return null;
+    default:
+      return `unknown page message type ${JSON.stringify(String(m.type)).slice(0, 40)}`;
+  }
 }
 
 // kernel -> process
@@ -30,6 +39,8 @@ export function checkStartMessage(m) {
   if (!(m.wake instanceof SharedArrayBuffer) || m.wake.byteLength < 4) return 'wake must be a SharedArrayBuffer';
   if (!(m.capset instanceof Uint8Array)) return 'capset must be a Uint8Array';
   if (!(m.argv instanceof Uint8Array)) return 'argv must be a Uint8Array';
+  if (!(m.env instanceof Uint8Array)) return 'env must be a Uint8Array';
+  if (m.wasiShim !== null && !(m.wasiShim instanceof WebAssembly.Module)) return 'wasiShim must be a WebAssembly.Module or null';
   return null;
 }
 
@@ -56,7 +67,8 @@ export function checkKernelEvent(m) {
   if (!isObject(m)) return 'kernel event must be an object';
   switch (m.type) {
     case 'console':
-      return check(isInt(m.pid, 1, U32) && isText(m.text), 'console: {pid, text}');
+      return check(isInt(m.pid, 1, U32) && (m.stream === 'stdout' || m.stream === 'stderr') && isText(m.text),
+        'console: {pid, stream, text}');
     case 'processes':
       return check(Array.isArray(m.processes) && m.processes.length <= 4096 && m.processes.every(processView),
         'processes: {processes: [{pid, name, state, caps}]}');

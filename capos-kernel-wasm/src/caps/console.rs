@@ -1,7 +1,7 @@
 use super::{bad_params, done, encode, fail, outcome, read_params, set_cap_ref, unknown_method};
 use crate::host::Host;
 use crate::kernel::{CapEntry, Kernel};
-use crate::view::UiEvent;
+use crate::view::{Stream, UiEvent};
 use capos_lib::{CallContext, CapError, CapObject, Completion};
 use capos_schema::console_capnp::console;
 use capos_schema::interfaces::console as iface;
@@ -11,21 +11,45 @@ use std::rc::Rc;
 /// Longest prefix an attenuated Console may carry.
 pub const MAX_PREFIX: usize = 64;
 
-/// Text output to the terminal, optionally attenuated to prefix every line.
+/// Most bytes one `read` returns (a ring slot less framing).
+pub const MAX_READ: u32 = capos_config::ring::SLOT_DATA_SIZE - 128;
+
+/// The results of `Console.read`.
+pub fn read_results(data: &[u8], eof: bool) -> Completion {
+    let mut results = super::results_builder();
+    let mut root = results.init_root::<console::read_results::Builder>();
+    root.set_data(data);
+    root.set_eof(eof);
+    encode(&results)
+}
+
+/// The results of `Console.waitReadable`.
+pub fn readable_results(ready: bool) -> Completion {
+    let mut results = super::results_builder();
+    results
+        .init_root::<console::wait_readable_results::Builder>()
+        .set_ready(ready);
+    encode(&results)
+}
+
+/// The terminal: output (to one stream, optionally attenuated to prefix
+/// every line) and the shared input stream.
 #[derive(Debug)]
 pub struct Console {
+    stream: Stream,
     prefix: String,
     /// Whether the next character starts a line (where the prefix goes).
     at_line_start: Cell<bool>,
 }
 
 impl Console {
-    pub fn new() -> Self {
-        Self::with_prefix(String::new())
+    pub fn new(stream: Stream) -> Self {
+        Self::with_prefix(stream, String::new())
     }
 
-    fn with_prefix(prefix: String) -> Self {
+    fn with_prefix(stream: Stream, prefix: String) -> Self {
         Self {
+            stream,
             prefix,
             at_line_start: Cell::new(true),
         }
@@ -63,6 +87,7 @@ impl Console {
         let text = self.render(text);
         kernel.emit(UiEvent::Console {
             pid: call.caller,
+            stream: self.stream,
             text,
         });
         Ok(done())
@@ -87,7 +112,7 @@ impl Console {
             ));
         }
         // Attenuation composes: the new Console keeps this one's prefix too.
-        let console = Console::with_prefix(format!("{}{prefix}", self.prefix));
+        let console = Console::with_prefix(self.stream, format!("{}{prefix}", self.prefix));
         let granted = kernel.insert_cap(
             call.caller,
             CapEntry {
@@ -99,12 +124,6 @@ impl Console {
         let root = results.init_root::<console::with_prefix_results::Builder>();
         set_cap_ref(root.init_console(), granted);
         Ok(encode(&results))
-    }
-}
-
-impl Default for Console {
-    fn default() -> Self {
-        Self::new()
     }
 }
 
@@ -121,6 +140,20 @@ impl<H: Host> CapObject<Kernel<H>> for Console {
         match call.method {
             iface::method::WRITE => outcome(self.write(kernel, call)),
             iface::method::WITH_PREFIX => outcome(self.attenuate(kernel, call)),
+            iface::method::READ => outcome(read_params(call.params).and_then(|m| {
+                let max = m
+                    .get_root::<console::read_params::Reader>()
+                    .map_err(bad_params)?
+                    .get_max();
+                Ok(kernel.read_input(call.caller, call.user_data, max.min(MAX_READ)))
+            })),
+            iface::method::WAIT_READABLE => outcome(read_params(call.params).and_then(|m| {
+                let timeout = m
+                    .get_root::<console::wait_readable_params::Reader>()
+                    .map_err(bad_params)?
+                    .get_timeout_ns();
+                Ok(kernel.watch_input(call.caller, call.user_data, timeout))
+            })),
             m => unknown_method(iface::NAME, m),
         }
     }

@@ -8,14 +8,16 @@ mod echo;
 mod ipc;
 mod panic_trigger;
 pub mod process;
+mod random;
 mod timer;
 
 pub use boot_package::BootPackage;
-pub use console::Console;
+pub use console::{Console, read_results, readable_results};
 pub use echo::Echo;
 pub use ipc::{Endpoint, EndpointFactory, EndpointState};
 pub use panic_trigger::KernelPanicTrigger;
 pub use process::{ProcessHandle, ProcessSpawner};
+pub use random::RandomSource;
 pub use timer::Timer;
 
 use crate::kernel::GrantedCap;

@@ -7,7 +7,7 @@ use super::{
 use crate::host::Host;
 use crate::kernel::{CapEntry, ExitState, Kernel};
 use capos_config::capset::is_valid_cap_name;
-use capos_config::manifest::{ARGV_MAX_BYTES, ARGV_MAX_ITEMS, ProcessSpec};
+use capos_config::manifest::{ARGV_MAX_BYTES, ARGV_MAX_ITEMS, ProcessSpec, validate_env};
 use capos_lib::{CallContext, CapError, CapObject, Completion};
 use capos_schema::interfaces::{process_handle as handle_iface, process_spawner as spawner_iface};
 use capos_schema::process_capnp::{process_handle, process_spawner};
@@ -74,10 +74,16 @@ impl ProcessSpawner {
         }
         // Every id is checked before anything moves: a bad grant spawns nothing.
         let entries = kernel.take_caps(call.caller, &transfers)?;
+        let mut env = Vec::new();
+        for var in params.get_env().map_err(bad_params)? {
+            env.push(text(var)?);
+        }
+        validate_env(&env).map_err(|e| fail(CapError::BadParams, e))?;
         let spec = ProcessSpec {
             binary,
             argv,
             caps: Vec::new(),
+            env,
         };
         let child = kernel
             .spawn(&spec, &blob.data, names.into_iter().zip(entries).collect())

@@ -1,4 +1,4 @@
-use super::{encode, unknown_method};
+use super::{bad_params, encode, outcome, read_params, unknown_method};
 use crate::host::Host;
 use crate::kernel::Kernel;
 use capos_lib::{CallContext, CapObject, Completion};
@@ -25,6 +25,21 @@ impl<H: Host> CapObject<Kernel<H>> for Timer {
                 results
                     .init_root::<timer::now_results::Builder>()
                     .set_ns(kernel.host_mut().now_ns());
+                encode(&results)
+            }
+            iface::method::SLEEP => outcome(read_params(call.params).and_then(|m| {
+                let ns = m
+                    .get_root::<timer::sleep_params::Reader>()
+                    .map_err(bad_params)?
+                    .get_ns();
+                kernel.sleep(call.caller, call.user_data, ns);
+                Ok(Completion::Pending)
+            })),
+            iface::method::REALTIME => {
+                let mut results = super::results_builder();
+                results
+                    .init_root::<timer::realtime_results::Builder>()
+                    .set_ns(kernel.host_mut().realtime_ns());
                 encode(&results)
             }
             m => unknown_method(iface::NAME, m),

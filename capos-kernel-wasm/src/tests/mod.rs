@@ -2,7 +2,7 @@
 //! its ring with the same producer/consumer code capos-rt uses.
 
 use crate::exit_code;
-use crate::host::Host;
+use crate::host::{Host, Startup};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::capset::CapSet;
@@ -40,15 +40,14 @@ impl Host for TestHost {
         name: &str,
         _binary: &[u8],
         ring: &Rc<LocalRing>,
-        capset: &[u8],
-        argv: &[u8],
+        startup: &Startup<'_>,
     ) {
         self.started.push((
             pid,
             name.to_string(),
             ring.clone(),
-            capset.to_vec(),
-            argv.to_vec(),
+            startup.capset.to_vec(),
+            startup.argv.to_vec(),
         ));
     }
     fn stop_process(&mut self, pid: u32) {
@@ -61,6 +60,14 @@ impl Host for TestHost {
         // A clock that advances 1 us per reading.
         self.clock += 1_000;
         self.clock
+    }
+    fn realtime_ns(&mut self) -> u64 {
+        1_700_000_000_000_000_000 + self.now_ns()
+    }
+    fn fill_random(&mut self, buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = i as u8 ^ 0x5a;
+        }
     }
 }
 

@@ -1,0 +1,52 @@
+//! The program's memory. The shim is its own wasm instance with its own
+//! memory; it reaches the program's only through these imports, which the
+//! process Worker glue bounds-checks (a bad pointer is EFAULT, never a trap).
+
+use crate::errno::{Errno, FAULT};
+
+#[link(wasm_import_module = "capos_app")]
+unsafe extern "C" {
+    fn app_read(app_ptr: u32, len: u32, dst: *mut u8) -> u32;
+    fn app_write(app_ptr: u32, src: *const u8, len: u32) -> u32;
+}
+
+/// Copies `len` bytes of program memory at `ptr`.
+pub fn read(ptr: u32, len: u32) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; len as usize];
+    // SAFETY: `buf` is a writable region of our memory of exactly `len` bytes.
+    match unsafe { app_read(ptr, len, buf.as_mut_ptr()) } {
+        0 => Ok(buf),
+        _ => Err(FAULT),
+    }
+}
+
+/// Copies `data` into program memory at `ptr`.
+pub fn write(ptr: u32, data: &[u8]) -> Result<(), Errno> {
+    // SAFETY: `data` is a readable region of our memory of that length.
+    match unsafe { app_write(ptr, data.as_ptr(), data.len() as u32) } {
+        0 => Ok(()),
+        _ => Err(FAULT),
+    }
+}
+
+pub fn write_u32(ptr: u32, value: u32) -> Result<(), Errno> {
+    write(ptr, &value.to_le_bytes())
+}
+
+pub fn write_u64(ptr: u32, value: u64) -> Result<(), Errno> {
+    write(ptr, &value.to_le_bytes())
+}
+
+/// An iovec array: (buffer pointer, length) pairs.
+pub fn iovecs(ptr: u32, count: u32) -> Result<Vec<(u32, u32)>, Errno> {
+    let bytes = read(ptr, count.checked_mul(8).ok_or(FAULT)?)?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| {
+            (
+                u32::from_le_bytes(c[0..4].try_into().expect("4 bytes")),
+                u32::from_le_bytes(c[4..8].try_into().expect("4 bytes")),
+            )
+        })
+        .collect())
+}

@@ -1,0 +1,362 @@
+//! The 46 `wasi_snapshot_preview1` functions, exported as `wasi_<name>` for
+//! the process Worker glue to route the program's imports to. Pointers are
+//! offsets in the *program's* memory (see `app`). Each returns an errno.
+//!
+//! Files and directories are not served yet: no preopens are offered, so
+//! `path_*` calls have no directory to resolve against (EBADF for an unknown
+//! fd, ENOTDIR for a terminal) and file-only calls on a terminal fail as they
+//! would on a character device. docs/wasi.md lists every function.
+
+use crate::errno::*;
+use crate::state::{Result, Wasi};
+use std::cell::RefCell;
+
+thread_local! {
+    static WASI: RefCell<Option<Wasi>> = const { RefCell::new(None) };
+}
+
+fn serve(f: impl FnOnce(&mut Wasi) -> Result<()>) -> i32 {
+    WASI.with(|cell| match cell.borrow_mut().as_mut() {
+        Some(wasi) => match f(wasi) {
+            Ok(()) => i32::from(SUCCESS),
+            Err(errno) => i32::from(errno),
+        },
+        None => i32::from(NOTCAPABLE),
+    })
+}
+
+/// Called by the glue before the program's `_start`.
+#[unsafe(no_mangle)]
+pub extern "C" fn capos_wasi_init() -> i32 {
+    capos_rt::install_panic_hook();
+    match capos_rt::Env::current() {
+        Ok(env) => {
+            WASI.with(|cell| *cell.borrow_mut() = Some(Wasi::new(env)));
+            0
+        }
+        Err(_) => i32::from(IO),
+    }
+}
+
+// SAFETY (every `unsafe(no_mangle)` below): each name is a distinct export
+// that nothing else in the module defines; the glue calls them by name.
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_args_get(argv: u32, buf: u32) -> i32 {
+    serve(|w| Wasi::strings_get(&w.env.argv, argv, buf))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_args_sizes_get(count: u32, size: u32) -> i32 {
+    serve(|w| Wasi::strings_sizes(&w.env.argv, count, size))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_environ_get(environ: u32, buf: u32) -> i32 {
+    serve(|w| Wasi::strings_get(&w.env.env, environ, buf))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_environ_sizes_get(count: u32, size: u32) -> i32 {
+    serve(|w| Wasi::strings_sizes(&w.env.env, count, size))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_clock_res_get(id: u32, out: u32) -> i32 {
+    serve(|w| w.clock_res_get(id, out))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_clock_time_get(id: u32, _precision: u64, out: u32) -> i32 {
+    serve(|w| crate::app::write_u64(out, w.now(id)?))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_advise(fd: u32, _offset: u64, _len: u64, _advice: u32) -> i32 {
+    serve(|w| w.on_open_fd(fd, SPIPE))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_allocate(fd: u32, _offset: u64, _len: u64) -> i32 {
+    serve(|w| w.on_open_fd(fd, SPIPE))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_close(fd: u32) -> i32 {
+    serve(|w| w.fd_close(fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_datasync(fd: u32) -> i32 {
+    serve(|w| w.on_open_fd(fd, INVAL))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_fdstat_get(fd: u32, out: u32) -> i32 {
+    serve(|w| w.fd_fdstat_get(fd, out))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_fdstat_set_flags(fd: u32, flags: u32) -> i32 {
+    serve(|w| w.fd_fdstat_set_flags(fd, flags as u16))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_fdstat_set_rights(fd: u32, base: u64, inheriting: u64) -> i32 {
+    serve(|w| w.fd_fdstat_set_rights(fd, base, inheriting))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_filestat_get(fd: u32, out: u32) -> i32 {
+    serve(|w| w.fd_filestat_get(fd, out))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_filestat_set_size(fd: u32, _size: u64) -> i32 {
+    serve(|w| w.on_open_fd(fd, INVAL))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_filestat_set_times(fd: u32, _atim: u64, _mtim: u64, _flags: u32) -> i32 {
+    serve(|w| w.on_open_fd(fd, INVAL))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_pread(
+    fd: u32,
+    _iovs: u32,
+    _count: u32,
+    _offset: u64,
+    _nread: u32,
+) -> i32 {
+    serve(|w| w.on_open_fd(fd, SPIPE))
+}
+
+/// No preopens are offered, so every fd is "not a preopened directory".
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_prestat_get(_fd: u32, _out: u32) -> i32 {
+    i32::from(BADF)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_prestat_dir_name(_fd: u32, _path: u32, _len: u32) -> i32 {
+    i32::from(BADF)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_pwrite(
+    fd: u32,
+    _iovs: u32,
+    _count: u32,
+    _offset: u64,
+    _nwritten: u32,
+) -> i32 {
+    serve(|w| w.on_open_fd(fd, SPIPE))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_read(fd: u32, iovs: u32, count: u32, nread: u32) -> i32 {
+    serve(|w| w.fd_read(fd, iovs, count, nread))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_readdir(fd: u32, _buf: u32, _len: u32, _cookie: u64, _used: u32) -> i32 {
+    serve(|w| w.on_open_fd(fd, NOTDIR))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_renumber(from: u32, to: u32) -> i32 {
+    serve(|w| w.fd_renumber(from, to))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_seek(fd: u32, _offset: u64, _whence: u32, _out: u32) -> i32 {
+    serve(|w| w.on_open_fd(fd, SPIPE))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_sync(fd: u32) -> i32 {
+    serve(|w| w.on_open_fd(fd, INVAL))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_tell(fd: u32, _out: u32) -> i32 {
+    serve(|w| w.on_open_fd(fd, SPIPE))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_write(fd: u32, iovs: u32, count: u32, nwritten: u32) -> i32 {
+    serve(|w| w.fd_write(fd, iovs, count, nwritten))
+}
+
+/// Every `path_*` call resolves against a directory fd; terminals are not
+/// directories, and there are no others yet.
+fn path_call(w: &mut Wasi, dirfd: u32) -> Result<()> {
+    w.on_open_fd(dirfd, NOTDIR)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_create_directory(fd: u32, _path: u32, _len: u32) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_filestat_get(
+    fd: u32,
+    _flags: u32,
+    _path: u32,
+    _len: u32,
+    _out: u32,
+) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_filestat_set_times(
+    fd: u32,
+    _flags: u32,
+    _path: u32,
+    _len: u32,
+    _atim: u64,
+    _mtim: u64,
+    _fst: u32,
+) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_link(
+    fd: u32,
+    _flags: u32,
+    _path: u32,
+    _len: u32,
+    _new_fd: u32,
+    _new: u32,
+    _new_len: u32,
+) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_open(
+    fd: u32,
+    _dirflags: u32,
+    _path: u32,
+    _len: u32,
+    _oflags: u32,
+    _base: u64,
+    _inheriting: u64,
+    _fdflags: u32,
+    _out: u32,
+) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_readlink(
+    fd: u32,
+    _path: u32,
+    _len: u32,
+    _buf: u32,
+    _buf_len: u32,
+    _used: u32,
+) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_remove_directory(fd: u32, _path: u32, _len: u32) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_rename(
+    fd: u32,
+    _path: u32,
+    _len: u32,
+    _new_fd: u32,
+    _new: u32,
+    _new_len: u32,
+) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_symlink(
+    _old: u32,
+    _old_len: u32,
+    fd: u32,
+    _new: u32,
+    _new_len: u32,
+) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_path_unlink_file(fd: u32, _path: u32, _len: u32) -> i32 {
+    serve(|w| path_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_poll_oneoff(input: u32, output: u32, count: u32, nevents: u32) -> i32 {
+    serve(|w| w.poll_oneoff(input, output, count, nevents))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_proc_exit(code: u32) {
+    capos_rt::exit(code as i32)
+}
+
+/// Signals cannot be delivered to a Worker (no preemption).
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_proc_raise(_signal: u32) -> i32 {
+    i32::from(NOSYS)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_sched_yield() -> i32 {
+    i32::from(SUCCESS)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_random_get(buf: u32, len: u32) -> i32 {
+    serve(|w| w.random_get(buf, len))
+}
+
+/// The browser has no sockets to hand out: no fd is ever a socket.
+fn sock_call(w: &mut Wasi, fd: u32) -> Result<()> {
+    w.on_open_fd(fd, NOTSOCK)
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_sock_accept(fd: u32, _flags: u32, _out: u32) -> i32 {
+    serve(|w| sock_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_sock_recv(
+    fd: u32,
+    _iovs: u32,
+    _count: u32,
+    _flags: u32,
+    _nread: u32,
+    _oflags: u32,
+) -> i32 {
+    serve(|w| sock_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_sock_send(
+    fd: u32,
+    _iovs: u32,
+    _count: u32,
+    _flags: u32,
+    _nwritten: u32,
+) -> i32 {
+    serve(|w| sock_call(w, fd))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_sock_shutdown(fd: u32, _how: u32) -> i32 {
+    serve(|w| sock_call(w, fd))
+}
