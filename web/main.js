@@ -1,17 +1,14 @@
-// The main thread: untrusted UI. It starts the kernel Worker, asks it to
-// boot a manifest, and renders the view models the kernel publishes. It
-// holds no capability and never sees a capability id.
+// The main thread: untrusted UI. It starts a kernel Worker (ui/session.js),
+// asks it to boot a manifest or run a dropped WASI program, and renders the
+// view models the kernel publishes. It holds no capability and never sees a
+// capability id.
 
 import { createProcessList } from './ui/process-list.js';
 import { setStatus, showFatal } from './ui/status.js';
-import { checkKernelEvent } from './shared/messages.js';
+import { report, startSession } from './ui/session.js';
 
 const DEMO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const $ = (id) => document.getElementById(id);
-
-// A headless driver (capos boot, the end-to-end tests) may expose this to
-// follow the boot; a person's browser doesn't have it.
-const report = (event) => globalThis.__caposReport?.(event);
 
 function manifestUrlFrom(params) {
   const requested = params.get('manifest') ?? 'hello';
@@ -68,79 +65,56 @@ async function main() {
     report({ kind: 'fatal', message: why });
     return;
   }
-  const kernel = new Worker('/kernel/kernel-worker.js', { type: 'module', name: 'capOS kernel' });
-  const bootStarted = performance.now();
-  setStatus(status, `booting ${target.name}…`);
 
-  const fail = (kind, message) => {
-    kernel.terminate(); // No recovery: a dead kernel takes every Worker with it.
-    processList.kernelDied();
-    showFatal(fatal, message);
-    setStatus(status, kind === 'panic' ? 'KERNEL PANIC: system halted' : 'boot failed', 'bad');
-    report({ kind, message });
+  let session = null;
+  const boot = (request, label) => {
+    session?.stop();
+    fatal.hidden = true;
+    processList.clear();
+    terminal.reset();
+    session = startSession({ terminal, processList, status, fatal, request, label });
   };
-
-  kernel.onmessage = ({ data }) => {
-    const problem = checkKernelEvent(data);
-    if (problem) return fail('panic', `malformed message from the kernel Worker: ${problem}`);
-    switch (data.type) {
-      case 'console':
-        if (data.stream === 'stderr') terminal.writeError(data.text);
-        else terminal.write(data.text);
-        report({ kind: 'console', pid: data.pid, stream: data.stream, text: data.text, atMs: performance.now() });
-        break;
-      case 'processes':
-        processList.live(data.processes);
-        report({ kind: 'processes', processes: data.processes });
-        break;
-      case 'workers':
-        report({ kind: 'workers', live: data.live });
-        break;
-      case 'processExited':
-        processList.ended(data.pid, data.name, data.code);
-        report({ kind: 'processExited', pid: data.pid, name: data.name, code: data.code, reason: data.reason });
-        break;
-      case 'halted': {
-        const ms = Math.round(performance.now() - bootStarted);
-        terminal.line(`\x1b[2m[system halted: ${data.reason}]\x1b[0m`);
-        setStatus(status, `halted: ${data.reason} (${ms} ms after boot)`, data.code === 0 ? 'ok' : 'bad');
-        report({ kind: 'halted', code: data.code, reason: data.reason });
-        break;
-      }
-      case 'bootError':
-        fail('bootError', `cannot boot ${target.name}: ${data.message}`);
-        break;
-      case 'panic':
-        fail('panic', data.message);
-        break;
-    }
-  };
-  kernel.onerror = (event) => {
-    event.preventDefault();
-    fail('panic', `kernel Worker failed to load: ${event.message || 'unknown error'}`);
-  };
-  const encoder = new TextEncoder();
-  const sendInput = (input) => {
-    const data = input instanceof Uint8Array ? input : encoder.encode(String(input));
-    kernel.postMessage({ type: 'stdin', data });
-  };
-  const endInput = () => kernel.postMessage({ type: 'stdinEof' });
-  terminal.onInput(sendInput, endInput);
+  terminal.onInput((line) => session?.input(line), () => session?.endInput());
   // For DevTools and the headless driver: read what the terminal shows, and
   // send input exactly as typing would. Neither holds any authority.
   globalThis.capos = Object.freeze({
     terminalText: () => terminal.text(),
-    input: (input) => sendInput(input),
-    endInput,
+    input: (input) => session?.input(input),
+    endInput: () => session?.endInput(),
   });
-  kernel.postMessage({ type: 'boot', manifestUrl: target.url });
-  setStatus(status, `running ${target.name}`);
+
+  boot({ type: 'boot', manifestUrl: target.url }, target.name);
 
   $('boot-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const name = $('demo').value;
     if (DEMO_NAME.test(name)) location.search = `?manifest=${encodeURIComponent(name)}`;
   });
+  const runWasm = async (file) => {
+    const program = new Uint8Array(await file.arrayBuffer());
+    const args = splitArgs($('wasm-args').value);
+    boot({ type: 'bootWasi', name: file.name, program, argv: [file.name, ...args], env: [] }, file.name);
+  };
+  $('run-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const file = $('wasm-file').files[0];
+    if (file) runWasm(file);
+  });
+  const pane = $('terminal-pane');
+  pane.addEventListener('dragover', (event) => event.preventDefault());
+  pane.addEventListener('drop', (event) => {
+    event.preventDefault();
+    const file = event.dataTransfer.files[0];
+    if (file) runWasm(file);
+  });
+}
+
+// Arguments as a shell would split them: on spaces, with "double" or
+// 'single' quotes keeping spaces in.
+function splitArgs(text) {
+  const args = [];
+  for (const m of text.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)) args.push(m[1] ?? m[2] ?? m[3]);
+  return args;
 }
 
 main();

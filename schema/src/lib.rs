@@ -25,6 +25,8 @@ generated!(
     timer_capnp,
 );
 
+pub mod wasi_manifest;
+
 /// Interface ids and method ordinals.
 pub mod interfaces {
     include!(concat!(env!("OUT_DIR"), "/interfaces.rs"));

@@ -17,10 +17,10 @@ self.onmessage = (event) => {
     self.postMessage({ type: 'bootError', message: `kernel refused a message from the page: ${problem}` });
     return;
   }
-  if (message.type === 'boot') {
+  if (message.type === 'boot' || message.type === 'bootWasi') {
     if (booted) return;
     booted = true;
-    boot(message.manifestUrl).catch((err) => {
+    boot(message).catch((err) => {
       self.postMessage({ type: 'panic', message: `kernel Worker failed: ${err?.stack || err}` });
     });
     return;
@@ -39,12 +39,7 @@ function deliverInput({ kernel, host }, message) {
   }
 }
 
-async function boot(manifestUrl) {
-  const url = new URL(manifestUrl, self.location.href);
-  if (url.origin !== self.location.origin) {
-    self.postMessage({ type: 'bootError', message: `manifest ${url} is not on this origin; refusing to boot it` });
-    return;
-  }
+async function boot(request) {
   await init();
   // The kernel's doorbell: processes bump and notify it after publishing
   // SQEs; the kernel sleeps on it with Atomics.waitAsync when idle. One word
@@ -53,27 +48,41 @@ async function boot(manifestUrl) {
   const host = new ProcessHost(wake, (event) => self.postMessage(event));
   const kernel = new Kernel(host);
   host.attach(kernel);
-
-  let response;
   try {
-    response = await fetch(url);
-  } catch (err) {
-    self.postMessage({ type: 'bootError', message: `cannot fetch manifest ${url}: ${err}` });
-    return;
-  }
-  if (!response.ok) {
-    self.postMessage({ type: 'bootError', message: `manifest ${url.pathname}: HTTP ${response.status} ${response.statusText}` });
-    return;
-  }
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  try {
-    kernel.boot(bytes);
+    if (request.type === 'bootWasi') {
+      kernel.bootWasi(request.name, request.program, request.argv, request.env);
+    } else {
+      const bytes = await fetchManifest(request.manifestUrl);
+      if (!bytes) return;
+      kernel.boot(bytes);
+    }
   } catch {
     return; // The kernel has reported a bootError with its reason.
   }
   running = { kernel, host };
   for (const message of earlyInput.splice(0)) deliverInput(running, message);
   await run(kernel, wake, host);
+}
+
+// The manifest's bytes, or null after reporting why there are none.
+async function fetchManifest(manifestUrl) {
+  const url = new URL(manifestUrl, self.location.href);
+  if (url.origin !== self.location.origin) {
+    self.postMessage({ type: 'bootError', message: `manifest ${url} is not on this origin; refusing to boot it` });
+    return null;
+  }
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    self.postMessage({ type: 'bootError', message: `cannot fetch manifest ${url}: ${err}` });
+    return null;
+  }
+  if (!response.ok) {
+    self.postMessage({ type: 'bootError', message: `manifest ${url.pathname}: HTTP ${response.status} ${response.statusText}` });
+    return null;
+  }
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 // Yields to the event loop so Worker messages (exits, panics) get handled,

@@ -11,6 +11,8 @@ const U32 = 0xffffffff;
 const I32_MIN = -0x80000000;
 const I32_MAX = 0x7fffffff;
 
+const isTextList = (v) => Array.isArray(v) && v.length <= 256 && v.every((s) => isText(s, 4096));
+
 function check(ok, what) {
   return ok ? null : what;
 }
@@ -24,6 +26,11 @@ export function checkPageMessage(m) {
     case 'stdin':
       return check(m.data instanceof Uint8Array && m.data.length <= MAX_TEXT, 'stdin data must be a Uint8Array of at most 1 MiB');
     case 'stdinEof':
+      return null;
+    case 'bootWasi':
+      if (!isText(m.name, 256)) return 'bootWasi: name must be a string';
+      if (!(m.program instanceof Uint8Array) || m.program.length > 64 * MAX_TEXT) return 'bootWasi: program must be a Uint8Array of at most 64 MiB';
+      if (!isTextList(m.argv) || !isTextList(m.env)) return 'bootWasi: argv and env must be lists of at most 256 strings';
       return null;
     default:
       return `unknown page message type ${JSON.stringify(String(m.type)).slice(0, 40)}`;

@@ -21,6 +21,10 @@ export function createProcessList(tbody) {
   };
 
   return {
+    clear() {
+      rows.clear();
+      render();
+    },
     live(processes) {
       for (const p of processes) rows.set(p.pid, { ...p });
       render();

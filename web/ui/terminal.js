@@ -39,6 +39,10 @@ export function createTerminal(element) {
 
   return {
     write: (text) => term.write(text),
+    reset: () => {
+      term.reset();
+      line = '';
+    },
     // Red, for the error stream.
     writeError: (text) => term.write(`\x1b[31m${text}\x1b[0m`),
     // Where finished lines (and the end of input) go.

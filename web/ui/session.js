@@ -1,0 +1,76 @@
+// One boot: a kernel Worker, the request it was started with, and the view
+// models it publishes, rendered. Starting another boot ends this one (the
+// kernel takes every process Worker with it).
+
+import { setStatus, showFatal } from './status.js';
+import { checkKernelEvent } from '../shared/messages.js';
+
+// A headless driver (capos boot/run, the end-to-end tests) may expose this to
+// follow the boot; a person's browser doesn't have it.
+export const report = (event) => globalThis.__caposReport?.(event);
+
+export function startSession({ terminal, processList, status, fatal, request, label }) {
+  const kernel = new Worker('/kernel/kernel-worker.js', { type: 'module', name: 'capOS kernel' });
+  const bootStarted = performance.now();
+  setStatus(status, `booting ${label}…`);
+
+  const fail = (kind, message) => {
+    kernel.terminate(); // No recovery: a dead kernel takes every Worker with it.
+    processList.kernelDied();
+    showFatal(fatal, message);
+    setStatus(status, kind === 'panic' ? 'KERNEL PANIC: system halted' : 'boot failed', 'bad');
+    report({ kind, message });
+  };
+
+  kernel.onmessage = ({ data }) => {
+    const problem = checkKernelEvent(data);
+    if (problem) return fail('panic', `malformed message from the kernel Worker: ${problem}`);
+    switch (data.type) {
+      case 'console':
+        if (data.stream === 'stderr') terminal.writeError(data.text);
+        else terminal.write(data.text);
+        report({ kind: 'console', pid: data.pid, stream: data.stream, text: data.text, atMs: performance.now() });
+        break;
+      case 'processes':
+        processList.live(data.processes);
+        report({ kind: 'processes', processes: data.processes });
+        break;
+      case 'workers':
+        report({ kind: 'workers', live: data.live });
+        break;
+      case 'processExited':
+        processList.ended(data.pid, data.name, data.code);
+        report({ kind: 'processExited', pid: data.pid, name: data.name, code: data.code, reason: data.reason });
+        break;
+      case 'halted': {
+        const ms = Math.round(performance.now() - bootStarted);
+        terminal.line(`\x1b[2m[system halted: ${data.reason}]\x1b[0m`);
+        setStatus(status, `halted: ${data.reason} (${ms} ms after boot)`, data.code === 0 ? 'ok' : 'bad');
+        report({ kind: 'halted', code: data.code, reason: data.reason });
+        break;
+      }
+      case 'bootError':
+        fail('bootError', `cannot boot ${label}: ${data.message}`);
+        break;
+      case 'panic':
+        fail('panic', data.message);
+        break;
+    }
+  };
+  kernel.onerror = (event) => {
+    event.preventDefault();
+    fail('panic', `kernel Worker failed to load: ${event.message || 'unknown error'}`);
+  };
+  kernel.postMessage(request);
+  setStatus(status, `running ${label}`);
+
+  const encoder = new TextEncoder();
+  return {
+    input(input) {
+      const data = input instanceof Uint8Array ? input : encoder.encode(String(input));
+      kernel.postMessage({ type: 'stdin', data });
+    },
+    endInput: () => kernel.postMessage({ type: 'stdinEof' }),
+    stop: () => kernel.terminate(),
+  };
+}
