@@ -237,7 +237,13 @@ impl WasmKernel {
     /// Boots one WASI program as init (the page's "run .wasm"), with the
     /// same grants as `capos run`.
     #[wasm_bindgen(js_name = bootWasi)]
-    pub fn boot_wasi(&mut self, name: &str, program: &[u8], argv: Vec<String>, env: Vec<String>) -> Result<u32, JsError> {
+    pub fn boot_wasi(
+        &mut self,
+        name: &str,
+        program: &[u8],
+        argv: Vec<String>,
+        env: Vec<String>,
+    ) -> Result<u32, JsError> {
         let manifest = capos_schema::wasi_manifest::build(name, program, &argv, &env);
         self.kernel.boot(&manifest).map_err(|e| JsError::new(&e))
     }

@@ -47,7 +47,12 @@ mod tests {
 
     #[test]
     fn the_manifest_grants_exactly_the_wasi_capabilities() {
-        let bytes = build("p", b"\0asm", &["p.wasm".into(), "x".into()], &["A=1".into()]);
+        let bytes = build(
+            "p",
+            b"\0asm",
+            &["p.wasm".into(), "x".into()],
+            &["A=1".into()],
+        );
         let reader = capnp::serialize::read_message(&mut &bytes[..], Default::default()).unwrap();
         let m = reader.get_root::<manifest::Reader>().unwrap();
         let init = m.get_init().unwrap();
