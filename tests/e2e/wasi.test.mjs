@@ -1,0 +1,73 @@
+// WASI programs as capOS processes: `capos run` from a terminal, and the page
+// running a picked .wasm that a person types into.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, CAPOS, serve, launchBrowser, openBoot, terminalText } from './harness.mjs';
+
+const ECHO_LINES = join(ROOT, 'build', 'wasi', 'echo-lines.wasm');
+const TESTS = join(ROOT, 'build', 'wasi-tests');
+
+function run(args, input = '') {
+  const r = spawnSync(CAPOS, ['run', ...args], { input, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('piped stdin reaches the program and its answers come back in order', () => {
+  const r = run([ECHO_LINES], 'hello\nworld\n');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout,
+    'echo-lines: type a line; `quit` or end of input (Ctrl-D) ends\n' +
+    '> you said: hello\n> you said: world\n> \nbye (end of input)\n');
+});
+
+test('the exit code, arguments and environment are the program\'s', () => {
+  const r = run(['--env', 'EMPTY=', '--env', 'WITH_EQUALS=a=b', join(TESTS, 'exit_code.wasm'), '7']);
+  assert.equal(r.code, 7, r.stdout + r.stderr);
+  assert.equal(r.stdout, 'stdout before exit, no newline');
+  assert.equal(r.stderr, 'stderr before exit, no newline');
+});
+
+test('a trap exits 134 with the trap on stderr', () => {
+  const r = run([join(TESTS, 'trap.wasm')]);
+  assert.equal(r.code, 134);
+  assert.match(r.stdout, /before the trap/);
+  assert.match(r.stderr, /trapped: .*unreachable/);
+});
+
+test('a file that is not wasm, and an unserved --dir, are refused before booting', () => {
+  let r = run([join(ROOT, 'README.md')]);
+  assert.equal(r.code, 64);
+  assert.match(r.stderr, /not a WebAssembly module/);
+  r = run(['--dir', '.', ECHO_LINES]);
+  assert.equal(r.code, 64);
+  assert.match(r.stderr, /--dir/);
+});
+
+let server;
+let browser;
+before(async () => { server = await serve(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); server?.stop(); });
+
+test('on the page: pick a .wasm, run it with arguments, and type into it', async () => {
+  const { page, waitFor, events } = await openBoot(browser.context, `${server.url}?manifest=hello`);
+  await waitFor('halted');
+  await page.locator('#wasm-file').setInputFiles(ECHO_LINES);
+  await page.locator('#wasm-args').fill('--ignored "two words"');
+  await page.locator('#run-form button').click();
+  await page.waitForFunction(() => globalThis.capos?.terminalText().includes('> '));
+  await page.locator('.xterm-helper-textarea').focus();
+  await page.keyboard.type('hi there');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => globalThis.capos.terminalText().includes('you said: hi there'));
+  await page.keyboard.type('quit');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => globalThis.capos.terminalText().includes('system halted'));
+  const text = await terminalText(page);
+  assert.match(text, /^echo-lines: type a line/m);
+  assert.match(text, /> hi there\nyou said: hi there\n> quit\nbye/);
+  assert.equal(events.filter((e) => e.kind === 'halted').at(-1).code, 0);
+  assert.match(await page.locator('#status').innerText(), /halted: init exited with code 0/);
+  await page.close();
+});
