@@ -1,0 +1,3 @@
+module capos.example/go-tour
+
+go 1.21
