@@ -20,11 +20,24 @@ export CARGO_TERM_QUIET := true
 export CAPOS_ROOT := $(CURDIR)
 
 .PHONY: run test build prereqs boot lint unit wasm-check loom e2e bench clean
+.PHONY: wasi-programs wasi-test-programs wasi-test
+
+# WASI preview1 programs (wasm32-wasip1): the demos in demos/wasi/ -> build/wasi/, and the
+# differential suite's programs in tests/wasi/ -> build/wasi-tests/. Go and the reference
+# runtime (wasmtime) live in build/venv, installed by scripts/install-prereqs.sh.
+WASI_RUST_OUT  := $(TARGET_DIR)/wasm32-wasip1/release
+# --strip-debug: Debian's wasi-libc carries DWARF that would quintuple every C module.
+WASI_CC        := clang --target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-debug
+VENV_GO        := $(CURDIR)/build/venv/bin/go
+WASI_TEST_C    := $(basename $(notdir $(wildcard tests/wasi/c/*.c)))
+WASI_TEST_RUST := $(basename $(notdir $(wildcard tests/wasi/rust/src/bin/*.rs)))
+# Set to run the differential suite against capOS too, e.g. CAPOS_RUN="target/release/capos run".
+CAPOS_RUN      ?=
 
 prereqs:
 	@scripts/install-prereqs.sh
 
-build: prereqs
+build: prereqs wasi-programs
 	cargo build --release --target wasm32-unknown-unknown -p capos-kernel-wasm -p capos-wasi $(DEMO_PKGS)
 	cargo build --release -p capos-cli
 	@mkdir -p $(SITE)/pkg $(SITE)/manifests $(SITE)/generated build/wasm
@@ -49,6 +62,12 @@ boot: build
 
 lint: prereqs
 	cargo fmt --all -- --check
+	cargo fmt --all --manifest-path demos/wasi/Cargo.toml -- --check
+	cargo fmt --all --manifest-path tests/wasi/rust/Cargo.toml -- --check
+	cargo clippy --manifest-path demos/wasi/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
+	cargo clippy --manifest-path tests/wasi/rust/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
+	test -z "$$(cd demos/wasi/go-tour && $$(GOTOOLCHAIN=local $(VENV_GO) env GOROOT)/bin/gofmt -l .)"
+	cd demos/wasi/go-tour && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local $(VENV_GO) vet .
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p capos-kernel-wasm -p capos-rt $(DEMO_PKGS) -- -D warnings
 
@@ -64,7 +83,27 @@ e2e: build
 loom: prereqs
 	cargo test -p capos-config --release --test ring_loom
 
-test: lint unit wasm-check loom e2e
+test: lint unit wasm-check loom e2e wasi-test
+
+wasi-programs: prereqs
+	cargo build --release --target wasm32-wasip1 --manifest-path demos/wasi/Cargo.toml --target-dir $(TARGET_DIR)
+	@mkdir -p build/wasi
+	cp $(WASI_RUST_OUT)/rust-tour.wasm $(WASI_RUST_OUT)/echo-lines.wasm build/wasi/
+	$(WASI_CC) demos/wasi/c-tour/c-tour.c -o build/wasi/c-tour.wasm
+	cd demos/wasi/go-tour && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local \
+	  $(VENV_GO) build -trimpath -o $(CURDIR)/build/wasi/go-tour.wasm .
+
+wasi-test-programs: prereqs
+	cargo build --release --target wasm32-wasip1 --manifest-path tests/wasi/rust/Cargo.toml --target-dir $(TARGET_DIR)
+	@mkdir -p build/wasi-tests
+	@for p in $(WASI_TEST_RUST); do cp $(WASI_RUST_OUT)/$$p.wasm build/wasi-tests/ || exit 1; done
+	@for p in $(WASI_TEST_C); do \
+	  echo "$(WASI_CC) tests/wasi/c/$$p.c"; \
+	  $(WASI_CC) tests/wasi/c/$$p.c -o build/wasi-tests/$$p.wasm || exit 1; \
+	done
+
+wasi-test: wasi-test-programs
+	CAPOS_RUN="$(CAPOS_RUN)" node --test --test-concurrency=1 tests/wasi/
 
 bench: build
 	CAPOS_BIN=$(abspath $(CAPOS)) node capos-cli/driver/bench.mjs
