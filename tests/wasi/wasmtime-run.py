@@ -8,8 +8,9 @@ PyPI has no wasmtime CLI, only the library, so this script gives it the CLI's sh
 which is also exactly `capos run`'s, so the suite drives both the same way. As with the CLI:
 argv[0] is FILE.wasm as given, stdio is inherited, a --dir without ::GUEST is preopened under
 its host path, the exit status is the proc_exit code (0 when _start returns), a trap prints
-its message on stderr and exits 134 (128 + SIGABRT, as the CLI does on Unix). --timeout
-exits 124, like `capos run` and timeout(1).
+its message on stderr and exits 134 (128 + SIGABRT, as the CLI does on Unix). The other
+statuses are `capos run`'s: 124 when --timeout expires, 64 for a usage error or a file that is
+not a WebAssembly module, 127 for a module that cannot start (compile, link, no `_start`).
 """
 
 import argparse
@@ -21,12 +22,23 @@ import wasmtime
 
 EXIT_TRAP = 134
 EXIT_TIMEOUT = 124
-EXIT_UNREADABLE = 64
-EXIT_CANNOT_START = 127  # as capOS gives a process whose module cannot start
+EXIT_USAGE = 64
+EXIT_CANNOT_START = 127
+
+
+def usage_error(message):
+    sys.stderr.write(f"wasmtime-run.py: {message}\n")
+    sys.exit(EXIT_USAGE)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        usage_error(message)
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="wasmtime-run.py", description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="wasmtime-run.py", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--timeout", type=float, metavar="SECONDS")
@@ -42,13 +54,13 @@ def wasi_config(opts):
     for pair in opts.env:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"wasmtime-run.py: --env wants KEY=VALUE, got {pair!r}")
+            usage_error(f"--env wants KEY=VALUE, got {pair!r}")
         env.append((key, value))
     config.env = env
     for spec in opts.dir:
         host, sep, guest = spec.partition("::")
         if not os.path.isdir(host):
-            raise SystemExit(f"wasmtime-run.py: --dir {spec!r}: {host!r} is not a directory")
+            usage_error(f"--dir {spec!r}: {host!r} is not a directory")
         config.preopen_dir(host, guest if sep else host)
     config.inherit_stdin()
     config.inherit_stdout()
@@ -62,10 +74,17 @@ def run(opts):
     engine_config.cache = True
     engine = wasmtime.Engine(engine_config)
     try:
-        module = wasmtime.Module.from_file(engine, opts.wasm)
+        with open(opts.wasm, "rb") as file:
+            binary = file.read()
     except OSError as err:
-        sys.stderr.write(f"wasmtime-run.py: {err}\n")
-        return EXIT_UNREADABLE
+        usage_error(f"cannot read {opts.wasm}: {err.strerror}")
+    if not binary.startswith(b"\0asm"):
+        usage_error(f"{opts.wasm} is not a WebAssembly module")
+    try:
+        module = wasmtime.Module(engine, binary)
+    except wasmtime.WasmtimeError as err:
+        sys.stderr.write(f"wasmtime-run.py: {opts.wasm} cannot start: {err}\n")
+        return EXIT_CANNOT_START
     store = wasmtime.Store(engine)
     store.set_wasi(wasi_config(opts))
     linker = wasmtime.Linker(engine)
