@@ -68,12 +68,8 @@ function snapshot(root, skip = new Set(), prefix = '') {
   return tree;
 }
 
-// FIXTURE after a program's changes: `add` entries, `remove` paths.
-function changed({ add = {}, remove = [] }) {
-  const tree = { ...FIXTURE, ...add };
-  for (const path of remove) delete tree[path];
-  return Object.fromEntries(Object.entries(tree).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
+// FIXTURE with what a program adds to it.
+const fixtureWith = (added) => ({ ...FIXTURE, ...added });
 
 // ---- running one program under one runtime ------------------------------------------------
 
@@ -84,7 +80,10 @@ function run(runner, c) {
     mkdirSync(sandbox);
     materialize(sandbox, FIXTURE);
     materialize(work, OUTSIDE);
-    const dirs = (c.dirs ?? ['::/sandbox']).flatMap((d) => ['--dir', `${join(sandbox, d.split('::')[0])}::${d.split('::')[1]}`]);
+    const dirs = (c.dirs ?? ['::/sandbox']).flatMap((spec) => {
+      const [host, guest] = spec.split('::');
+      return ['--dir', `${join(sandbox, host)}::${guest}`];
+    });
     const env = Object.entries(c.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
     const [cmd, ...pre] = runner;
     const r = spawnSync(cmd, [...pre, ...dirs, ...env, '--timeout', String(RUN_TIMEOUT_S),
@@ -138,6 +137,7 @@ function specOutcome(c, ref) {
     // The whole run departs: wasmtime traps where the specification asks for an errno.
     assert.equal(ref.code, 134, `wasmtime traps (exit 134)\n${ref.stdout}\n${ref.stderr}`);
     assert.match(ref.stderr, c.referenceTraps, 'the trap is the documented one');
+    assert.deepEqual(ref.tree, expectedTree, 'the sandbox after the run');
     return { code: 0, stdout: c.specStdout.split('\n'), stderr: '', tree: expectedTree, outside: OUTSIDE };
   }
   const unused = new Set(c.deviations ?? []);
@@ -165,6 +165,14 @@ function assertMatchesSpec(got, spec) {
 
 // ---- the cases ------------------------------------------------------------------------------
 
+// A case: `name`, `program` (in build/wasi-tests), `args`, `env` ({KEY: VALUE}), `stdin`,
+// `dirs` ("HOST::GUEST" with HOST inside the fixture copy; default the whole copy at /sandbox),
+// what a spec-following run gives (`code`, default 0; `stdout` when fixed in advance; `stderr`,
+// default ''; `tree`, default the fixture unchanged), `deviations` of wasmtime from the
+// specification ({check: label or RegExp, reference: its answer, spec: the specification's
+// answer or answers}; a bare check line has neither), and `open` answers the specification
+// leaves to the runtime ({check, accept: [answers]}).
+
 // Preview1 says ENOTCAPABLE; wasmtime says EPERM (DIFFERENCES.md, "Escaping a preopen").
 const ESCAPES = { check: /./, reference: 'EPERM', spec: 'ENOTCAPABLE' };
 
@@ -180,18 +188,16 @@ const CASES = [
       { check: 'fd_sync(dir)', reference: 'EBADF', spec: 'success' },
       { check: 'fd_readdir(regular file)', reference: 'EBADF', spec: 'ENOTDIR' },
     ],
-    tree: changed({ add: { 'fd-test.txt': 'HELLO, world\ntail\n', 'renumbered.txt': 'renumbered\n' } }),
+    tree: fixtureWith({ 'fd-test.txt': 'HELLO, world\ntail\n', 'renumbered.txt': 'renumbered\n' }),
   },
   {
     name: 'fs_path', program: 'fs_path.wasm',
     deviations: [
       { check: 'path_filestat_get(regular file fd, x)', reference: 'EBADF', spec: 'ENOTDIR' },
     ],
-    tree: changed({
-      add: {
-        'made': DIR, 'made/inner': DIR, 'hard-link': 'new\n',
-        'kept-link': link('hello.txt'), 'dangling': link('no-such-target'),
-      },
+    tree: fixtureWith({
+      'made': DIR, 'made/inner': DIR, 'hard-link': 'new\n',
+      'kept-link': link('hello.txt'), 'dangling': link('no-such-target'),
     }),
   },
   { name: 'sandbox', program: 'sandbox.wasm', deviations: [ESCAPES] },

@@ -5,7 +5,8 @@
 //   ok   <what> = <value>           or  FAIL <what> = <value> (spec: <value>)
 //   ok   <what>                     or  FAIL <what>
 // so two runtimes can be compared line by line, and a known deviation of the reference can be
-// turned back into the spec's line (see differential.test.mjs). Values that legitimately differ
+// turned back into the spec's line (see differential.test.mjs). A label never contains " -> "
+// or " = ", so the runner can split a line into label and value. Values that legitimately differ
 // between runs (times, random bytes, inode numbers) are never printed, only properties of them.
 // The programs call the raw wasi_snapshot_preview1 imports (wasi/api.h), not libc wrappers, so
 // the errno seen is exactly the runtime's.

@@ -11,7 +11,7 @@ static __wasi_fd_t sandbox;
 static void prestat_checks(void) {
     __wasi_prestat_t prestat;
     expect_ok(__wasi_fd_prestat_get(sandbox, &prestat), "fd_prestat_get(sandbox)");
-    expect_u64(prestat.tag, __WASI_PREOPENTYPE_DIR, "prestat tag (0 = dir)");
+    expect_u64(prestat.tag, __WASI_PREOPENTYPE_DIR, "prestat tag (dir is 0)");
     expect_u64(prestat.u.dir.pr_name_len, strlen(SANDBOX), "prestat name length");
     char name[16] = {0};
     expect_ok(__wasi_fd_prestat_dir_name(sandbox, (uint8_t *)name, sizeof name),
@@ -178,6 +178,19 @@ static void read_write_seek_checks(void) {
                  "fd_filestat_get(closed fd)");
     expect_errno(__wasi_fd_sync(fd), __WASI_ERRNO_BADF, "fd_sync(closed fd)");
     expect_errno(__wasi_fd_pread(fd, &at, 1, 0, &n), __WASI_ERRNO_BADF, "fd_pread(closed fd)");
+    expect_errno(__wasi_fd_pwrite(fd, &upper, 1, 0, &n), __WASI_ERRNO_BADF, "fd_pwrite(closed fd)");
+    expect_errno(__wasi_fd_datasync(fd), __WASI_ERRNO_BADF, "fd_datasync(closed fd)");
+    expect_errno(__wasi_fd_advise(fd, 0, 1, __WASI_ADVICE_NORMAL), __WASI_ERRNO_BADF,
+                 "fd_advise(closed fd)");
+    expect_errno(__wasi_fd_allocate(fd, 0, 1), __WASI_ERRNO_BADF, "fd_allocate(closed fd)");
+    expect_errno(__wasi_fd_filestat_set_size(fd, 0), __WASI_ERRNO_BADF,
+                 "fd_filestat_set_size(closed fd)");
+    expect_errno(__wasi_fd_filestat_set_times(fd, 0, 0, __WASI_FSTFLAGS_MTIM_NOW),
+                 __WASI_ERRNO_BADF, "fd_filestat_set_times(closed fd)");
+    expect_errno(__wasi_fd_fdstat_set_flags(fd, 0), __WASI_ERRNO_BADF,
+                 "fd_fdstat_set_flags(closed fd)");
+    expect_errno(__wasi_fd_fdstat_set_rights(fd, 0, 0), __WASI_ERRNO_BADF,
+                 "fd_fdstat_set_rights(closed fd)");
 }
 
 static void rights_checks(void) {

@@ -53,13 +53,6 @@ static void filestat_checks(void) {
     expect_errno(stat_at("hello.txt/x", 0, &st), __WASI_ERRNO_NOTDIR,
                  "path_filestat_get(hello.txt/x)");
     expect_errno(stat_at("", 0, &st), __WASI_ERRNO_NOENT, "path_filestat_get(\"\")");
-    __wasi_fd_t file;
-    require_ok(open_file(sandbox, "hello.txt", 0, &file), "path_open(hello.txt)");
-    expect_errno(__wasi_path_filestat_get(file, 0, "x", &st), __WASI_ERRNO_NOTDIR,
-                 "path_filestat_get(regular file fd, x)");
-    expect_ok(__wasi_fd_close(file), "fd_close(hello.txt)");
-    expect_errno(__wasi_path_filestat_get(4000, 0, "x", &st), __WASI_ERRNO_BADF,
-                 "path_filestat_get(unused fd, x)");
 }
 
 static void set_times_checks(void) {
@@ -268,6 +261,43 @@ static void unlink_remove_checks(void) {
                  "path_remove_directory(link-to-sub), a link to a directory");
 }
 
+// Every path_* with an fd that is not open, and with a regular file's fd as the directory.
+static void bad_base_checks(void) {
+    const __wasi_fd_t unused = 4000;
+    __wasi_filestat_t st;
+    __wasi_fd_t fd, file;
+    char buf[16];
+    __wasi_size_t n;
+    expect_errno(__wasi_path_create_directory(unused, "x"), __WASI_ERRNO_BADF,
+                 "path_create_directory(unused fd, x)");
+    expect_errno(__wasi_path_filestat_get(unused, 0, "x", &st), __WASI_ERRNO_BADF,
+                 "path_filestat_get(unused fd, x)");
+    expect_errno(__wasi_path_filestat_set_times(unused, 0, "x", 0, 0, __WASI_FSTFLAGS_MTIM_NOW),
+                 __WASI_ERRNO_BADF, "path_filestat_set_times(unused fd, x)");
+    expect_errno(__wasi_path_link(unused, 0, "x", sandbox, "y"), __WASI_ERRNO_BADF,
+                 "path_link(unused fd: x, sandbox: y)");
+    expect_errno(__wasi_path_link(sandbox, 0, "hello.txt", unused, "y"), __WASI_ERRNO_BADF,
+                 "path_link(sandbox: hello.txt, unused fd: y)");
+    expect_errno(open_file(unused, "x", 0, &fd), __WASI_ERRNO_BADF, "path_open(unused fd, x)");
+    expect_errno(__wasi_path_readlink(unused, "x", (uint8_t *)buf, sizeof buf, &n),
+                 __WASI_ERRNO_BADF, "path_readlink(unused fd, x)");
+    expect_errno(__wasi_path_remove_directory(unused, "x"), __WASI_ERRNO_BADF,
+                 "path_remove_directory(unused fd, x)");
+    expect_errno(__wasi_path_rename(unused, "x", sandbox, "y"), __WASI_ERRNO_BADF,
+                 "path_rename(unused fd: x, sandbox: y)");
+    expect_errno(__wasi_path_rename(sandbox, "hello.txt", unused, "y"), __WASI_ERRNO_BADF,
+                 "path_rename(sandbox: hello.txt, unused fd: y)");
+    expect_errno(__wasi_path_symlink("x", unused, "y"), __WASI_ERRNO_BADF,
+                 "path_symlink(x, unused fd: y)");
+    expect_errno(__wasi_path_unlink_file(unused, "x"), __WASI_ERRNO_BADF,
+                 "path_unlink_file(unused fd, x)");
+
+    require_ok(open_file(sandbox, "hello.txt", 0, &file), "path_open(hello.txt)");
+    expect_errno(__wasi_path_filestat_get(file, 0, "x", &st), __WASI_ERRNO_NOTDIR,
+                 "path_filestat_get(regular file fd, x)");
+    expect_ok(__wasi_fd_close(file), "fd_close(hello.txt)");
+}
+
 int main(void) {
     checks_begin("fs_path: path_* inside the preopen");
     sandbox = find_preopen(SANDBOX);
@@ -279,5 +309,6 @@ int main(void) {
     readlink_symlink_checks();
     rename_checks();
     unlink_remove_checks();
+    bad_base_checks();
     return checks_summary();
 }

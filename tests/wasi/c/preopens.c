@@ -12,7 +12,7 @@ int main(int argc, char **argv) {
         const char *want = argv[i + 1];
         __wasi_prestat_t prestat;
         if (!expect_ok(__wasi_fd_prestat_get(fd, &prestat), "fd_prestat_get(%u)", fd)) continue;
-        expect_u64(prestat.tag, __WASI_PREOPENTYPE_DIR, "fd %u prestat tag (0 = dir)", fd);
+        expect_u64(prestat.tag, __WASI_PREOPENTYPE_DIR, "fd %u prestat tag (dir is 0)", fd);
         char name[256] = {0};
         size_t len = prestat.u.dir.pr_name_len;
         if (len > sizeof name) len = sizeof name;

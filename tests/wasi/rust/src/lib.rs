@@ -6,7 +6,8 @@
 //!   `ok   <what> = <value>`   or  `FAIL <what> = <value> (spec: <value>)`
 //!   `ok   <what>`             or  `FAIL <what>`
 //! Values that differ from run to run (times, random bytes) are never printed, only
-//! properties of them.
+//! properties of them. A label never contains " -> " or " = ", so the runner can split a line
+//! into label and value.
 
 use std::fmt::{self, Display};
 use std::process::ExitCode;

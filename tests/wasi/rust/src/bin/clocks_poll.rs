@@ -89,7 +89,7 @@ fn poll_checks(c: &mut Checks) {
     c.value("events after a relative timeout", events.len(), 1);
     if let Some(e) = events.first() {
         c.value("event userdata", e.userdata, 0xC10C);
-        c.value("event type (0 = clock)", e.kind, EVENTTYPE_CLOCK);
+        c.value("event type (clock is 0)", e.kind, EVENTTYPE_CLOCK);
         c.value("event error", Errno(e.error), Errno::SUCCESS);
     }
     c.holds("slept at least 20 ms", elapsed >= 20 * MS);
@@ -184,7 +184,7 @@ fn poll_checks(c: &mut Checks) {
         events.len() == 1 && events[0].userdata == 11,
     );
     if let Some(e) = events.first() {
-        c.value("event type (2 = fd_write)", e.kind, EVENTTYPE_FD_WRITE);
+        c.value("event type (fd_write is 2)", e.kind, EVENTTYPE_FD_WRITE);
         c.value("event error", Errno(e.error), Errno::SUCCESS);
     }
     c.holds(

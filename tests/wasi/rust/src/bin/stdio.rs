@@ -65,7 +65,7 @@ fn stdin_checks(c: &mut Checks) {
         events.len() == 1 && events[0].userdata == 1,
     );
     if let Some(e) = events.first() {
-        c.value("event type (1 = fd_read)", e.kind, EVENTTYPE_FD_READ);
+        c.value("event type (fd_read is 1)", e.kind, EVENTTYPE_FD_READ);
         c.value("event error", Errno(e.error), Errno::SUCCESS);
     }
 
