@@ -66,7 +66,9 @@ lint: prereqs
 	cargo fmt --all --manifest-path tests/wasi/rust/Cargo.toml -- --check
 	cargo clippy --manifest-path demos/wasi/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
 	cargo clippy --manifest-path tests/wasi/rust/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
-	test -z "$$(cd demos/wasi/go-tour && $$(GOTOOLCHAIN=local $(VENV_GO) env GOROOT)/bin/gofmt -l .)"
+	gofmt="$$(GOTOOLCHAIN=local $(VENV_GO) env GOROOT)/bin/gofmt" && \
+	  unformatted="$$(cd demos/wasi/go-tour && "$$gofmt" -l .)" && \
+	  { test -z "$$unformatted" || { echo "gofmt would reformat: $$unformatted"; exit 1; }; }
 	cd demos/wasi/go-tour && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local $(VENV_GO) vet .
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p capos-kernel-wasm -p capos-rt $(DEMO_PKGS) -- -D warnings
