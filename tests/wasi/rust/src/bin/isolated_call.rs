@@ -69,8 +69,8 @@ const CASES: &[Case] = &[
         call: || wasi::fd_fdstat_set_flags(hello_txt()?, 0x8000),
     },
     Case {
-        // fdflags is a u16 passed in an i32: bits above 16 are not part of the value (Go
-        // sends junk there, and expects NONBLOCK to be set).
+        // fdflags is a u16 passed in an i32: bits above 16 are not part of the value. A
+        // program that reads fs_flags with its padding and hands it back sends junk there.
         name: "fdflags-high-bits",
         sandbox: true,
         what: "fd_fdstat_set_flags(hello.txt, 0xABCD0004), NONBLOCK plus bits above the u16",
