@@ -1,7 +1,7 @@
 // `make bench`: one headless Chromium run measuring the ring side by side
 // with the browser's own floor. Prints a table and writes target/bench/ring.json.
 // Usage: node capos-cli/driver/bench.mjs  (CAPOS_BIN: the capos binary)
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -91,11 +91,68 @@ async function main() {
     mkdirSync(join(ROOT, 'target', 'bench'), { recursive: true });
     writeFileSync(join(ROOT, 'target', 'bench', 'ring.json'), `${JSON.stringify(result, null, 2)}\n`);
     printTable(result);
+
+    const wasi = await wasiBench(context, server.url);
+    writeFileSync(join(ROOT, 'target', 'bench', 'wasi.json'), `${JSON.stringify(wasi, null, 2)}\n`);
+    printWasiTable(wasi);
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
     server.stop();
   }
+}
+
+// The same CPU-bound .wasm (demos/bench-compute) under capOS (`capos run`),
+// native wasmtime, and browser_wasi_shim in this Chromium; each times its
+// own work with the monotonic clock and prints compute_ns. Median of RUNS.
+const RUNS = 3;
+const COMPUTE_WASM = join(ROOT, 'build', 'site', 'bench', 'bench-compute.wasm');
+const WASMTIME = [join(ROOT, 'build', 'venv', 'bin', 'python'), join(ROOT, 'tests', 'wasi', 'wasmtime-run.py')];
+
+function computeSeconds(stdout, who) {
+  const m = /compute_ns=(\d+)/.exec(stdout);
+  if (!m) throw new Error(`${who}: no compute_ns in ${JSON.stringify(stdout.slice(0, 200))}`);
+  return Number(m[1]) / 1e9;
+}
+
+function runCommand(argv) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function wasiBench(context, url) {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const capos = [];
+  const wasmtime = [];
+  const shim = [];
+  for (let i = 0; i < RUNS; i++) {
+    capos.push(computeSeconds(runCommand([CAPOS, 'run', COMPUTE_WASM]), 'capos'));
+    wasmtime.push(computeSeconds(runCommand([...WASMTIME, COMPUTE_WASM]), 'wasmtime'));
+    const ev = await visit(context, `${url}bench/wasi-shim.html?program=/bench-data/bench-compute.wasm`,
+      (evs) => evs.some((e) => e.kind === 'wasiShim'));
+    shim.push(computeSeconds(ev.find((e) => e.kind === 'wasiShim').stdout.join('\n'), 'browser_wasi_shim'));
+  }
+  const compute = { capos: median(capos), wasmtime: median(wasmtime), browser_wasi_shim: median(shim) };
+  return {
+    wasi_compute_s: compute,
+    ratios: {
+      compute_capos_over_wasmtime: round(compute.capos / compute.wasmtime, 3),
+      compute_capos_over_browser_wasi_shim: round(compute.capos / compute.browser_wasi_shim, 3),
+    },
+    wasi_small_writes_s: null,
+    wasi_small_writes_note: 'not measured: it writes a file, and the file-system capability is not served yet (docs/wasi.md)',
+    runs: RUNS,
+  };
+}
+
+function printWasiTable(w) {
+  const c = w.wasi_compute_s;
+  console.log('\nwasi_compute_s (the same .wasm, its own timing of the work, median of 3):');
+  console.log(`  capos ${round(c.capos, 3)}   wasmtime ${round(c.wasmtime, 3)}   browser_wasi_shim ${round(c.browser_wasi_shim, 3)}`);
+  console.log(`  capos/wasmtime ${w.ratios.compute_capos_over_wasmtime} (target <= 1.3)   capos/browser_wasi_shim ${w.ratios.compute_capos_over_browser_wasi_shim} (target <= 1.05)`);
+  console.log(`wasi_small_writes_s: ${w.wasi_small_writes_note}`);
+  console.log('written: target/bench/wasi.json');
 }
 
 function printTable(r) {

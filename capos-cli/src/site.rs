@@ -37,6 +37,11 @@ impl Site {
                 root.join("node_modules/@xterm/addon-fit"),
             ),
             ("/vendor/xterm/", root.join("node_modules/@xterm/xterm")),
+            (
+                "/vendor/browser_wasi_shim/",
+                root.join("node_modules/@bjorn3/browser_wasi_shim/dist"),
+            ),
+            ("/bench-data/", root.join("build/site/bench")),
             ("/manifests/", root.join("build/site/manifests")),
             ("/generated/", root.join("build/site/generated")),
             ("/pkg/", root.join("build/site/pkg")),
