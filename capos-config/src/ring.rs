@@ -635,44 +635,31 @@ pub mod local;
 #[cfg(test)]
 mod tests;
 
-impl<T: RingMemory + ?Sized> RingMemory for &T {
-    fn load(&self, offset: usize) -> u32 {
-        (**self).load(offset)
-    }
-    fn store(&self, offset: usize, value: u32) {
-        (**self).store(offset, value)
-    }
-    fn fetch_add(&self, offset: usize, value: u32) -> u32 {
-        (**self).fetch_add(offset, value)
-    }
-    fn read(&self, offset: usize, out: &mut [u8]) {
-        (**self).read(offset, out)
-    }
-    fn write(&self, offset: usize, data: &[u8]) {
-        (**self).write(offset, data)
-    }
-    fn notify(&self, offset: usize) {
-        (**self).notify(offset)
-    }
+/// Shared references and `Rc`s to a ring are rings too (the kernel's tests
+/// and the JS-facing harness hold rings that way).
+macro_rules! forward_ring_memory {
+    ($($ty:ty),*) => {$(
+        impl<T: RingMemory + ?Sized> RingMemory for $ty {
+            fn load(&self, offset: usize) -> u32 {
+                (**self).load(offset)
+            }
+            fn store(&self, offset: usize, value: u32) {
+                (**self).store(offset, value)
+            }
+            fn fetch_add(&self, offset: usize, value: u32) -> u32 {
+                (**self).fetch_add(offset, value)
+            }
+            fn read(&self, offset: usize, out: &mut [u8]) {
+                (**self).read(offset, out)
+            }
+            fn write(&self, offset: usize, data: &[u8]) {
+                (**self).write(offset, data)
+            }
+            fn notify(&self, offset: usize) {
+                (**self).notify(offset)
+            }
+        }
+    )*};
 }
 
-impl<T: RingMemory + ?Sized> RingMemory for alloc::rc::Rc<T> {
-    fn load(&self, offset: usize) -> u32 {
-        (**self).load(offset)
-    }
-    fn store(&self, offset: usize, value: u32) {
-        (**self).store(offset, value)
-    }
-    fn fetch_add(&self, offset: usize, value: u32) -> u32 {
-        (**self).fetch_add(offset, value)
-    }
-    fn read(&self, offset: usize, out: &mut [u8]) {
-        (**self).read(offset, out)
-    }
-    fn write(&self, offset: usize, data: &[u8]) {
-        (**self).write(offset, data)
-    }
-    fn notify(&self, offset: usize) {
-        (**self).notify(offset)
-    }
-}
+forward_ring_memory!(&T, alloc::rc::Rc<T>);

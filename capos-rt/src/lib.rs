@@ -36,8 +36,8 @@ pub use message::Transfer;
 #[cfg(target_arch = "wasm32")]
 pub use process::install_panic_hook;
 pub use process::{
-    CallOutcome, Env, call, call_batch, call_deferred, call_pair, exit, nop, release, run,
-    settle_deferred, take_deferred_error, wait_any,
+    CallOutcome, Env, Role, by_role, call, call_batch, call_deferred, call_pair, exit, nop,
+    release, run, settle_deferred, take_deferred_error, wait_any,
 };
 pub use random::RandomSource;
 pub use spawn::{BootPackage, ChildSpec, Grant, Names, ProcessHandle, ProcessSpawner};

@@ -20,6 +20,21 @@ thread_local! {
 /// The outcome of one call: its results message, or why it failed.
 pub type CallOutcome = Result<Vec<u8>, Error>;
 
+/// A program's entry for one role: busybox-style demos pick it by argv[0].
+pub type Role = fn(&Env) -> Result<(), Error>;
+
+/// Runs the role named by `argv[0]`, or fails naming the roles there are.
+pub fn by_role(env: &Env, roles: &[(&str, Role)]) -> Result<(), Error> {
+    let name = env.argv.first().map(String::as_str).unwrap_or("");
+    match roles.iter().find(|(role, _)| *role == name) {
+        Some((_, run)) => run(env),
+        None => Err(Error::Other(format!(
+            "unknown role {name:?} (this binary runs as: {})",
+            roles.iter().map(|(r, _)| *r).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
 /// What a process is started with.
 #[derive(Debug)]
 pub struct Env {

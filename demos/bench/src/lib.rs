@@ -18,11 +18,7 @@ const BATCH_CALLS: usize = 65_536;
 const SPAWNS: usize = 12;
 
 fn main(env: &Env) -> Result<(), Error> {
-    match env.argv.first().map(String::as_str) {
-        Some("init") => init(env),
-        Some("spawnee") => spawnee(env),
-        other => Err(Error::Other(format!("unknown role {other:?}"))),
-    }
+    capos_rt::by_role(env, &[("init", init), ("spawnee", spawnee)])
 }
 
 fn echo_params(value: u64) -> Vec<u8> {

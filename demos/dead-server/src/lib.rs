@@ -13,12 +13,10 @@ use capos_rt::{
 capos_rt::entry!(main);
 
 fn main(env: &Env) -> Result<(), Error> {
-    match env.argv.first().map(String::as_str) {
-        Some("init") => init(env),
-        Some("quitter") => quitter(env),
-        Some("survivor") => survivor(env),
-        other => Err(Error::Other(format!("unknown role {other:?}"))),
-    }
+    capos_rt::by_role(
+        env,
+        &[("init", init), ("quitter", quitter), ("survivor", survivor)],
+    )
 }
 
 fn init(env: &Env) -> Result<(), Error> {

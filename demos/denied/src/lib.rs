@@ -14,12 +14,10 @@ use capos_schema::interfaces::console as console_iface;
 capos_rt::entry!(main);
 
 fn main(env: &Env) -> Result<(), Error> {
-    match env.argv.first().map(String::as_str) {
-        Some("init") => init(env),
-        Some("leaker") => leaker(env),
-        Some("denied") => denied(env),
-        other => Err(Error::Other(format!("unknown role {other:?}"))),
-    }
+    capos_rt::by_role(
+        env,
+        &[("init", init), ("leaker", leaker), ("denied", denied)],
+    )
 }
 
 fn init(env: &Env) -> Result<(), Error> {

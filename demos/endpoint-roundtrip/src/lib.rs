@@ -11,11 +11,7 @@ capos_rt::entry!(main);
 const ROUND_TRIPS: u32 = 10_000;
 
 fn main(env: &Env) -> Result<(), Error> {
-    match env.argv.first().map(String::as_str) {
-        Some("init") => init(env),
-        Some("pinger") => pinger(env),
-        other => Err(Error::Other(format!("unknown role {other:?}"))),
-    }
+    capos_rt::by_role(env, &[("init", init), ("pinger", pinger)])
 }
 
 fn init(env: &Env) -> Result<(), Error> {

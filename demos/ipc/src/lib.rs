@@ -14,12 +14,14 @@ use capos_rt::{
 capos_rt::entry!(main);
 
 fn main(env: &Env) -> Result<(), Error> {
-    match env.argv.first().map(String::as_str) {
-        Some("init") => init(env),
-        Some("ipc-server") => server(env),
-        Some("ipc-client") => client(env),
-        other => Err(Error::Other(format!("unknown role {other:?}"))),
-    }
+    capos_rt::by_role(
+        env,
+        &[
+            ("init", init),
+            ("ipc-server", server),
+            ("ipc-client", client),
+        ],
+    )
 }
 
 fn init(env: &Env) -> Result<(), Error> {
