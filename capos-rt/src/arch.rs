@@ -5,6 +5,8 @@
 use crate::ring::KernelPort;
 use capos_config::ring::RingMemory;
 
+// SAFETY: these signatures are the ones web/process/capos-imports.js provides
+// (integers and pointer/length pairs into this module's memory).
 #[link(wasm_import_module = "capos")]
 unsafe extern "C" {
     fn ring_load(offset: u32) -> u32;

@@ -4,6 +4,7 @@
 
 use crate::errno::{Errno, FAULT};
 
+// SAFETY: these signatures are the ones web/process/wasi-imports.js provides.
 #[link(wasm_import_module = "capos_app")]
 unsafe extern "C" {
     fn app_read(app_ptr: u32, len: u32, dst: *mut u8) -> u32;
