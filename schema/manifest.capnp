@@ -13,6 +13,23 @@ struct Manifest {
   children @3 :List(ProcessSpec);
   # What init spawns (it reads them from its BootPackage). Their grants name
   # capabilities of init's, with `fromParent`.
+  mounts @4 :List(Mount);
+  # Directory trees the kernel holds in memory; init may be granted them.
+}
+
+struct Mount {
+  guest @0 :Text;
+  # The path it is granted as (a WASI preopen's name).
+  root @1 :FsNode;
+}
+
+struct FsNode {
+  name @0 :Text;
+  union {
+    file @1 :Data;
+    directory @2 :List(FsNode);
+    symlink @3 :Text;
+  }
 }
 
 struct NamedBlob {
@@ -38,6 +55,8 @@ struct CapGrant {
     # A capability the kernel itself serves; only init may be granted these.
     fromParent @2 :ParentCap;
     # A capability of the spawning process, by the name it has there.
+    mount @3 :UInt32;
+    # A Directory capability on the manifest's mount of that index (init only).
   }
 }
 

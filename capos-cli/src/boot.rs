@@ -25,7 +25,14 @@ pub fn boot(target: &str, timeout_s: u64) -> Result<u8, Failure> {
     }
     let mut site = Site::discover()?;
     let manifest_param = resolve_target(&mut site, target)?;
-    boot_site(site, &manifest_param, timeout_s, Mode::Boot)
+    boot_site(site, &manifest_param, timeout_s, Mode::Boot).map(|done| done.code)
+}
+
+/// How a boot ended: init's exit code, and (for `capos run --dir`) the
+/// mounted trees as the kernel left them.
+pub struct Finished {
+    pub code: u8,
+    pub filesystems: Option<Value>,
 }
 
 /// How a boot relates to the terminal it was started from.
@@ -45,7 +52,7 @@ pub fn boot_site(
     manifest_param: &str,
     timeout_s: u64,
     mode: Mode,
-) -> Result<u8, Failure> {
+) -> Result<Finished, Failure> {
     let driver = site.root.join("capos-cli/driver/boot.mjs");
     let server = serve::start(site, 0)?;
     let url = format!("{}?manifest={manifest_param}", server.url());
@@ -117,7 +124,7 @@ enum Outcome {
     Failed(Failure),
 }
 
-fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<u8, Failure> {
+fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<Finished, Failure> {
     let mut command = Command::new("node");
     command
         .arg(driver)
@@ -151,12 +158,13 @@ fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<u8, 
 
     let deadline = Instant::now() + timeout + DRIVER_GRACE;
     let mut outcome = None;
+    let mut filesystems = None;
     let mut out = std::io::stdout().lock();
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         match lines_rx.recv_timeout(remaining) {
             Ok(line) => {
-                if let Some(o) = handle_event(&line, &mut out, mode) {
+                if let Some(o) = handle_event(&line, &mut out, mode, &mut filesystems) {
                     outcome.get_or_insert(o);
                 }
             }
@@ -176,7 +184,10 @@ fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<u8, 
         .wait()
         .map_err(|e| Failure::new(exit::UNAVAILABLE, e.to_string()))?;
     match outcome {
-        Some(Outcome::Halted(code)) => Ok(code.clamp(0, 255) as u8),
+        Some(Outcome::Halted(code)) => Ok(Finished {
+            code: code.clamp(0, 255) as u8,
+            filesystems,
+        }),
         Some(Outcome::Failed(f)) => Err(f),
         None => Err(Failure::new(
             exit::UNAVAILABLE,
@@ -228,7 +239,12 @@ fn text(event: &Value, key: &str) -> String {
 }
 
 /// Prints one driver event; returns the outcome if the boot is over.
-fn handle_event(line: &str, out: &mut impl Write, mode: Mode) -> Option<Outcome> {
+fn handle_event(
+    line: &str,
+    out: &mut impl Write,
+    mode: Mode,
+    filesystems: &mut Option<Value>,
+) -> Option<Outcome> {
     let Ok(event) = serde_json::from_str::<Value>(line) else {
         eprintln!("capos: driver: {line}");
         return None;
@@ -270,6 +286,10 @@ fn handle_event(line: &str, out: &mut impl Write, mode: Mode) -> Option<Outcome>
             exit::UNAVAILABLE,
             text(&event, "message"),
         ))),
+        "filesystems" => {
+            *filesystems = event.get("mounts").cloned();
+            None
+        }
         "pageError" => {
             eprintln!("capos: page error: {}", text(&event, "message"));
             None
@@ -283,7 +303,7 @@ mod tests {
     use super::*;
 
     fn handle_event_boot(line: &str, out: &mut Vec<u8>) -> Option<Outcome> {
-        handle_event(line, out, Mode::Boot)
+        handle_event(line, out, Mode::Boot, &mut None)
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod boot;
 mod exit;
+mod mounts;
 mod run;
 mod serve;
 mod site;

@@ -5,6 +5,7 @@
 
 use crate::boot::{self, BOOT_PATH, Mode};
 use crate::exit::{self, Failure};
+use crate::mounts;
 use crate::site::Site;
 use capos_config::manifest::validate_env;
 use capos_schema::wasi_manifest;
@@ -25,11 +26,15 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             "--timeout must be at least 1 second",
         ));
     }
-    if let Some(dir) = args.dirs.first() {
-        return Err(Failure::new(
-            exit::USAGE,
-            format!("--dir {dir}: the file-system capability is not served yet (see docs/wasi.md)"),
-        ));
+    let mappings = args
+        .dirs
+        .iter()
+        .map(|d| mounts::parse(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut budget = mounts::budget();
+    let mut trees = Vec::new();
+    for m in &mappings {
+        trees.push((m.guest.clone(), mounts::read_tree(&m.host, &mut budget)?));
     }
     validate_env(&args.env).map_err(|e| Failure::new(exit::USAGE, format!("--env: {e}")))?;
     let program = std::fs::read(&args.file)
@@ -47,8 +52,36 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .to_string();
     let mut argv = vec![args.file.clone()];
     argv.extend(args.args.iter().cloned());
-    let manifest = wasi_manifest::build(&name, &program, &argv, &args.env);
+    let manifest = wasi_manifest::build(&name, &program, &argv, &args.env, &trees);
     let mut site = Site::discover()?;
     site.add_file(BOOT_PATH, manifest);
-    boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run)
+    let finished = boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run)?;
+    if !mappings.is_empty() {
+        write_back(&mappings, finished.filesystems.as_ref())?;
+    }
+    Ok(finished.code)
+}
+
+/// Writes every mount's final contents back to its host directory.
+fn write_back(
+    mappings: &[mounts::DirMapping],
+    snapshot: Option<&serde_json::Value>,
+) -> Result<(), Failure> {
+    let lost = |why: String| {
+        Failure::new(
+            exit::UNAVAILABLE,
+            format!("--dir changes not written back: {why}"),
+        )
+    };
+    let mounts = snapshot
+        .and_then(|s| s.as_array())
+        .ok_or_else(|| lost("the kernel sent no file-system snapshot".into()))?;
+    for (mapping, mount) in mappings.iter().zip(mounts) {
+        let entries = mount
+            .get("entries")
+            .and_then(|e| e.as_array())
+            .ok_or_else(|| lost("malformed snapshot".into()))?;
+        mounts::write_back(&mapping.host, entries).map_err(lost)?;
+    }
+    Ok(())
 }

@@ -67,6 +67,55 @@ pub enum CapSource {
     Kernel(KernelService),
     /// One of the spawning process's capabilities, by its name there.
     FromParent { name: String, mode: TransferMode },
+    /// A Directory on the manifest's mount of this index (init only).
+    Mount(u32),
+}
+
+/// A directory tree the kernel holds in memory (`capos run --dir`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mount {
+    /// The path it is granted as.
+    pub guest: String,
+    pub root: FsNode,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FsNode {
+    pub name: String,
+    pub kind: FsNodeKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FsNodeKind {
+    File(Vec<u8>),
+    Directory(Vec<FsNode>),
+    Symlink(String),
+}
+
+/// Whether `name` can be one directory entry's name.
+pub fn is_valid_entry_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\0'])
+        && name.len() <= 255
+}
+
+impl FsNode {
+    fn validate(&self, is_root: bool) -> Result<(), String> {
+        if !is_root && !is_valid_entry_name(&self.name) {
+            return Err(format!("bad file name {:?}", self.name));
+        }
+        if let FsNodeKind::Directory(children) = &self.kind {
+            for (i, child) in children.iter().enumerate() {
+                child.validate(false)?;
+                if children[..i].iter().any(|c| c.name == child.name) {
+                    return Err(format!("{:?} appears twice in {:?}", child.name, self.name));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +148,8 @@ pub struct Manifest {
     pub init: ProcessSpec,
     /// What init is asked to spawn.
     pub children: Vec<ProcessSpec>,
+    /// Directory trees held in memory.
+    pub mounts: Vec<Mount>,
 }
 
 impl Manifest {
@@ -117,6 +168,23 @@ impl Manifest {
             }
         }
         self.init.validate(self)?;
+        for mount in &self.mounts {
+            if !matches!(mount.root.kind, FsNodeKind::Directory(_)) {
+                return Err(format!("mount {:?} is not a directory", mount.guest));
+            }
+            mount.root.validate(true)?;
+        }
+        for grant in &self.init.caps {
+            if let CapSource::Mount(index) = grant.source
+                && index as usize >= self.mounts.len()
+            {
+                return Err(format!(
+                    "capability {:?} names mount {index}, but there are {}",
+                    grant.name,
+                    self.mounts.len()
+                ));
+            }
+        }
         if let Some(grant) = self
             .init
             .caps
@@ -135,7 +203,7 @@ impl Manifest {
             if let Some(grant) = child
                 .caps
                 .iter()
-                .find(|g| matches!(g.source, CapSource::Kernel(_)))
+                .find(|g| matches!(g.source, CapSource::Kernel(_) | CapSource::Mount(_)))
             {
                 return Err(format!(
                     "child {i} ({}): capability {:?} comes from the kernel; only init may hold kernel services (pass init's with fromParent)",
@@ -256,6 +324,7 @@ mod tests {
                 }],
                 env: Vec::new(),
             }],
+            mounts: Vec::new(),
         }
     }
 

@@ -114,6 +114,9 @@ pub struct Kernel<H: Host> {
     next_timer: u64,
     /// What was typed (or piped) and not yet read.
     input: Input,
+    /// Every mounted directory tree, and (guest path, root) of each mount.
+    fs: Rc<RefCell<crate::fs_tree::Tree>>,
+    mounts: Vec<(String, crate::fs_tree::Ino)>,
 }
 
 /// A deadline and what to complete when it passes.
@@ -167,6 +170,8 @@ impl<H: Host> Kernel<H> {
             timers: BinaryHeap::new(),
             next_timer: 1,
             input: Input::default(),
+            fs: Rc::default(),
+            mounts: Vec::new(),
         }
     }
 
@@ -428,21 +433,31 @@ impl<H: Host> Kernel<H> {
         if self.init_pid.is_some() {
             return Err("this kernel has already booted".into());
         }
+        let now = self.host.realtime_ns();
+        for mount in &manifest.mounts {
+            let root = self.fs.borrow_mut().insert_tree(&mount.root, None, now);
+            self.mounts.push((mount.guest.clone(), root));
+        }
         let mut grants = Vec::new();
         for grant in &manifest.init.caps {
-            let CapSource::Kernel(service) = &grant.source else {
-                return Err(format!(
-                    "init's capability {:?} must come from the kernel",
-                    grant.name
-                ));
+            let object: Rc<dyn CapObject<Kernel<H>>> = match &grant.source {
+                CapSource::Kernel(service) => kernel_service(*service),
+                CapSource::Mount(index) => {
+                    let (guest, root) = self.mounts[*index as usize].clone();
+                    Rc::new(caps::fs::Directory {
+                        tree: self.fs.clone(),
+                        ino: root,
+                        label: guest,
+                    })
+                }
+                CapSource::FromParent { .. } => {
+                    return Err(format!(
+                        "init's capability {:?} must come from the kernel",
+                        grant.name
+                    ));
+                }
             };
-            grants.push((
-                grant.name.clone(),
-                CapEntry {
-                    object: kernel_service(*service),
-                    badge: 0,
-                },
-            ));
+            grants.push((grant.name.clone(), CapEntry { object, badge: 0 }));
         }
         let package = Rc::new(manifest.clone());
         self.package = Some(package.clone());
@@ -769,6 +784,17 @@ impl<H: Host> Kernel<H> {
         self.halted = true;
         for pid in self.live_pids() {
             self.reap(pid, exit_code::KILLED, "killed: system halted".into());
+        }
+        if !self.mounts.is_empty() {
+            // What the mounted trees hold now, for `capos run` to write back.
+            let tree = self.fs.borrow();
+            let mounts = self
+                .mounts
+                .iter()
+                .map(|(guest, root)| crate::view::mount_snapshot(guest, &tree.export(*root, "")))
+                .collect();
+            drop(tree);
+            self.host.emit(UiEvent::Filesystems { mounts });
         }
         self.host.emit(UiEvent::Halted { code, reason });
     }

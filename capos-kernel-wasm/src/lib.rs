@@ -11,6 +11,7 @@
 
 pub mod caps;
 pub mod exit_code;
+pub mod fs_tree;
 pub mod host;
 pub mod kernel;
 pub mod manifest;

@@ -2,7 +2,8 @@
 //! validated form of `capos_config::manifest`.
 
 use capos_config::manifest::{
-    CapGrant, CapSource, KernelService, MANIFEST_MAX_BYTES, Manifest, NamedBlob, ProcessSpec,
+    CapGrant, CapSource, FsNode, FsNodeKind, KernelService, MANIFEST_MAX_BYTES, Manifest, Mount,
+    NamedBlob, ProcessSpec,
 };
 use capos_schema::manifest_capnp;
 
@@ -42,11 +43,44 @@ fn read(root: manifest_capnp::manifest::Reader<'_>) -> capnp::Result<Manifest> {
     for child in root.get_children()? {
         children.push(read_spec(child)?);
     }
+    let mut mounts = Vec::new();
+    for mount in root.get_mounts()? {
+        mounts.push(Mount {
+            guest: mount.get_guest()?.to_string()?,
+            root: read_node(mount.get_root()?, 0)?,
+        });
+    }
     Ok(Manifest {
         name: root.get_name()?.to_string()?,
         blobs,
         init: read_spec(root.get_init()?)?,
         children,
+        mounts,
+    })
+}
+
+/// Deepest directory nesting a mount may have.
+const MAX_DEPTH: u32 = 64;
+
+fn read_node(node: manifest_capnp::fs_node::Reader<'_>, depth: u32) -> capnp::Result<FsNode> {
+    use manifest_capnp::fs_node::Which;
+    if depth > MAX_DEPTH {
+        return Err(capnp::Error::failed("mount nests too deeply".into()));
+    }
+    let kind = match node.which()? {
+        Which::File(data) => FsNodeKind::File(data?.to_vec()),
+        Which::Symlink(target) => FsNodeKind::Symlink(target?.to_string()?),
+        Which::Directory(children) => {
+            let mut out = Vec::new();
+            for child in children? {
+                out.push(read_node(child, depth + 1)?);
+            }
+            FsNodeKind::Directory(out)
+        }
+    };
+    Ok(FsNode {
+        name: node.get_name()?.to_string()?,
+        kind,
     })
 }
 
@@ -73,6 +107,7 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
                     S::Random => KernelService::Random,
                 })
             }
+            Which::Mount(index) => CapSource::Mount(index),
             Which::FromParent(parent) => {
                 let parent = parent?;
                 CapSource::FromParent {

@@ -45,6 +45,73 @@ pub enum UiEvent {
     },
     /// The manifest could not be booted.
     BootError { message: String },
+    /// The mounted directory trees as the system leaves them (just before
+    /// `Halted`), for `capos run --dir` to write back to the host.
+    Filesystems { mounts: Vec<MountSnapshot> },
     /// init ended; the system is down (every process has been reaped).
     Halted { code: i32, reason: String },
+}
+
+/// One mount's contents, flattened: parents before children.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MountSnapshot {
+    pub guest: String,
+    pub entries: Vec<FsEntry>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FsEntry {
+    /// Relative to the mount, `/`-separated.
+    pub path: String,
+    /// "file", "dir" or "symlink".
+    pub kind: &'static str,
+    /// A file's bytes, base64; a symlink's target.
+    pub data: String,
+}
+
+/// Flattens an exported tree into entries.
+pub fn mount_snapshot(guest: &str, root: &capos_config::manifest::FsNode) -> MountSnapshot {
+    use base64::Engine as _;
+    use capos_config::manifest::FsNodeKind;
+    fn walk(prefix: &str, node: &capos_config::manifest::FsNode, out: &mut Vec<FsEntry>) {
+        let path = if prefix.is_empty() {
+            node.name.clone()
+        } else {
+            format!("{prefix}/{}", node.name)
+        };
+        match &node.kind {
+            FsNodeKind::File(bytes) => out.push(FsEntry {
+                path,
+                kind: "file",
+                data: base64::engine::general_purpose::STANDARD.encode(bytes),
+            }),
+            FsNodeKind::Symlink(target) => out.push(FsEntry {
+                path,
+                kind: "symlink",
+                data: target.clone(),
+            }),
+            FsNodeKind::Directory(children) => {
+                out.push(FsEntry {
+                    path: path.clone(),
+                    kind: "dir",
+                    data: String::new(),
+                });
+                for child in children {
+                    walk(&path, child, out);
+                }
+            }
+        }
+    }
+    let mut entries = Vec::new();
+    if let FsNodeKind::Directory(children) = &root.kind {
+        for child in children {
+            walk("", child, &mut entries);
+        }
+    }
+    MountSnapshot {
+        guest: guest.to_string(),
+        entries,
+    }
 }

@@ -244,7 +244,7 @@ impl WasmKernel {
         argv: Vec<String>,
         env: Vec<String>,
     ) -> Result<u32, JsError> {
-        let manifest = capos_schema::wasi_manifest::build(name, program, &argv, &env);
+        let manifest = capos_schema::wasi_manifest::build(name, program, &argv, &env, &[]);
         self.kernel.boot(&manifest).map_err(|e| JsError::new(&e))
     }
 

@@ -47,4 +47,11 @@ pub trait CapObject<K: ?Sized> {
     fn interface_name(&self) -> &'static str;
     /// Serves one call.
     fn call(&self, kernel: &mut K, call: &CallContext<'_>) -> Completion;
+
+    /// The object as `Any`, for the few calls that take another of the
+    /// caller's capabilities as an argument and must know its concrete type
+    /// (a rename's destination directory, say). `None` by default.
+    fn as_any(&self) -> Option<&dyn core::any::Any> {
+        None
+    }
 }

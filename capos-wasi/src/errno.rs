@@ -4,9 +4,12 @@ pub type Errno = u16;
 
 pub const SUCCESS: Errno = 0;
 pub const BADF: Errno = 8;
+pub const ILSEQ: Errno = 25;
 pub const FAULT: Errno = 21;
 pub const INVAL: Errno = 28;
 pub const IO: Errno = 29;
+pub const ISDIR: Errno = 31;
+pub const NAMETOOLONG: Errno = 37;
 pub const NOSYS: Errno = 52;
 pub const NOTDIR: Errno = 54;
 pub const NOTSOCK: Errno = 57;

@@ -2,13 +2,11 @@
 //! the process Worker glue to route the program's imports to. Pointers are
 //! offsets in the *program's* memory (see `app`). Each returns an errno.
 //!
-//! Files and directories are not served yet: no preopens are offered, so
-//! `path_*` calls have no directory to resolve against (EBADF for an unknown
-//! fd, ENOTDIR for a terminal) and file-only calls on a terminal fail as they
-//! would on a character device. docs/wasi.md lists every function.
+//! Files and directories are Directory and File capabilities (preopens are
+//! the Directories in the CapSet). docs/wasi.md lists every function.
 
 use crate::errno::*;
-use crate::state::{Result, Wasi};
+use crate::state::{PathOpen, Result, Wasi};
 use std::cell::RefCell;
 
 thread_local! {
@@ -72,13 +70,14 @@ pub extern "C" fn wasi_clock_time_get(id: u32, _precision: u64, out: u32) -> i32
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_fd_advise(fd: u32, _offset: u64, _len: u64, _advice: u32) -> i32 {
-    serve(|w| w.on_open_fd(fd, SPIPE))
+pub extern "C" fn wasi_fd_advise(fd: u32, _offset: u64, _len: u64, advice: u32) -> i32 {
+    serve(|w| w.fd_advise(fd, advice))
 }
 
+/// Files grow on write; preallocation has nothing to do.
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_fd_allocate(fd: u32, _offset: u64, _len: u64) -> i32 {
-    serve(|w| w.on_open_fd(fd, SPIPE))
+    serve(|w| w.on_open_fd(fd, NOTSUP))
 }
 
 #[unsafe(no_mangle)]
@@ -88,7 +87,7 @@ pub extern "C" fn wasi_fd_close(fd: u32) -> i32 {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_fd_datasync(fd: u32) -> i32 {
-    serve(|w| w.on_open_fd(fd, INVAL))
+    serve(|w| w.fd_sync(fd))
 }
 
 #[unsafe(no_mangle)]
@@ -98,7 +97,7 @@ pub extern "C" fn wasi_fd_fdstat_get(fd: u32, out: u32) -> i32 {
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_fd_fdstat_set_flags(fd: u32, flags: u32) -> i32 {
-    serve(|w| w.fd_fdstat_set_flags(fd, flags as u16))
+    serve(|w| w.fd_fdstat_set_flags(fd, flags))
 }
 
 #[unsafe(no_mangle)]
@@ -112,46 +111,39 @@ pub extern "C" fn wasi_fd_filestat_get(fd: u32, out: u32) -> i32 {
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_fd_filestat_set_size(fd: u32, _size: u64) -> i32 {
-    serve(|w| w.on_open_fd(fd, INVAL))
+pub extern "C" fn wasi_fd_filestat_set_size(fd: u32, size: u64) -> i32 {
+    serve(|w| w.fd_filestat_set_size(fd, size))
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_fd_filestat_set_times(fd: u32, _atim: u64, _mtim: u64, _flags: u32) -> i32 {
-    serve(|w| w.on_open_fd(fd, INVAL))
+pub extern "C" fn wasi_fd_filestat_set_times(fd: u32, atim: u64, mtim: u64, flags: u32) -> i32 {
+    serve(|w| w.fd_filestat_set_times(fd, atim, mtim, flags as u16))
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_fd_pread(
-    fd: u32,
-    _iovs: u32,
-    _count: u32,
-    _offset: u64,
-    _nread: u32,
-) -> i32 {
-    serve(|w| w.on_open_fd(fd, SPIPE))
-}
-
-/// No preopens are offered, so every fd is "not a preopened directory".
-#[unsafe(no_mangle)]
-pub extern "C" fn wasi_fd_prestat_get(_fd: u32, _out: u32) -> i32 {
-    i32::from(BADF)
+pub extern "C" fn wasi_fd_pread(fd: u32, iovs: u32, count: u32, offset: u64, nread: u32) -> i32 {
+    serve(|w| w.fd_pread(fd, iovs, count, offset, nread))
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_fd_prestat_dir_name(_fd: u32, _path: u32, _len: u32) -> i32 {
-    i32::from(BADF)
+pub extern "C" fn wasi_fd_prestat_get(fd: u32, out: u32) -> i32 {
+    serve(|w| w.fd_prestat_get(fd, out))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wasi_fd_prestat_dir_name(fd: u32, path: u32, len: u32) -> i32 {
+    serve(|w| w.fd_prestat_dir_name(fd, path, len))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_fd_pwrite(
     fd: u32,
-    _iovs: u32,
-    _count: u32,
-    _offset: u64,
-    _nwritten: u32,
+    iovs: u32,
+    count: u32,
+    offset: u64,
+    nwritten: u32,
 ) -> i32 {
-    serve(|w| w.on_open_fd(fd, SPIPE))
+    serve(|w| w.fd_pwrite(fd, iovs, count, offset, nwritten))
 }
 
 #[unsafe(no_mangle)]
@@ -160,8 +152,8 @@ pub extern "C" fn wasi_fd_read(fd: u32, iovs: u32, count: u32, nread: u32) -> i3
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_fd_readdir(fd: u32, _buf: u32, _len: u32, _cookie: u64, _used: u32) -> i32 {
-    serve(|w| w.on_open_fd(fd, NOTDIR))
+pub extern "C" fn wasi_fd_readdir(fd: u32, buf: u32, len: u32, cookie: u64, used: u32) -> i32 {
+    serve(|w| w.fd_readdir(fd, buf, len, cookie, used))
 }
 
 #[unsafe(no_mangle)]
@@ -170,18 +162,18 @@ pub extern "C" fn wasi_fd_renumber(from: u32, to: u32) -> i32 {
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_fd_seek(fd: u32, _offset: u64, _whence: u32, _out: u32) -> i32 {
-    serve(|w| w.on_open_fd(fd, SPIPE))
+pub extern "C" fn wasi_fd_seek(fd: u32, offset: u64, whence: u32, out: u32) -> i32 {
+    serve(|w| w.fd_seek(fd, offset as i64, whence, out))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_fd_sync(fd: u32) -> i32 {
-    serve(|w| w.on_open_fd(fd, INVAL))
+    serve(|w| w.fd_sync(fd))
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_fd_tell(fd: u32, _out: u32) -> i32 {
-    serve(|w| w.on_open_fd(fd, SPIPE))
+pub extern "C" fn wasi_fd_tell(fd: u32, out: u32) -> i32 {
+    serve(|w| w.fd_tell(fd, out))
 }
 
 #[unsafe(no_mangle)]
@@ -189,112 +181,128 @@ pub extern "C" fn wasi_fd_write(fd: u32, iovs: u32, count: u32, nwritten: u32) -
     serve(|w| w.fd_write(fd, iovs, count, nwritten))
 }
 
-/// Every `path_*` call resolves against a directory fd; terminals are not
-/// directories, and there are no others yet.
-fn path_call(w: &mut Wasi, dirfd: u32) -> Result<()> {
-    w.on_open_fd(dirfd, NOTDIR)
+/// Reads a path argument (EILSEQ if it is not UTF-8).
+fn path(ptr: u32, len: u32) -> Result<String> {
+    Wasi::path(ptr, len)
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_path_create_directory(fd: u32, _path: u32, _len: u32) -> i32 {
-    serve(|w| path_call(w, fd))
+pub extern "C" fn wasi_path_create_directory(fd: u32, p: u32, len: u32) -> i32 {
+    serve(|w| crate::fsclient::create_directory(w.dir(fd)?, &path(p, len)?))
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_path_filestat_get(
-    fd: u32,
-    _flags: u32,
-    _path: u32,
-    _len: u32,
-    _out: u32,
-) -> i32 {
-    serve(|w| path_call(w, fd))
+pub extern "C" fn wasi_path_filestat_get(fd: u32, flags: u32, p: u32, len: u32, out: u32) -> i32 {
+    serve(|w| w.path_filestat_get(fd, flags, path(p, len)?, out))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_path_filestat_set_times(
     fd: u32,
-    _flags: u32,
-    _path: u32,
-    _len: u32,
-    _atim: u64,
-    _mtim: u64,
-    _fst: u32,
+    flags: u32,
+    p: u32,
+    len: u32,
+    atim: u64,
+    mtim: u64,
+    fst: u32,
 ) -> i32 {
-    serve(|w| path_call(w, fd))
+    serve(|w| w.path_filestat_set_times(fd, flags, path(p, len)?, atim, mtim, fst as u16))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_path_link(
     fd: u32,
-    _flags: u32,
-    _path: u32,
-    _len: u32,
-    _new_fd: u32,
-    _new: u32,
-    _new_len: u32,
+    flags: u32,
+    p: u32,
+    len: u32,
+    new_fd: u32,
+    new: u32,
+    new_len: u32,
 ) -> i32 {
-    serve(|w| path_call(w, fd))
+    serve(|w| {
+        let target = w.second_dir(fd, new_fd)?;
+        crate::fsclient::link(
+            w.dir(fd)?,
+            &path(p, len)?,
+            flags & 1 != 0,
+            target,
+            &path(new, new_len)?,
+        )
+    })
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_path_open(
     fd: u32,
-    _dirflags: u32,
-    _path: u32,
-    _len: u32,
-    _oflags: u32,
-    _base: u64,
-    _inheriting: u64,
-    _fdflags: u32,
-    _out: u32,
+    dirflags: u32,
+    p: u32,
+    len: u32,
+    oflags: u32,
+    base: u64,
+    inheriting: u64,
+    fdflags: u32,
+    out: u32,
 ) -> i32 {
-    serve(|w| path_call(w, fd))
+    serve(|w| {
+        let req = PathOpen {
+            dirfd: fd,
+            dirflags,
+            path: path(p, len)?,
+            oflags: oflags as u16,
+            base,
+            inheriting,
+            fdflags: fdflags as u16,
+        };
+        w.path_open(&req, out)
+    })
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_path_readlink(
     fd: u32,
-    _path: u32,
-    _len: u32,
-    _buf: u32,
-    _buf_len: u32,
-    _used: u32,
+    p: u32,
+    len: u32,
+    buf: u32,
+    buf_len: u32,
+    used: u32,
 ) -> i32 {
-    serve(|w| path_call(w, fd))
+    serve(|w| w.path_readlink(fd, path(p, len)?, buf, buf_len, used))
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_path_remove_directory(fd: u32, _path: u32, _len: u32) -> i32 {
-    serve(|w| path_call(w, fd))
+pub extern "C" fn wasi_path_remove_directory(fd: u32, p: u32, len: u32) -> i32 {
+    serve(|w| crate::fsclient::remove_directory(w.dir(fd)?, &path(p, len)?))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_path_rename(
     fd: u32,
-    _path: u32,
-    _len: u32,
-    _new_fd: u32,
-    _new: u32,
-    _new_len: u32,
+    p: u32,
+    len: u32,
+    new_fd: u32,
+    new: u32,
+    new_len: u32,
 ) -> i32 {
-    serve(|w| path_call(w, fd))
+    serve(|w| {
+        let target = w.second_dir(fd, new_fd)?;
+        crate::fsclient::rename(w.dir(fd)?, &path(p, len)?, target, &path(new, new_len)?)
+    })
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_path_symlink(
-    _old: u32,
-    _old_len: u32,
+    old: u32,
+    old_len: u32,
     fd: u32,
-    _new: u32,
-    _new_len: u32,
+    new: u32,
+    new_len: u32,
 ) -> i32 {
-    serve(|w| path_call(w, fd))
+    serve(|w| crate::fsclient::symlink(w.dir(fd)?, &path(old, old_len)?, &path(new, new_len)?))
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_path_unlink_file(fd: u32, _path: u32, _len: u32) -> i32 {
-    serve(|w| path_call(w, fd))
+pub extern "C" fn wasi_path_unlink_file(fd: u32, p: u32, len: u32) -> i32 {
+    serve(|w| crate::fsclient::unlink_file(w.dir(fd)?, &path(p, len)?))
 }
 
 #[unsafe(no_mangle)]

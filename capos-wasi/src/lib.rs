@@ -23,4 +23,6 @@ pub mod errno;
 mod exports;
 pub mod fds;
 #[cfg(target_arch = "wasm32")]
+mod fsclient;
+#[cfg(target_arch = "wasm32")]
 mod state;

@@ -2,14 +2,30 @@
 
 use crate::app;
 use crate::errno::*;
-use crate::fds::{FDFLAGS_MASK, FILETYPE_CHARACTER_DEVICE, Fd, Kind, Table};
-use capos_rt::{Console, Env, Error, RandomSource, Timer};
+use crate::fds::{
+    FDFLAGS_APPEND, FDFLAGS_MASK, FILETYPE_CHARACTER_DEVICE, FILETYPE_DIRECTORY,
+    FILETYPE_REGULAR_FILE, Fd, Kind, Table, rights,
+};
+use crate::fsclient::{self as fs, OpenFlags, Times};
+use capos_rt::{CapRef, Console, Env, Error, RandomSource, Timer};
+use capos_schema::interfaces::directory as dir_iface;
 
 pub type Result<T> = std::result::Result<T, Errno>;
 
 /// Maps a failed capability call to an errno.
 fn io_error(_: Error) -> Errno {
     IO
+}
+
+/// path_open's arguments.
+pub struct PathOpen {
+    pub dirfd: u32,
+    pub dirflags: u32,
+    pub path: String,
+    pub oflags: u16,
+    pub base: u64,
+    pub inheriting: u64,
+    pub fdflags: u16,
 }
 
 pub struct Wasi {
@@ -62,13 +78,38 @@ impl Wasi {
         let console = |name| Console::open(env, name).ok();
         let mut fds = Table::default();
         if let Some(c) = console("stdin") {
-            fds.insert(0, Kind::ConsoleIn(c));
+            fds.insert_console(0, Kind::ConsoleIn(c));
         }
         if let Some(c) = console("stdout") {
-            fds.insert(1, Kind::ConsoleOut(c));
+            fds.insert_console(1, Kind::ConsoleOut(c));
         }
         if let Some(c) = console("stderr") {
-            fds.insert(2, Kind::ConsoleOut(c));
+            fds.insert_console(2, Kind::ConsoleOut(c));
+        }
+        // Preopens: every Directory in the CapSet, in its order, from fd 3.
+        let mut next = 3;
+        for entry in env.capset.entries() {
+            if entry.interface_id != dir_iface::INTERFACE_ID {
+                continue;
+            }
+            let cap = CapRef {
+                cap_id: entry.cap_id,
+                interface_id: entry.interface_id,
+            };
+            let Ok(label) = fs::label(cap) else { continue };
+            fds.put(
+                next,
+                Fd {
+                    kind: Kind::Dir {
+                        cap,
+                        preopen: Some(label),
+                    },
+                    flags: 0,
+                    rights_base: rights::ALL,
+                    rights_inheriting: rights::ALL,
+                },
+            );
+            next += 1;
         }
         Self {
             env,
@@ -126,61 +167,189 @@ impl Wasi {
         }
     }
 
+    fn require(&self, fd: u32, right: u64) -> Result<&Fd> {
+        let entry = self.fd(fd)?;
+        if entry.rights_base & right == 0 {
+            return Err(NOTCAPABLE);
+        }
+        Ok(entry)
+    }
+
+    /// The Directory behind `fd`: ENOTDIR for anything else open.
+    pub fn dir(&self, fd: u32) -> Result<CapRef> {
+        match &self.fd(fd)?.kind {
+            Kind::Dir { cap, .. } => Ok(*cap),
+            _ => Err(NOTDIR),
+        }
+    }
+
     pub fn fd_write(&mut self, fd: u32, iovs: u32, count: u32, nwritten: u32) -> Result<()> {
-        let Kind::ConsoleOut(console) = self.fd(fd)?.kind else {
-            return Err(BADF);
-        };
+        let entry = self.fd(fd)?.clone();
         let mut data = Vec::new();
         for (ptr, len) in app::iovecs(iovs, count)? {
             data.extend_from_slice(&app::read(ptr, len)?);
         }
-        // An earlier deferred write failed: report it now.
-        if capos_rt::take_deferred_error().is_some() {
-            return Err(IO);
-        }
-        if !data.is_empty() {
-            console.write_deferred(&data).map_err(io_error)?;
+        match entry.kind {
+            Kind::ConsoleOut(console) => {
+                // An earlier deferred write failed: report it now.
+                if capos_rt::take_deferred_error().is_some() {
+                    return Err(IO);
+                }
+                if !data.is_empty() {
+                    console.write_deferred(&data).map_err(io_error)?;
+                }
+            }
+            Kind::File { cap, offset } => {
+                if entry.rights_base & rights::FD_WRITE == 0 {
+                    return Err(BADF);
+                }
+                let append = entry.flags & FDFLAGS_APPEND != 0;
+                let end = write_all(cap, offset, &data, append)?;
+                if let Some(Fd {
+                    kind: Kind::File { offset, .. },
+                    ..
+                }) = self.fds.get_mut(fd)
+                {
+                    *offset = end;
+                }
+            }
+            Kind::Dir { .. } | Kind::ConsoleIn(_) => return Err(BADF),
         }
         app::write_u32(nwritten, data.len() as u32)
     }
 
-    pub fn fd_read(&mut self, fd: u32, iovs: u32, count: u32, nread: u32) -> Result<()> {
-        let Kind::ConsoleIn(console) = self.fd(fd)?.kind else {
-            return Err(BADF);
+    pub fn fd_pwrite(
+        &mut self,
+        fd: u32,
+        iovs: u32,
+        count: u32,
+        offset: u64,
+        nwritten: u32,
+    ) -> Result<()> {
+        let cap = match self.fd(fd)?.kind {
+            Kind::File { cap, .. } => cap,
+            Kind::Dir { .. } => return Err(ISDIR),
+            _ => return Err(SPIPE),
         };
+        self.require(fd, rights::FD_WRITE)?;
+        let mut data = Vec::new();
+        for (ptr, len) in app::iovecs(iovs, count)? {
+            data.extend_from_slice(&app::read(ptr, len)?);
+        }
+        write_all(cap, offset, &data, false)?;
+        app::write_u32(nwritten, data.len() as u32)
+    }
+
+    pub fn fd_read(&mut self, fd: u32, iovs: u32, count: u32, nread: u32) -> Result<()> {
+        let entry = self.fd(fd)?.clone();
         let iovecs = app::iovecs(iovs, count)?;
         let capacity: u64 = iovecs.iter().map(|&(_, len)| u64::from(len)).sum();
-        if capacity == 0 {
-            return app::write_u32(nread, 0);
-        }
-        let data = console
-            .read(capacity.min(u64::from(u32::MAX)) as u32)
-            .map_err(io_error)?;
-        let mut rest = &data[..];
-        for (ptr, len) in iovecs {
-            if rest.is_empty() {
-                break;
+        let data = match entry.kind {
+            Kind::ConsoleIn(console) => {
+                if capacity == 0 {
+                    return app::write_u32(nread, 0);
+                }
+                console
+                    .read(capacity.min(u64::from(u32::MAX)) as u32)
+                    .map_err(io_error)?
             }
-            let n = rest.len().min(len as usize);
-            app::write(ptr, &rest[..n])?;
-            rest = &rest[n..];
-        }
+            Kind::File { cap, offset } => {
+                self.require(fd, rights::FD_READ)?;
+                let data = read_up_to(cap, offset, capacity)?;
+                if let Some(Fd {
+                    kind: Kind::File { offset: at, .. },
+                    ..
+                }) = self.fds.get_mut(fd)
+                {
+                    *at = offset + data.len() as u64;
+                }
+                data
+            }
+            Kind::Dir { .. } => return Err(ISDIR),
+            Kind::ConsoleOut(_) => return Err(BADF),
+        };
+        scatter(&iovecs, &data)?;
         app::write_u32(nread, data.len() as u32)
+    }
+
+    pub fn fd_pread(
+        &mut self,
+        fd: u32,
+        iovs: u32,
+        count: u32,
+        offset: u64,
+        nread: u32,
+    ) -> Result<()> {
+        let cap = match self.fd(fd)?.kind {
+            Kind::File { cap, .. } => cap,
+            Kind::Dir { .. } => return Err(ISDIR),
+            _ => return Err(SPIPE),
+        };
+        self.require(fd, rights::FD_READ)?;
+        let iovecs = app::iovecs(iovs, count)?;
+        let capacity: u64 = iovecs.iter().map(|&(_, len)| u64::from(len)).sum();
+        let data = read_up_to(cap, offset, capacity)?;
+        scatter(&iovecs, &data)?;
+        app::write_u32(nread, data.len() as u32)
+    }
+
+    pub fn fd_seek(&mut self, fd: u32, delta: i64, whence: u32, out: u32) -> Result<()> {
+        let (cap, offset) = match self.fd(fd)?.kind {
+            Kind::File { cap, offset } => (cap, offset),
+            Kind::Dir { .. } => return Err(BADF),
+            _ => return Err(SPIPE),
+        };
+        let base = match whence {
+            0 => 0,
+            1 => offset as i128,
+            2 => fs::file_stat(cap)?.size as i128,
+            _ => return Err(INVAL),
+        };
+        let target = base + delta as i128;
+        if target < 0 || target > i64::MAX as i128 {
+            return Err(INVAL);
+        }
+        if let Some(Fd {
+            kind: Kind::File { offset, .. },
+            ..
+        }) = self.fds.get_mut(fd)
+        {
+            *offset = target as u64;
+        }
+        app::write_u64(out, target as u64)
+    }
+
+    pub fn fd_tell(&self, fd: u32, out: u32) -> Result<()> {
+        match self.fd(fd)?.kind {
+            Kind::File { offset, .. } => app::write_u64(out, offset),
+            Kind::Dir { .. } => Err(BADF),
+            _ => Err(SPIPE),
+        }
     }
 
     pub fn fd_fdstat_get(&self, fd: u32, out: u32) -> Result<()> {
         let entry = self.fd(fd)?;
         let mut stat = [0u8; 24];
-        stat[0] = FILETYPE_CHARACTER_DEVICE;
+        stat[0] = match entry.kind {
+            Kind::Dir { .. } => FILETYPE_DIRECTORY,
+            Kind::File { .. } => FILETYPE_REGULAR_FILE,
+            _ => FILETYPE_CHARACTER_DEVICE,
+        };
         stat[2..4].copy_from_slice(&entry.flags.to_le_bytes());
         stat[8..16].copy_from_slice(&entry.rights_base.to_le_bytes());
         stat[16..24].copy_from_slice(&entry.rights_inheriting.to_le_bytes());
         app::write(out, &stat)
     }
 
-    pub fn fd_fdstat_set_flags(&mut self, fd: u32, flags: u16) -> Result<()> {
+    /// fdflags is a u16: bits above 16 (Go sets junk there) are not part of
+    /// it; an undefined bit within it is EINVAL.
+    pub fn fd_fdstat_set_flags(&mut self, fd: u32, flags: u32) -> Result<()> {
         let entry = self.fds.get_mut(fd).ok_or(BADF)?;
-        entry.flags = flags & FDFLAGS_MASK;
+        let flags = flags as u16;
+        if flags & !FDFLAGS_MASK != 0 {
+            return Err(INVAL);
+        }
+        entry.flags = flags;
         Ok(())
     }
 
@@ -195,22 +364,149 @@ impl Wasi {
         Ok(())
     }
 
+    fn stat_fd(&self, fd: u32) -> Result<fs::Stat> {
+        match self.fd(fd)?.kind {
+            Kind::File { cap, .. } => fs::file_stat(cap),
+            Kind::Dir { cap, .. } => fs::stat(cap, ".", true),
+            _ => Ok(fs::Stat {
+                filetype: FILETYPE_CHARACTER_DEVICE,
+                nlink: 1,
+                ..fs::Stat::default()
+            }),
+        }
+    }
+
     pub fn fd_filestat_get(&self, fd: u32, out: u32) -> Result<()> {
-        self.fd(fd)?;
-        let mut stat = [0u8; 64];
-        stat[16] = FILETYPE_CHARACTER_DEVICE;
-        stat[24..32].copy_from_slice(&1u64.to_le_bytes()); // nlink
-        app::write(out, &stat)
+        write_filestat(out, &self.stat_fd(fd)?)
+    }
+
+    pub fn fd_filestat_set_size(&mut self, fd: u32, size: u64) -> Result<()> {
+        match self.fd(fd)?.kind {
+            Kind::File { cap, .. } => {
+                self.require(fd, rights::FD_WRITE)?;
+                fs::truncate(cap, size)
+            }
+            Kind::Dir { .. } => Err(ISDIR),
+            _ => Err(INVAL),
+        }
+    }
+
+    pub fn fd_filestat_set_times(
+        &mut self,
+        fd: u32,
+        atim: u64,
+        mtim: u64,
+        flags: u16,
+    ) -> Result<()> {
+        let times = times(atim, mtim, flags)?;
+        match self.fd(fd)?.kind {
+            Kind::File { cap, .. } => fs::set_file_times(cap, &times),
+            Kind::Dir { cap, .. } => fs::set_path_times(cap, ".", true, &times),
+            _ => Err(INVAL),
+        }
+    }
+
+    /// fd_sync/fd_datasync: memory is always in sync; a terminal is not a file.
+    pub fn fd_sync(&self, fd: u32) -> Result<()> {
+        match self.fd(fd)?.kind {
+            Kind::File { .. } | Kind::Dir { .. } => Ok(()),
+            _ => Err(INVAL),
+        }
+    }
+
+    pub fn fd_advise(&self, fd: u32, advice: u32) -> Result<()> {
+        if advice > 5 {
+            return Err(INVAL);
+        }
+        match self.fd(fd)?.kind {
+            Kind::File { .. } => Ok(()),
+            Kind::Dir { .. } => Err(BADF),
+            _ => Err(SPIPE),
+        }
+    }
+
+    pub fn fd_readdir(&self, fd: u32, buf: u32, len: u32, cookie: u64, used: u32) -> Result<()> {
+        let cap = match self.fd(fd)?.kind {
+            Kind::Dir { cap, .. } => cap,
+            _ => return Err(NOTDIR),
+        };
+        let mut out = Vec::new();
+        let mut index = u32::try_from(cookie).unwrap_or(u32::MAX);
+        'fill: while out.len() < len as usize {
+            let (entries, total) = fs::list(cap, index, 24)?;
+            if entries.is_empty() {
+                break;
+            }
+            for (name, ino, filetype) in entries {
+                index += 1;
+                let mut dirent = [0u8; 24];
+                dirent[0..8].copy_from_slice(&u64::from(index).to_le_bytes());
+                dirent[8..16].copy_from_slice(&ino.to_le_bytes());
+                dirent[16..20].copy_from_slice(&(name.len() as u32).to_le_bytes());
+                dirent[20] = filetype;
+                out.extend_from_slice(&dirent);
+                out.extend_from_slice(name.as_bytes());
+                if out.len() >= len as usize {
+                    break 'fill;
+                }
+            }
+            if index >= total {
+                break;
+            }
+        }
+        out.truncate(len as usize);
+        app::write(buf, &out)?;
+        app::write_u32(used, out.len() as u32)
+    }
+
+    pub fn fd_prestat_get(&self, fd: u32, out: u32) -> Result<()> {
+        match &self.fd(fd)?.kind {
+            Kind::Dir {
+                preopen: Some(label),
+                ..
+            } => {
+                let mut prestat = [0u8; 8];
+                prestat[4..8].copy_from_slice(&(label.len() as u32).to_le_bytes());
+                app::write(out, &prestat)
+            }
+            _ => Err(BADF),
+        }
+    }
+
+    pub fn fd_prestat_dir_name(&self, fd: u32, path: u32, len: u32) -> Result<()> {
+        match &self.fd(fd)?.kind {
+            Kind::Dir {
+                preopen: Some(label),
+                ..
+            } => {
+                if (len as usize) < label.len() {
+                    return Err(NAMETOOLONG);
+                }
+                app::write(path, label.as_bytes())
+            }
+            _ => Err(BADF),
+        }
     }
 
     pub fn fd_close(&mut self, fd: u32) -> Result<()> {
-        self.fds.remove(fd).map(drop).ok_or(BADF)
+        let entry = self.fds.remove(fd).ok_or(BADF)?;
+        if let Kind::Dir { cap, .. } | Kind::File { cap, .. } = entry.kind {
+            // Best effort: the process's table is emptied at exit anyway.
+            let _ = capos_rt::release(cap);
+        }
+        Ok(())
     }
 
     pub fn fd_renumber(&mut self, from: u32, to: u32) -> Result<()> {
         self.fd(to)?;
         let entry = self.fds.remove(from).ok_or(BADF)?;
-        self.fds.put(to, entry);
+        if let Some(Fd {
+            kind: Kind::Dir { cap, .. } | Kind::File { cap, .. },
+            ..
+        }) = self.fds.put(to, entry)
+        {
+            let _ = capos_rt::release(cap);
+        }
         Ok(())
     }
 
@@ -219,6 +515,97 @@ impl Wasi {
     pub fn on_open_fd(&self, fd: u32, errno: Errno) -> Result<()> {
         self.fd(fd)?;
         Err(errno)
+    }
+
+    pub fn path(ptr: u32, len: u32) -> Result<String> {
+        String::from_utf8(app::read(ptr, len)?).map_err(|_| ILSEQ)
+    }
+
+    pub fn path_open(&mut self, req: &PathOpen, out: u32) -> Result<()> {
+        let PathOpen {
+            dirfd,
+            dirflags,
+            path,
+            oflags,
+            base,
+            inheriting,
+            fdflags,
+        } = req;
+        let (dirfd, dirflags, oflags, base, inheriting, fdflags) =
+            (*dirfd, *dirflags, *oflags, *base, *inheriting, *fdflags);
+        let dir = self.dir(dirfd)?;
+        let parent = self.fd(dirfd)?.rights_inheriting;
+        if fdflags & !FDFLAGS_MASK != 0 || oflags & !0xf != 0 {
+            return Err(INVAL);
+        }
+        let flags = OpenFlags {
+            create: oflags & 1 != 0,
+            directory: oflags & 2 != 0,
+            exclusive: oflags & 4 != 0,
+            truncate: oflags & 8 != 0,
+            follow: dirflags & 1 != 0,
+        };
+        let (cap, is_dir) = fs::open(dir, path, &flags)?;
+        if is_dir && base & rights::FD_WRITE != 0 {
+            let _ = capos_rt::release(cap);
+            return Err(ISDIR);
+        }
+        let kind = if is_dir {
+            Kind::Dir { cap, preopen: None }
+        } else {
+            Kind::File { cap, offset: 0 }
+        };
+        let fd = self.fds.push(Fd {
+            kind,
+            flags: fdflags & FDFLAGS_MASK,
+            rights_base: base & parent,
+            rights_inheriting: inheriting & parent,
+        });
+        app::write_u32(out, fd)
+    }
+
+    pub fn path_filestat_get(&self, dirfd: u32, flags: u32, path: String, out: u32) -> Result<()> {
+        let stat = fs::stat(self.dir(dirfd)?, &path, flags & 1 != 0)?;
+        write_filestat(out, &stat)
+    }
+
+    pub fn path_filestat_set_times(
+        &self,
+        dirfd: u32,
+        flags: u32,
+        path: String,
+        atim: u64,
+        mtim: u64,
+        fst: u16,
+    ) -> Result<()> {
+        fs::set_path_times(
+            self.dir(dirfd)?,
+            &path,
+            flags & 1 != 0,
+            &times(atim, mtim, fst)?,
+        )
+    }
+
+    /// The `target` id for a two-directory call: 0 when both fds are the
+    /// same directory, else the second's CapId.
+    pub fn second_dir(&self, fd: u32, other: u32) -> Result<u32> {
+        let a = self.dir(fd)?;
+        let b = self.dir(other)?;
+        Ok(if a == b { 0 } else { b.cap_id })
+    }
+
+    pub fn path_readlink(
+        &self,
+        dirfd: u32,
+        path: String,
+        buf: u32,
+        len: u32,
+        used: u32,
+    ) -> Result<()> {
+        let target = fs::readlink(self.dir(dirfd)?, &path)?;
+        let n = target.len().min(len as usize);
+        app::write(buf, &target.as_bytes()[..n])?;
+        app::write_u32(used, n as u32)
     }
 
     pub fn random_get(&self, buf: u32, len: u32) -> Result<()> {
@@ -272,29 +659,25 @@ impl Wasi {
         for sub in &subs {
             match *sub {
                 Subscription::FdWrite { userdata, fd } => {
-                    events.push(match self.fds.get(fd).map(|f| f.kind) {
-                        Some(Kind::ConsoleOut(_)) => Event {
-                            userdata,
-                            error: SUCCESS,
-                            kind: EVENTTYPE_FD_WRITE,
-                            nbytes: 65536,
-                        },
-                        Some(_) => Event {
-                            userdata,
-                            error: BADF,
-                            kind: EVENTTYPE_FD_WRITE,
-                            nbytes: 0,
-                        },
-                        None => Event {
-                            userdata,
-                            error: BADF,
-                            kind: EVENTTYPE_FD_WRITE,
-                            nbytes: 0,
-                        },
-                    })
+                    let (error, nbytes) = match self.fds.get(fd).map(|f| &f.kind) {
+                        Some(Kind::ConsoleOut(_) | Kind::File { .. }) => (SUCCESS, 65536),
+                        _ => (BADF, 0),
+                    };
+                    events.push(Event {
+                        userdata,
+                        error,
+                        kind: EVENTTYPE_FD_WRITE,
+                        nbytes,
+                    });
                 }
-                Subscription::FdRead { userdata, fd } => match self.fds.get(fd).map(|f| f.kind) {
-                    Some(Kind::ConsoleIn(console)) => stdin_watch.push((userdata, console)),
+                Subscription::FdRead { userdata, fd } => match self.fds.get(fd).map(|f| &f.kind) {
+                    Some(Kind::ConsoleIn(console)) => stdin_watch.push((userdata, *console)),
+                    Some(Kind::File { .. }) => events.push(Event {
+                        userdata,
+                        error: SUCCESS,
+                        kind: EVENTTYPE_FD_READ,
+                        nbytes: 1,
+                    }),
                     _ => events.push(Event {
                         userdata,
                         error: BADF,
@@ -403,4 +786,76 @@ impl Wasi {
         app::write(output, &out)?;
         app::write_u32(nevents, events.len() as u32)
     }
+}
+
+fn write_filestat(out: u32, stat: &fs::Stat) -> Result<()> {
+    let mut b = [0u8; 64];
+    b[8..16].copy_from_slice(&stat.ino.to_le_bytes());
+    b[16] = stat.filetype;
+    b[24..32].copy_from_slice(&stat.nlink.to_le_bytes());
+    b[32..40].copy_from_slice(&stat.size.to_le_bytes());
+    b[40..48].copy_from_slice(&stat.atim.to_le_bytes());
+    b[48..56].copy_from_slice(&stat.mtim.to_le_bytes());
+    b[56..64].copy_from_slice(&stat.ctim.to_le_bytes());
+    app::write(out, &b)
+}
+
+/// fstflags: atim 1, atim_now 2, mtim 4, mtim_now 8.
+fn times(atim: u64, mtim: u64, flags: u16) -> Result<Times> {
+    if flags & !0xf != 0 || (flags & 3 == 3) || (flags & 12 == 12) {
+        return Err(INVAL);
+    }
+    Ok(Times {
+        atim,
+        mtim,
+        set_atim: flags & 1 != 0,
+        set_atim_now: flags & 2 != 0,
+        set_mtim: flags & 4 != 0,
+        set_mtim_now: flags & 8 != 0,
+    })
+}
+
+/// Reads up to `capacity` bytes from `offset`, in slot-sized calls.
+fn read_up_to(cap: CapRef, offset: u64, capacity: u64) -> Result<Vec<u8>> {
+    let mut data = Vec::new();
+    while (data.len() as u64) < capacity {
+        let want = (capacity - data.len() as u64).min(fs::CHUNK as u64) as u32;
+        let chunk = fs::read(cap, offset + data.len() as u64, want)?;
+        let short = chunk.len() < want as usize;
+        data.extend_from_slice(&chunk);
+        if short {
+            break;
+        }
+    }
+    Ok(data)
+}
+
+/// Writes all of `data` in slot-sized calls; returns the offset after it.
+fn write_all(cap: CapRef, offset: u64, data: &[u8], append: bool) -> Result<u64> {
+    let mut end = offset;
+    if data.is_empty() {
+        return if append {
+            Ok(fs::file_stat(cap)?.size)
+        } else {
+            Ok(offset)
+        };
+    }
+    for chunk in data.chunks(fs::CHUNK) {
+        end = fs::write(cap, end, chunk, append)?;
+    }
+    Ok(end)
+}
+
+/// Copies `data` into the iovecs, in order.
+fn scatter(iovecs: &[(u32, u32)], data: &[u8]) -> Result<()> {
+    let mut rest = data;
+    for &(ptr, len) in iovecs {
+        if rest.is_empty() {
+            break;
+        }
+        let n = rest.len().min(len as usize);
+        app::write(ptr, &rest[..n])?;
+        rest = &rest[n..];
+    }
+    Ok(())
 }

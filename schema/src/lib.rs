@@ -18,6 +18,7 @@ generated!(
     cap_capnp,
     console_capnp,
     debug_capnp,
+    fs_capnp,
     ipc_capnp,
     manifest_capnp,
     process_capnp,

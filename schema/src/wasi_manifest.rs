@@ -14,14 +14,49 @@ pub const GRANTS: &[(&str, KernelService)] = &[
     ("random", KernelService::Random),
 ];
 
-/// A binary manifest: one blob, init running it with `GRANTS`, `argv` and `env`.
-pub fn build(name: &str, program: &[u8], argv: &[String], env: &[String]) -> Vec<u8> {
+/// A directory tree to mount, as read from the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostNode {
+    File(Vec<u8>),
+    Directory(Vec<(String, HostNode)>),
+    Symlink(String),
+}
+
+fn set_node(mut b: crate::manifest_capnp::fs_node::Builder<'_>, name: &str, node: &HostNode) {
+    b.set_name(name);
+    match node {
+        HostNode::File(bytes) => b.set_file(bytes),
+        HostNode::Symlink(target) => b.set_symlink(target),
+        HostNode::Directory(children) => {
+            let mut list = b.init_directory(children.len() as u32);
+            for (i, (child_name, child)) in children.iter().enumerate() {
+                set_node(list.reborrow().get(i as u32), child_name, child);
+            }
+        }
+    }
+}
+
+/// A binary manifest: one blob, init running it with `GRANTS`, `argv` and
+/// `env`, and a Directory ("dir.N") on each of `mounts` (guest path, tree).
+pub fn build(
+    name: &str,
+    program: &[u8],
+    argv: &[String],
+    env: &[String],
+    mounts: &[(String, HostNode)],
+) -> Vec<u8> {
     let mut message = capnp::message::Builder::new_default();
     let mut root = message.init_root::<manifest::Builder>();
     root.set_name(name);
     let mut blob = root.reborrow().init_blobs(1).get(0);
     blob.set_name("program");
     blob.set_data(program);
+    let mut list = root.reborrow().init_mounts(mounts.len() as u32);
+    for (i, (guest, tree)) in mounts.iter().enumerate() {
+        let mut m = list.reborrow().get(i as u32);
+        m.set_guest(guest);
+        set_node(m.init_root(), "", tree);
+    }
     let mut init = root.init_init();
     init.set_binary("program");
     let mut list = init.reborrow().init_argv(argv.len() as u32);
@@ -32,11 +67,16 @@ pub fn build(name: &str, program: &[u8], argv: &[String], env: &[String]) -> Vec
     for (i, e) in env.iter().enumerate() {
         list.set(i as u32, e);
     }
-    let mut caps = init.init_caps(GRANTS.len() as u32);
+    let mut caps = init.init_caps((GRANTS.len() + mounts.len()) as u32);
     for (i, (cap_name, service)) in GRANTS.iter().enumerate() {
         let mut grant = caps.reborrow().get(i as u32);
         grant.set_name(cap_name);
         grant.init_source().set_kernel(*service);
+    }
+    for i in 0..mounts.len() {
+        let mut grant = caps.reborrow().get((GRANTS.len() + i) as u32);
+        grant.set_name(format!("dir.{i}"));
+        grant.init_source().set_mount(i as u32);
     }
     capnp::serialize::write_message_to_words(&message)
 }
@@ -47,11 +87,13 @@ mod tests {
 
     #[test]
     fn the_manifest_grants_exactly_the_wasi_capabilities() {
+        let tree = HostNode::Directory(vec![("a.txt".into(), HostNode::File(b"hi".to_vec()))]);
         let bytes = build(
             "p",
             b"\0asm",
             &["p.wasm".into(), "x".into()],
             &["A=1".into()],
+            &[("/data".into(), tree)],
         );
         let reader = capnp::serialize::read_message(&mut &bytes[..], Default::default()).unwrap();
         let m = reader.get_root::<manifest::Reader>().unwrap();
@@ -65,6 +107,11 @@ mod tests {
             .iter()
             .map(|g| g.get_name().unwrap().to_string().unwrap())
             .collect();
-        assert_eq!(names, ["stdin", "stdout", "stderr", "timer", "random"]);
+        assert_eq!(
+            names,
+            ["stdin", "stdout", "stderr", "timer", "random", "dir.0"]
+        );
+        let mount = m.get_mounts().unwrap().get(0);
+        assert_eq!(mount.get_guest().unwrap(), "/data");
     }
 }

@@ -4,6 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { ROOT, CAPOS, serve, launchBrowser, openBoot, terminalText } from './harness.mjs';
 
 const ECHO_LINES = join(ROOT, 'build', 'wasi', 'echo-lines.wasm');
@@ -36,14 +38,38 @@ test('a trap exits 134 with the trap on stderr', () => {
   assert.match(r.stderr, /trapped: .*unreachable/);
 });
 
-test('a file that is not wasm, and an unserved --dir, are refused before booting', () => {
+test('a file that is not wasm, and a --dir that is not a directory, are refused before booting', () => {
   let r = run([join(ROOT, 'README.md')]);
   assert.equal(r.code, 64);
   assert.match(r.stderr, /not a WebAssembly module/);
-  r = run(['--dir', '.', ECHO_LINES]);
+  r = run(['--dir', join(ROOT, 'README.md'), ECHO_LINES]);
   assert.equal(r.code, 64);
-  assert.match(r.stderr, /--dir/);
+  assert.match(r.stderr, /--dir .*is not a directory/);
 });
+
+// The Rust, Go and C tours: stdio, args, env, files and directories (under
+// --dir, written back at exit), clocks, sleep, random.
+for (const tour of ['rust-tour', 'go-tour', 'c-tour']) {
+  test(`${tour} through capos run with --dir, --env, arguments and piped stdin`, () => {
+    const dir = mkdtempSync(join(tmpdir(), `capos-${tour}-`));
+    writeFileSync(join(dir, 'before.txt'), 'was here before\n');
+    try {
+      const r = run(['--dir', `${dir}::/data`, '--env', 'GREETING=hello', join(ROOT, 'build', 'wasi', `${tour}.wasm`), '/data'],
+        'first\nsecond\n');
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, new RegExp(`${tour}: all good`));
+      assert.match(r.stdout, /stdin: 2 lines/);
+      assert.match(r.stdout, /GREETING=hello/);
+      assert.match(r.stderr, /this line goes to stderr/);
+      // What the program left in /data is now in the host directory.
+      assert.equal(readFileSync(join(dir, 'before.txt'), 'utf8'), 'was here before\n');
+      assert.match(readFileSync(join(dir, tour, 'summary.txt'), 'utf8'), new RegExp(`${tour} was here`));
+      assert.deepEqual(readdirSync(join(dir, tour)), ['summary.txt'], 'what it deleted is gone');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 let server;
 let browser;

@@ -296,18 +296,11 @@ function isolatedCases() {
 
 // ---- the tests ------------------------------------------------------------------------------
 
-// capOS does not serve the file-system capability yet (docs/wasi.md): `capos run --dir`
-// refuses with exit 64. Cases that need a preopen still run against capOS, reported as
-// TODO (visible in the summary, not failing the suite) until it does.
-const FS_TODO = 'the file-system capability is not served yet (docs/wasi.md)';
-const needsPreopen = (c) => (c.dirs ?? ['::/sandbox']).length > 0;
-
 for (const c of [...CASES, ...isolatedCases()]) {
   test(c.name, async (t) => {
     const ref = run(REFERENCE, c);
     const spec = specOutcome(c, ref);
-    const options = { skip: !CAPOS_RUN && 'CAPOS_RUN is not set', todo: needsPreopen(c) && FS_TODO };
-    await t.test('capos run matches the specification', options, () => {
+    await t.test('capos run matches the specification', { skip: !CAPOS_RUN && 'CAPOS_RUN is not set' }, () => {
       assertMatchesSpec(run(CAPOS_RUN, c), spec);
     });
   });

@@ -69,6 +69,9 @@ export function checkProcessMessage(m) {
 const processView = (p) =>
   isObject(p) && isInt(p.pid, 1, U32) && isText(p.name, 256) && isText(p.state, 32) && isInt(p.caps, 0, U32);
 
+const FS_KINDS = new Set(['file', 'dir', 'symlink']);
+const fsEntry = (e) => isObject(e) && isText(e.path, 4096) && FS_KINDS.has(e.kind) && isText(e.data, 96 * MAX_TEXT);
+
 // kernel -> page (view models only: no capability ids ever cross here)
 export function checkKernelEvent(m) {
   if (!isObject(m)) return 'kernel event must be an object';
@@ -87,6 +90,9 @@ export function checkKernelEvent(m) {
     case 'bootError':
     case 'panic':
       return check(isText(m.message, 64 * 1024), `${m.type}: {message}`);
+    case 'filesystems':
+      return check(Array.isArray(m.mounts) && m.mounts.every((mount) => isObject(mount) && isText(mount.guest, 4096) &&
+        Array.isArray(mount.entries) && mount.entries.every(fsEntry)), 'filesystems: {mounts: [{guest, entries}]}');
     case 'halted':
       return check(isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024), 'halted: {code, reason}');
     default:

@@ -42,6 +42,11 @@ export function startSession({ terminal, processList, status, fatal, request, la
         processList.ended(data.pid, data.name, data.code);
         report({ kind: 'processExited', pid: data.pid, name: data.name, code: data.code, reason: data.reason });
         break;
+      case 'filesystems':
+        // What the mounted directories hold as the system halts: for
+        // `capos run --dir` to write back to the host.
+        report({ kind: 'filesystems', mounts: data.mounts });
+        break;
       case 'halted': {
         const ms = Math.round(performance.now() - bootStarted);
         terminal.line(`\x1b[2m[system halted: ${data.reason}]\x1b[0m`);

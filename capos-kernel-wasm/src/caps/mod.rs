@@ -5,6 +5,7 @@
 mod boot_package;
 mod console;
 mod echo;
+pub mod fs;
 mod ipc;
 mod panic_trigger;
 pub mod process;
