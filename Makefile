@@ -65,8 +65,10 @@ lint: prereqs
 	cargo fmt --all -- --check
 	cargo fmt --all --manifest-path demos/wasi/Cargo.toml -- --check
 	cargo fmt --all --manifest-path tests/wasi/rust/Cargo.toml -- --check
+	cargo fmt --all --manifest-path demos/bench-compute/Cargo.toml -- --check
 	cargo clippy --manifest-path demos/wasi/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
 	cargo clippy --manifest-path tests/wasi/rust/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
+	cargo clippy --manifest-path demos/bench-compute/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
 	gofmt="$$(GOTOOLCHAIN=local $(VENV_GO) env GOROOT)/bin/gofmt" && \
 	  unformatted="$$(cd demos/wasi/go-tour && "$$gofmt" -l .)" && \
 	  { test -z "$$unformatted" || { echo "gofmt would reformat: $$unformatted"; exit 1; }; }

@@ -10,6 +10,10 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
+/// Largest file the kernel's in-memory file system holds (bounds kernel
+/// memory; the WASI shim checks it before a write it does not wait for).
+pub const MAX_FILE_SIZE: u64 = 256 << 20;
+
 /// Largest manifest the kernel accepts (binaries are embedded in it).
 pub const MANIFEST_MAX_BYTES: usize = 64 << 20;
 pub const ARGV_MAX_ITEMS: usize = 256;

@@ -27,8 +27,7 @@ pub const ENOTCAPABLE: Errno = 76;
 
 /// Symlinks followed while resolving one path, at most.
 const MAX_SYMLINKS: usize = 32;
-/// Largest file, to bound kernel memory.
-pub const MAX_FILE_SIZE: u64 = 256 << 20;
+pub use capos_config::manifest::MAX_FILE_SIZE;
 
 #[derive(Debug)]
 pub enum Data {

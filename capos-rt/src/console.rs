@@ -66,7 +66,12 @@ impl Console {
         // text, and pass invalid bytes through lossily.
         let text = String::from_utf8_lossy(bytes);
         for chunk in chunks(&text, WRITE_CHUNK) {
-            crate::call_deferred(self.cap, iface::method::WRITE, &Self::write_params(chunk))?;
+            crate::call_deferred(
+                self.cap,
+                iface::method::WRITE,
+                &Self::write_params(chunk),
+                crate::ring::results_ok,
+            )?;
         }
         Ok(())
     }

@@ -145,8 +145,13 @@ pub fn call_pair(
 /// Queues a call whose results nobody waits for (stdout writes): the ring
 /// keeps it in order with every later call, and a failure is reported by
 /// [`take_deferred_error`].
-pub fn call_deferred(cap: CapRef, method: u16, params: &[u8]) -> Result<(), Error> {
-    with_ring(|ring| ring.call_deferred(cap, method, params))
+pub fn call_deferred(
+    cap: CapRef,
+    method: u16,
+    params: &[u8],
+    check: crate::ring::ResultsCheck,
+) -> Result<(), Error> {
+    with_ring(|ring| ring.call_deferred(cap, method, params, check))
 }
 
 /// The first failure of a deferred call since the last time this was asked.

@@ -3,9 +3,9 @@
 use crate::{CapRef, Error};
 use capos_config::ring::{
     CQ_DOORBELL, CQ_HEAD, CapError, CqConsumer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, PushError,
-    RING_FLAG_KILLED, RingMemory, SQ_TAIL, SqProducer, Sqe,
+    RING_FLAG_CQ_STALLED, RING_FLAG_KILLED, RingMemory, SQ_TAIL, SqProducer, Sqe,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 /// What a process needs from its host besides the ring's shared memory.
 pub trait KernelPort {
@@ -26,7 +26,8 @@ pub struct RingClient<M: RingMemory, P: KernelPort> {
     /// Completions that arrived while waiting for another one.
     stash: HashMap<u64, (Cqe, Vec<u8>)>,
     /// Calls whose completion nobody waits for.
-    deferred: HashSet<u64>,
+    /// Deferred calls in flight, each with the check its results must pass.
+    deferred: HashMap<u64, ResultsCheck>,
     /// The first of them that failed, until someone asks.
     deferred_error: Option<Error>,
 }
@@ -44,7 +45,7 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
             cq,
             next_user_data: 1,
             stash: HashMap::new(),
-            deferred: HashSet::new(),
+            deferred: HashMap::new(),
             deferred_error: None,
         }
     }
@@ -129,11 +130,28 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         }
     }
 
+    /// Moves every posted completion off the CQ: deferred ones are judged
+    /// and dropped, the rest stashed for whoever waits on them. If the
+    /// kernel stopped taking SQEs because the CQ was full, tells it there
+    /// is room again.
     fn drain(&mut self) -> Result<(), Error> {
         let mut data = Vec::new();
+        let mut reaped = false;
         while let Some(cqe) = self.cq.pop(&self.mem, &mut data)? {
-            self.stash
-                .insert(cqe.user_data, (cqe, std::mem::take(&mut data)));
+            reaped = true;
+            let data = std::mem::take(&mut data);
+            if let Some(check) = self.deferred.remove(&cqe.user_data) {
+                if self.deferred_error.is_none() {
+                    self.deferred_error = completion_result(&cqe, data)
+                        .and_then(|results| check(&results))
+                        .err();
+                }
+                continue;
+            }
+            self.stash.insert(cqe.user_data, (cqe, data));
+        }
+        if reaped && self.mem.load(FLAGS) & RING_FLAG_CQ_STALLED != 0 {
+            self.port.wake_kernel();
         }
         Ok(())
     }
@@ -158,10 +176,17 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
     }
 
     /// Queues a call nobody will wait for and publishes it. Its completion
-    /// is dropped when it arrives; a failure is kept for `take_deferred_error`.
-    pub fn call_deferred(&mut self, cap: CapRef, method: u16, params: &[u8]) -> Result<(), Error> {
+    /// is consumed when it arrives: a refusal, or results that `check`
+    /// rejects, is kept for `take_deferred_error`.
+    pub fn call_deferred(
+        &mut self,
+        cap: CapRef,
+        method: u16,
+        params: &[u8],
+        check: ResultsCheck,
+    ) -> Result<(), Error> {
         let user_data = self.queue(call_sqe(cap, method), params)?;
-        self.deferred.insert(user_data);
+        self.deferred.insert(user_data, check);
         self.flush();
         Ok(())
     }
@@ -258,6 +283,15 @@ fn call_sqe(cap: CapRef, method: u16) -> Sqe {
     }
 }
 
+/// Judges the results message of a deferred call (for interfaces that
+/// report failure in their results, such as an errno field).
+pub type ResultsCheck = fn(&[u8]) -> Result<(), Error>;
+
+/// For deferred calls whose results carry no failure of their own.
+pub fn results_ok(_: &[u8]) -> Result<(), Error> {
+    Ok(())
+}
+
 /// A CQE's outcome: its results message, or the kernel's error and message.
 pub fn completion_result(cqe: &Cqe, data: Vec<u8>) -> Result<Vec<u8>, Error> {
     match cqe.error() {
@@ -283,11 +317,12 @@ impl Error {
 mod tests {
     use super::*;
     use capos_config::ring::local::LocalRing;
-    use capos_config::ring::{CqProducer, SqConsumer, init_ring};
+    use capos_config::ring::{CQ_ENTRIES, CqProducer, SQ_ENTRIES, SqConsumer, init_ring};
     use std::cell::RefCell;
 
-    /// A kernel that answers every call synchronously when woken: the
-    /// result is the params reversed, or an error for cap id 0.
+    /// A kernel that answers every call synchronously when woken, as far as
+    /// CQ room allows: the result is the params reversed, or an error for
+    /// cap id 0.
     struct FakeKernel<'a> {
         mem: &'a LocalRing,
         sq: RefCell<SqConsumer>,
@@ -300,7 +335,21 @@ mod tests {
             *self.wakes.borrow_mut() += 1;
             let mut sq = self.sq.borrow_mut();
             let mut cq = self.cq.borrow_mut();
-            while let Some(s) = sq.pop(self.mem).unwrap() {
+            loop {
+                // Like the kernel: stop taking SQEs while the CQ is full, and
+                // flag it so the process wakes us once it has reaped.
+                let stalled = cq.room(self.mem) == 0;
+                let flags = self.mem.load(FLAGS) & !RING_FLAG_CQ_STALLED;
+                self.mem.store(
+                    FLAGS,
+                    flags | if stalled { RING_FLAG_CQ_STALLED } else { 0 },
+                );
+                if stalled {
+                    break;
+                }
+                let Some(s) = sq.pop(self.mem).unwrap() else {
+                    break;
+                };
                 let (result, data) = if s.sqe.opcode == OP_CALL && s.sqe.cap_id == 0 {
                     (CapError::UnknownCap.code(), b"no such cap".to_vec())
                 } else {
@@ -364,6 +413,85 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.cap_error(), Some(CapError::UnknownCap));
         assert!(err.to_string().contains("no such cap"));
+    }
+
+    #[test]
+    fn deferred_completions_are_consumed_and_their_failures_kept() {
+        let (mem, kernel) = setup(0);
+        let mut client = RingClient::new(mem, &kernel);
+        let good = CapRef {
+            cap_id: 3,
+            interface_id: 9,
+        };
+        let missing = CapRef {
+            cap_id: 0,
+            interface_id: 9,
+        };
+        for _ in 0..100 {
+            client.call_deferred(good, 0, b"ok", results_ok).unwrap();
+        }
+        client.settle_deferred().unwrap();
+        assert!(client.deferred.is_empty() && client.stash.is_empty());
+        assert!(client.take_deferred_error().is_none());
+
+        client.call_deferred(missing, 0, b"", results_ok).unwrap();
+        client.call_deferred(good, 0, b"x", results_ok).unwrap();
+        client.settle_deferred().unwrap();
+        let err = client.take_deferred_error().expect("the refusal is kept");
+        assert_eq!(err.cap_error(), Some(CapError::UnknownCap));
+        assert!(client.take_deferred_error().is_none(), "reported once");
+        assert!(client.stash.is_empty());
+    }
+
+    #[test]
+    fn deferred_calls_beyond_the_cq_size_wake_a_stalled_kernel() {
+        let (mem, kernel) = setup(0);
+        let mut client = RingClient::new(mem, &kernel);
+        let cap = CapRef {
+            cap_id: 3,
+            interface_id: 9,
+        };
+        // Nobody reaps between these until the SQ fills, so the CQ fills
+        // first and the kernel stalls; the client must reap and wake it.
+        for i in 0..(4 * (SQ_ENTRIES + CQ_ENTRIES)) {
+            client
+                .call_deferred(cap, 0, &i.to_le_bytes(), results_ok)
+                .unwrap();
+        }
+        client.settle_deferred().unwrap();
+        assert!(client.take_deferred_error().is_none());
+        assert_eq!(mem.load(FLAGS) & RING_FLAG_CQ_STALLED, 0);
+    }
+
+    #[test]
+    fn a_deferred_call_whose_results_fail_the_check_is_reported() {
+        let (mem, kernel) = setup(0);
+        let mut client = RingClient::new(mem, &kernel);
+        let cap = CapRef {
+            cap_id: 3,
+            interface_id: 9,
+        };
+        fn refuse_nonempty(results: &[u8]) -> Result<(), Error> {
+            match results {
+                [] => Ok(()),
+                _ => Err(Error::Other("results said no".into())),
+            }
+        }
+        client.call_deferred(cap, 0, b"", refuse_nonempty).unwrap();
+        client.settle_deferred().unwrap();
+        assert!(client.take_deferred_error().is_none());
+        client
+            .call_deferred(cap, 0, b"no", refuse_nonempty)
+            .unwrap();
+        // A later synchronous call still gets its own answer.
+        assert_eq!(client.call(cap, 0, b"ab").unwrap(), b"ba");
+        assert!(
+            client
+                .take_deferred_error()
+                .unwrap()
+                .to_string()
+                .contains("said no")
+        );
     }
 
     #[test]

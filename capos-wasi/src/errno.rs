@@ -6,6 +6,7 @@ pub const SUCCESS: Errno = 0;
 pub const BADF: Errno = 8;
 pub const ILSEQ: Errno = 25;
 pub const FAULT: Errno = 21;
+pub const FBIG: Errno = 22;
 pub const INVAL: Errno = 28;
 pub const IO: Errno = 29;
 pub const ISDIR: Errno = 31;

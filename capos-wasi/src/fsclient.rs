@@ -293,6 +293,22 @@ pub fn write(f: CapRef, offset: u64, data: &[u8], append: bool) -> FsResult<u64>
     Ok(res.get_end())
 }
 
+/// Queues a write without waiting for it (the ring keeps it in order with
+/// every later call on the file); a failure shows up as the next call's EIO.
+pub fn write_deferred(f: CapRef, offset: u64, data: &[u8]) -> FsResult<()> {
+    let mut m = message::builder();
+    let mut p = m.init_root::<file::write_params::Builder>();
+    p.set_offset(offset);
+    p.set_data(data);
+    capos_rt::call_deferred(
+        f,
+        file_iface::method::WRITE,
+        &message::bytes(&m),
+        crate::deferred::write_succeeded,
+    )
+    .map_err(|_| IO)
+}
+
 pub fn file_stat(f: CapRef) -> FsResult<Stat> {
     let mut m = message::builder();
     m.init_root::<file::stat_params::Builder>();

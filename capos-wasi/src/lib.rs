@@ -18,6 +18,7 @@
 
 #[cfg(target_arch = "wasm32")]
 mod app;
+pub mod deferred;
 pub mod errno;
 #[cfg(target_arch = "wasm32")]
 mod exports;

@@ -406,10 +406,11 @@ impl Wasi {
         }
     }
 
-    /// fd_sync/fd_datasync: memory is always in sync; a terminal is not a file.
+    /// fd_sync/fd_datasync: waits for the writes still in flight (see
+    /// `write_all`) and reports their failure; a terminal is not a file.
     pub fn fd_sync(&self, fd: u32) -> Result<()> {
         match self.fd(fd)?.kind {
-            Kind::File { .. } | Kind::Dir { .. } => Ok(()),
+            Kind::File { .. } | Kind::Dir { .. } => settle_writes(),
             _ => Err(INVAL),
         }
     }
@@ -490,11 +491,20 @@ impl Wasi {
 
     pub fn fd_close(&mut self, fd: u32) -> Result<()> {
         let entry = self.fds.remove(fd).ok_or(BADF)?;
-        if let Kind::Dir { cap, .. } | Kind::File { cap, .. } = entry.kind {
-            // Best effort: the process's table is emptied at exit anyway.
-            let _ = capos_rt::release(cap);
+        match entry.kind {
+            Kind::File { cap, .. } => {
+                // Like close(2) on NFS: a write-behind failure is reported here.
+                let settled = settle_writes();
+                // Best effort: the process's table is emptied at exit anyway.
+                let _ = capos_rt::release(cap);
+                settled
+            }
+            Kind::Dir { cap, .. } => {
+                let _ = capos_rt::release(cap);
+                Ok(())
+            }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     pub fn fd_renumber(&mut self, from: u32, to: u32) -> Result<()> {
@@ -830,18 +840,38 @@ fn read_up_to(cap: CapRef, offset: u64, capacity: u64) -> Result<Vec<u8>> {
     Ok(data)
 }
 
-/// Writes all of `data` in slot-sized calls; returns the offset after it.
-fn write_all(cap: CapRef, offset: u64, data: &[u8], append: bool) -> Result<u64> {
-    let mut end = offset;
-    if data.is_empty() {
-        return if append {
-            Ok(fs::file_stat(cap)?.size)
-        } else {
-            Ok(offset)
-        };
+/// Waits for every deferred write and reports the first that failed.
+fn settle_writes() -> Result<()> {
+    capos_rt::settle_deferred().map_err(|_| IO)?;
+    match capos_rt::take_deferred_error() {
+        Some(_) => Err(IO),
+        None => Ok(()),
     }
+}
+
+/// Writes all of `data` in slot-sized calls; returns the offset after it.
+/// A write at a known offset does not wait for the kernel (like a page
+/// cache's write-behind): its completion is collected later, and a failure
+/// is reported by the next file operation. An append must learn the size,
+/// so it waits.
+fn write_all(cap: CapRef, offset: u64, data: &[u8], append: bool) -> Result<u64> {
+    if capos_rt::take_deferred_error().is_some() {
+        return Err(IO);
+    }
+    if append {
+        let mut end = fs::file_stat(cap)?.size;
+        for chunk in data.chunks(fs::CHUNK) {
+            end = fs::write(cap, end, chunk, true)?;
+        }
+        return Ok(end);
+    }
+    if offset.saturating_add(data.len() as u64) > capos_rt::config::manifest::MAX_FILE_SIZE {
+        return Err(FBIG);
+    }
+    let mut end = offset;
     for chunk in data.chunks(fs::CHUNK) {
-        end = fs::write(cap, end, chunk, append)?;
+        fs::write_deferred(cap, end, chunk)?;
+        end += chunk.len() as u64;
     }
     Ok(end)
 }

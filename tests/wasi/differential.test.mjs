@@ -173,6 +173,16 @@ function assertMatchesSpec(got, spec) {
 // answer or answers}; a bare check line has neither), and `open` answers the specification
 // leaves to the runtime ({check, accept: [answers]}).
 
+// What fs_fd's small_writes_checks leaves: `count` 64-byte records, record i being i in five
+// digits, a space, a letter (a + i mod 26) repeated, and a newline.
+function manyWrites(count) {
+  let out = '';
+  for (let i = 0; i < count; i++) {
+    out += `${String(i).padStart(5, '0')} ${String.fromCharCode(97 + (i % 26)).repeat(57)}\n`;
+  }
+  return out;
+}
+
 // Preview1 says ENOTCAPABLE; wasmtime says EPERM (DIFFERENCES.md, "Escaping a preopen").
 const ESCAPES = { check: /./, reference: 'EPERM', spec: 'ENOTCAPABLE' };
 
@@ -188,7 +198,9 @@ const CASES = [
       { check: 'fd_sync(dir)', reference: 'EBADF', spec: 'success' },
       { check: 'fd_readdir(regular file)', reference: 'EBADF', spec: 'ENOTDIR' },
     ],
-    tree: fixtureWith({ 'fd-test.txt': 'HELLO, world\ntail\n', 'renumbered.txt': 'renumbered\n' }),
+    tree: fixtureWith({
+      'fd-test.txt': 'HELLO, world\ntail\n', 'renumbered.txt': 'renumbered\n', 'many-writes.bin': manyWrites(3000),
+    }),
   },
   {
     name: 'fs_path', program: 'fs_path.wasm',

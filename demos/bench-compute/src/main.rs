@@ -1,7 +1,10 @@
-//! A CPU-bound WASI program for `make bench`: mixes and sorts integers, with
-//! no I/O inside the timed part. It times that part itself with the
+//! The WASI programs of `make bench`, timing their own work with the
 //! monotonic clock (so every runtime is timed the same way, around the same
-//! work) and prints `compute_ns=N checksum=C`.
+//! work):
+//! - `bench-compute [ROUNDS]`: mixes and sorts integers, no I/O in the timed
+//!   part; prints `compute_ns=N checksum=C`;
+//! - `bench-compute --small-writes DIR`: 100,000 writes of 64 bytes to a new
+//!   file in DIR, then close; prints `small_writes_ns=N`.
 
 use std::time::Instant;
 
@@ -26,7 +29,29 @@ fn work(rounds: u64) -> u64 {
     checksum
 }
 
+fn small_writes(dir: &str) {
+    use std::io::Write;
+    let path = format!("{dir}/small-writes.bin");
+    let block = [0x5au8; 64];
+    let start = Instant::now();
+    let mut file = std::fs::File::create(&path).expect("create the output file");
+    for _ in 0..100_000 {
+        file.write_all(&block).expect("write");
+    }
+    drop(file);
+    let elapsed = start.elapsed();
+    let size = std::fs::metadata(&path)
+        .expect("stat the output file")
+        .len();
+    assert_eq!(size, 6_400_000, "every write landed");
+    println!("small_writes_ns={}", elapsed.as_nanos());
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--small-writes") {
+        return small_writes(args.get(2).map_or("/data", String::as_str));
+    }
     let rounds = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())

@@ -1,6 +1,6 @@
 // fd_* on preopens, regular files and directories: success and error paths.
 // Run with the fixture preopened at /sandbox. Leaves fd-test.txt ("HELLO, world\ntail\n")
-// and renumbered.txt ("renumbered\n") behind.
+// renumbered.txt ("renumbered\n") and many-writes.bin (3000 numbered 64-byte records, see fill_record) behind.
 #include "fs.h"
 
 #define T_ATIM UINT64_C(1000000000123456789)  // 2001-09-09, odd nanoseconds on purpose
@@ -360,6 +360,52 @@ static void directory_checks(void) {
                  "fd_readdir(closed fd)");
 }
 
+// More small writes than the ring has slots, none of which capOS waits for (write-behind):
+// all must land, in order, and fd_sync/fd_close report success once they have.
+#define SMALL_WRITES 3000
+#define RECORD 64
+
+// Record i: its number in five digits, a space, then one letter repeated, then a newline.
+static void fill_record(char *rec, unsigned i) {
+    memset(rec, 'a' + i % 26, RECORD);
+    for (int d = 4; d >= 0; d--, i /= 10) rec[d] = (char)('0' + i % 10);
+    rec[5] = ' ';
+    rec[RECORD - 1] = '\n';
+}
+
+static void small_writes_checks(void) {
+    __wasi_fd_t fd;
+    require_ok(open_file(sandbox, "many-writes.bin", __WASI_OFLAGS_CREAT | __WASI_OFLAGS_TRUNC, &fd),
+               "path_open(many-writes.bin, CREAT|TRUNC)");
+    unsigned short_or_failed = 0;
+    char rec[RECORD];
+    for (unsigned i = 0; i < SMALL_WRITES; i++) {
+        fill_record(rec, i);
+        __wasi_ciovec_t iov = {(const uint8_t *)rec, RECORD};
+        __wasi_size_t n = 0;
+        if (__wasi_fd_write(fd, &iov, 1, &n) != 0 || n != RECORD) short_or_failed++;
+    }
+    expect_u64(short_or_failed, 0, "%d fd_writes of %d bytes: none short or failed", SMALL_WRITES, RECORD);
+    expect_ok(__wasi_fd_sync(fd), "fd_sync after the writes");
+    expect_ok(__wasi_fd_close(fd), "fd_close after the writes");
+
+    require_ok(open_file(sandbox, "many-writes.bin", 0, &fd), "path_open(many-writes.bin) again");
+    __wasi_filestat_t st;
+    expect_ok(__wasi_fd_filestat_get(fd, &st), "fd_filestat_get(many-writes.bin)");
+    expect_u64(st.size, (uint64_t)SMALL_WRITES * RECORD, "size after the small writes");
+    unsigned wrong = 0;
+    char got[RECORD];
+    for (unsigned i = 0; i < SMALL_WRITES; i++) {
+        __wasi_size_t n = 0;
+        fill_record(rec, i);
+        if (pread_all(fd, got, RECORD, (uint64_t)i * RECORD, &n) != 0 || n != RECORD ||
+            memcmp(got, rec, RECORD) != 0)
+            wrong++;
+    }
+    expect_u64(wrong, 0, "records read back that differ from what was written");
+    expect_ok(__wasi_fd_close(fd), "fd_close(many-writes.bin)");
+}
+
 int main(void) {
     checks_begin("fs_fd: fd_* on preopens, files and directories");
     sandbox = find_preopen(SANDBOX);
@@ -368,5 +414,6 @@ int main(void) {
     rights_checks();
     renumber_checks();
     directory_checks();
+    small_writes_checks();
     return checks_summary();
 }
