@@ -91,10 +91,16 @@ async function main() {
     if (DEMO_NAME.test(name)) location.search = `?manifest=${encodeURIComponent(name)}`;
   });
   const runWasm = async (file) => {
+    const envField = $('wasm-env');
+    const env = splitArgs(envField.value);
+    const bad = env.find((entry) => !ENV_ENTRY.test(entry));
+    envField.setCustomValidity(bad === undefined ? '' : `not KEY=VALUE: ${bad}`);
+    if (!envField.reportValidity()) return;
     const program = new Uint8Array(await file.arrayBuffer());
     const args = splitArgs($('wasm-args').value);
-    boot({ type: 'bootWasi', name: file.name, program, argv: [file.name, ...args], env: [] }, file.name);
+    boot({ type: 'bootWasi', name: file.name, program, argv: [file.name, ...args], env }, file.name);
   };
+  $('wasm-env').addEventListener('input', () => $('wasm-env').setCustomValidity(''));
   $('run-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const file = $('wasm-file').files[0];
@@ -108,6 +114,9 @@ async function main() {
     if (file) runWasm(file);
   });
 }
+
+// An environment entry: a name without "=", then "=", then anything.
+const ENV_ENTRY = /^[^=]+=/;
 
 // Arguments as a shell would split them: on spaces, with "double" or
 // 'single' quotes keeping spaces in.

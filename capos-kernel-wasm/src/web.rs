@@ -6,9 +6,14 @@ use crate::host::{Host, Startup};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::ring::{RING_SIZE, RingMemory};
+use capos_schema::wasi_manifest::HostNode;
 use js_sys::{Int32Array, SharedArrayBuffer, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
+
+/// Where a WASI program run from the page finds its scratch directory (the
+/// demo tours' default directory).
+const PAGE_SCRATCH_DIR: &str = "/data";
 
 #[wasm_bindgen]
 extern "C" {
@@ -235,7 +240,9 @@ impl WasmKernel {
     }
 
     /// Boots one WASI program as init (the page's "run .wasm"), with the
-    /// same grants as `capos run`.
+    /// same grants as `capos run` and one empty in-memory directory to work
+    /// in, at `PAGE_SCRATCH_DIR` (gone at the next boot: the page has no
+    /// host directory to write back to).
     #[wasm_bindgen(js_name = bootWasi)]
     pub fn boot_wasi(
         &mut self,
@@ -244,7 +251,8 @@ impl WasmKernel {
         argv: Vec<String>,
         env: Vec<String>,
     ) -> Result<u32, JsError> {
-        let manifest = capos_schema::wasi_manifest::build(name, program, &argv, &env, &[]);
+        let scratch = [(PAGE_SCRATCH_DIR.to_owned(), HostNode::Directory(Vec::new()))];
+        let manifest = capos_schema::wasi_manifest::build(name, program, &argv, &env, &scratch);
         self.kernel.boot(&manifest).map_err(|e| JsError::new(&e))
     }
 

@@ -97,3 +97,48 @@ test('on the page: pick a .wasm, run it with arguments, and type into it', async
   assert.match(await page.locator('#status').innerText(), /halted: init exited with code 0/);
   await page.close();
 });
+
+// The same tours on the page: picked with the file picker, with arguments and
+// environment from the form, stdin typed into xterm and ended with Ctrl-D, and
+// the page's empty in-memory /data to work in.
+for (const tour of ['rust-tour', 'go-tour', 'c-tour']) {
+  test(`on the page: ${tour} with arguments, environment, typed stdin and /data`, async () => {
+    const { page, waitFor, events } = await openBoot(browser.context, `${server.url}?manifest=hello`);
+    await waitFor('halted');
+    const before = events.filter((e) => e.kind === 'halted').length;
+    await page.locator('#wasm-file').setInputFiles(join(ROOT, 'build', 'wasi', `${tour}.wasm`));
+    await page.locator('#wasm-args').fill('/data "two words"');
+    await page.locator('#wasm-env').fill('GREETING=hello');
+    await page.locator('#run-form button').click();
+    await page.waitForFunction(() => globalThis.capos?.terminalText().includes('args: 2'));
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('first');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('second');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Control+D');
+    await page.waitForFunction(() => globalThis.capos.terminalText().includes('system halted'), null, { timeout: 60_000 });
+    const text = await terminalText(page);
+    assert.match(text, new RegExp(`${tour}: all good`), text);
+    assert.match(text, /stdin: 2 lines/);
+    assert.match(text, /GREETING=hello/);
+    assert.match(text, /"two words"/);
+    assert.match(text, /this line goes to stderr/);
+    assert.equal(events.filter((e) => e.kind === 'halted').length, before + 1);
+    assert.equal(events.filter((e) => e.kind === 'halted').at(-1).code, 0, text);
+    await page.close();
+  });
+}
+
+test('on the page: an environment entry that is not KEY=VALUE is refused before booting', async () => {
+  const { page, waitFor, events } = await openBoot(browser.context, `${server.url}?manifest=hello`);
+  await waitFor('halted');
+  await page.locator('#wasm-file').setInputFiles(ECHO_LINES);
+  await page.locator('#wasm-env').fill('GREETING=hello oops');
+  await page.locator('#run-form button').click();
+  assert.equal(await page.locator('#wasm-env').evaluate((el) => el.validationMessage), 'not KEY=VALUE: oops');
+  await page.waitForTimeout(500);
+  assert.doesNotMatch(await terminalText(page), /echo-lines/, 'the program was not started');
+  assert.equal(events.filter((e) => e.kind === 'halted').length, 1, 'only the first boot halted');
+  await page.close();
+});
