@@ -93,11 +93,21 @@ async function run(seed, counts, replay) {
   const deadline = performance.now() + DEADLINE_MS;
   try {
     const wasmUrl = new URL('./ring_tests_js.wasm', import.meta.url).href;
-    const ready = await settle([
+    const starts = [
       js.call({ type: 'init', ring, wake: wake.buffer, status }),
       wasm.call({ type: 'init', ring, wake: wake.buffer, status, wasmUrl }),
-    ], deadline);
-    for (const r of ready ?? [{ ok: false, error: 'peers did not start before the deadline' }]) {
+    ];
+    const started = [false, false];
+    starts.forEach((start, i) => start.then(() => { started[i] = true; }));
+    const ready = await settle(starts, deadline);
+    if (ready === null) {
+      // Name the peer that never answered (its Worker script or, for the
+      // wasm peer, ring_tests_js.wasm did not load).
+      [PEER_JS, PEER_WASM].forEach((peer, i) => {
+        if (!started[i]) result.errors.push(`the ${PEER_NAMES[peer]} peer did not start within ${DEADLINE_MS} ms`);
+      });
+    }
+    for (const r of ready ?? []) {
       if (r && !r.ok) result.errors.push(r.error);
     }
     if (result.errors.length) return result;
