@@ -59,8 +59,15 @@ impl Console {
         Ok(())
     }
 
+    /// The first failure of this console's deferred writes since the last
+    /// time this was asked.
+    pub fn take_write_error(&self) -> Option<Error> {
+        crate::take_deferred_error(self.cap)
+    }
+
     /// Queues a write without waiting for it (see `call_deferred`); order
-    /// with later calls is kept. Text larger than a slot is split.
+    /// with later calls is kept. Text larger than a slot is split; a failure
+    /// is reported by [`take_write_error`](Self::take_write_error).
     pub fn write_deferred(&self, bytes: &[u8]) -> Result<(), Error> {
         // The kernel wants UTF-8; split only on char boundaries of valid
         // text, and pass invalid bytes through lossily.

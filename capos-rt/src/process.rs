@@ -142,9 +142,10 @@ pub fn call_pair(
     with_ring(|ring| ring.call_pair(first, second))
 }
 
-/// Queues a call whose results nobody waits for (stdout writes): the ring
-/// keeps it in order with every later call, and a failure is reported by
-/// [`take_deferred_error`].
+/// Queues a call whose results nobody waits for (stdout writes, file
+/// write-behind): the ring keeps it in order with every later call, and a
+/// failure (a refusal, or results `check` rejects) is reported by
+/// [`take_deferred_error`] for `cap`.
 pub fn call_deferred(
     cap: CapRef,
     method: u16,
@@ -154,9 +155,11 @@ pub fn call_deferred(
     with_ring(|ring| ring.call_deferred(cap, method, params, check))
 }
 
-/// The first failure of a deferred call since the last time this was asked.
-pub fn take_deferred_error() -> Option<Error> {
-    with_ring(|ring| Ok(ring.take_deferred_error()))
+/// The first failure of a deferred call on `cap` since the last time this
+/// was asked, among the completions seen so far ([`settle_deferred`] waits
+/// for all of them).
+pub fn take_deferred_error(cap: CapRef) -> Option<Error> {
+    with_ring(|ring| Ok(ring.take_deferred_error(cap)))
         .ok()
         .flatten()
 }

@@ -25,11 +25,20 @@ pub struct RingClient<M: RingMemory, P: KernelPort> {
     next_user_data: u64,
     /// Completions that arrived while waiting for another one.
     stash: HashMap<u64, (Cqe, Vec<u8>)>,
-    /// Calls whose completion nobody waits for.
-    /// Deferred calls in flight, each with the check its results must pass.
-    deferred: HashMap<u64, ResultsCheck>,
-    /// The first of them that failed, until someone asks.
-    deferred_error: Option<Error>,
+    /// Calls whose completion nobody waits for, by `user_data`.
+    deferred: HashMap<u64, Deferred>,
+    /// The first failed deferred call on each capability, by cap id, until
+    /// someone asks (so a failed file write is reported on that file).
+    deferred_errors: HashMap<u32, Error>,
+}
+
+/// A deferred call in flight.
+struct Deferred {
+    /// The capability it was made on; `None` once that was released (then
+    /// nobody is left to tell of a failure).
+    cap_id: Option<u32>,
+    /// The check its results must pass.
+    check: ResultsCheck,
 }
 
 impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
@@ -46,7 +55,7 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
             next_user_data: 1,
             stash: HashMap::new(),
             deferred: HashMap::new(),
-            deferred_error: None,
+            deferred_errors: HashMap::new(),
         }
     }
 
@@ -140,11 +149,10 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         while let Some(cqe) = self.cq.pop(&self.mem, &mut data)? {
             reaped = true;
             let data = std::mem::take(&mut data);
-            if let Some(check) = self.deferred.remove(&cqe.user_data) {
-                if self.deferred_error.is_none() {
-                    self.deferred_error = completion_result(&cqe, data)
-                        .and_then(|results| check(&results))
-                        .err();
+            if let Some(call) = self.deferred.remove(&cqe.user_data) {
+                let outcome = completion_result(&cqe, data).and_then(|r| (call.check)(&r));
+                if let (Some(cap_id), Err(e)) = (call.cap_id, outcome) {
+                    self.deferred_errors.entry(cap_id).or_insert(e);
                 }
                 continue;
             }
@@ -177,7 +185,7 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
 
     /// Queues a call nobody will wait for and publishes it. Its completion
     /// is consumed when it arrives: a refusal, or results that `check`
-    /// rejects, is kept for `take_deferred_error`.
+    /// rejects, is kept for `take_deferred_error(cap)`.
     pub fn call_deferred(
         &mut self,
         cap: CapRef,
@@ -186,13 +194,21 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         check: ResultsCheck,
     ) -> Result<(), Error> {
         let user_data = self.queue(call_sqe(cap, method), params)?;
-        self.deferred.insert(user_data, check);
+        self.deferred.insert(
+            user_data,
+            Deferred {
+                cap_id: Some(cap.cap_id),
+                check,
+            },
+        );
         self.flush();
         Ok(())
     }
 
-    pub fn take_deferred_error(&mut self) -> Option<Error> {
-        self.deferred_error.take()
+    /// The first failure of a deferred call on `cap` since the last time
+    /// this was asked (completions that arrived so far; see `settle_deferred`).
+    pub fn take_deferred_error(&mut self, cap: CapRef) -> Option<Error> {
+        self.deferred_errors.remove(&cap.cap_id)
     }
 
     /// Blocks until every deferred call has completed.
@@ -256,7 +272,16 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
             ..Sqe::default()
         };
         let user_data = self.submit(sqe, &[])?;
-        let (cqe, data) = self.wait_for(user_data)?;
+        let released = self.wait_for(user_data);
+        // The id now names nothing (and may name something else later): drop
+        // what is owed to it.
+        self.deferred_errors.remove(&cap.cap_id);
+        for call in self.deferred.values_mut() {
+            if call.cap_id == Some(cap.cap_id) {
+                call.cap_id = None;
+            }
+        }
+        let (cqe, data) = released?;
         completion_result(&cqe, data).map(drop)
     }
 
@@ -432,15 +457,30 @@ mod tests {
         }
         client.settle_deferred().unwrap();
         assert!(client.deferred.is_empty() && client.stash.is_empty());
-        assert!(client.take_deferred_error().is_none());
+        assert!(client.take_deferred_error(good).is_none());
 
         client.call_deferred(missing, 0, b"", results_ok).unwrap();
         client.call_deferred(good, 0, b"x", results_ok).unwrap();
         client.settle_deferred().unwrap();
-        let err = client.take_deferred_error().expect("the refusal is kept");
+        assert!(
+            client.take_deferred_error(good).is_none(),
+            "kept for its own cap"
+        );
+        let err = client
+            .take_deferred_error(missing)
+            .expect("the refusal is kept");
         assert_eq!(err.cap_error(), Some(CapError::UnknownCap));
-        assert!(client.take_deferred_error().is_none(), "reported once");
+        assert!(
+            client.take_deferred_error(missing).is_none(),
+            "reported once"
+        );
         assert!(client.stash.is_empty());
+
+        // Once a cap is released, its failures are nobody's.
+        client.call_deferred(missing, 0, b"", results_ok).unwrap();
+        client.settle_deferred().unwrap();
+        let _ = client.release(missing);
+        assert!(client.take_deferred_error(missing).is_none());
     }
 
     #[test]
@@ -459,7 +499,7 @@ mod tests {
                 .unwrap();
         }
         client.settle_deferred().unwrap();
-        assert!(client.take_deferred_error().is_none());
+        assert!(client.take_deferred_error(cap).is_none());
         assert_eq!(mem.load(FLAGS) & RING_FLAG_CQ_STALLED, 0);
     }
 
@@ -479,7 +519,7 @@ mod tests {
         }
         client.call_deferred(cap, 0, b"", refuse_nonempty).unwrap();
         client.settle_deferred().unwrap();
-        assert!(client.take_deferred_error().is_none());
+        assert!(client.take_deferred_error(cap).is_none());
         client
             .call_deferred(cap, 0, b"no", refuse_nonempty)
             .unwrap();
@@ -487,7 +527,7 @@ mod tests {
         assert_eq!(client.call(cap, 0, b"ab").unwrap(), b"ba");
         assert!(
             client
-                .take_deferred_error()
+                .take_deferred_error(cap)
                 .unwrap()
                 .to_string()
                 .contains("said no")

@@ -192,7 +192,7 @@ impl Wasi {
         match entry.kind {
             Kind::ConsoleOut(console) => {
                 // An earlier deferred write failed: report it now.
-                if capos_rt::take_deferred_error().is_some() {
+                if console.take_write_error().is_some() {
                     return Err(IO);
                 }
                 if !data.is_empty() {
@@ -410,7 +410,7 @@ impl Wasi {
     /// `write_all`) and reports their failure; a terminal is not a file.
     pub fn fd_sync(&self, fd: u32) -> Result<()> {
         match self.fd(fd)?.kind {
-            Kind::File { .. } | Kind::Dir { .. } => settle_writes(),
+            Kind::File { cap, .. } | Kind::Dir { cap, .. } => settle_writes(cap),
             _ => Err(INVAL),
         }
     }
@@ -494,7 +494,7 @@ impl Wasi {
         match entry.kind {
             Kind::File { cap, .. } => {
                 // Like close(2) on NFS: a write-behind failure is reported here.
-                let settled = settle_writes();
+                let settled = settle_writes(cap);
                 // Best effort: the process's table is emptied at exit anyway.
                 let _ = capos_rt::release(cap);
                 settled
@@ -840,10 +840,10 @@ fn read_up_to(cap: CapRef, offset: u64, capacity: u64) -> Result<Vec<u8>> {
     Ok(data)
 }
 
-/// Waits for every deferred write and reports the first that failed.
-fn settle_writes() -> Result<()> {
+/// Waits for every deferred write and reports the first on `cap` that failed.
+fn settle_writes(cap: CapRef) -> Result<()> {
     capos_rt::settle_deferred().map_err(|_| IO)?;
-    match capos_rt::take_deferred_error() {
+    match capos_rt::take_deferred_error(cap) {
         Some(_) => Err(IO),
         None => Ok(()),
     }
@@ -855,7 +855,7 @@ fn settle_writes() -> Result<()> {
 /// is reported by the next file operation. An append must learn the size,
 /// so it waits.
 fn write_all(cap: CapRef, offset: u64, data: &[u8], append: bool) -> Result<u64> {
-    if capos_rt::take_deferred_error().is_some() {
+    if capos_rt::take_deferred_error(cap).is_some() {
         return Err(IO);
     }
     if append {
