@@ -80,7 +80,7 @@ static void stdio_step(void) {
         memcpy(last, current, last_len);
         last[last_len] = 0;
     }
-    printf("stdin: %zu lines, %zu bytes, last line \"%s\"\n", lines, bytes, last);
+    printf("stdin: %zu line%s, %zu bytes, last line \"%s\"\n", lines, lines == 1 ? "" : "s", bytes, last);
     fprintf(stderr, "stderr: this line goes to stderr\n");
     printf("stdout: this line goes to stdout\n");
 }

@@ -74,7 +74,11 @@ func stdio() error {
 	if len(lines) > 0 {
 		last = lines[len(lines)-1]
 	}
-	fmt.Printf("stdin: %d lines, %d bytes, last line %q\n", len(lines), len(input), last)
+	plural := "s"
+	if len(lines) == 1 {
+		plural = ""
+	}
+	fmt.Printf("stdin: %d line%s, %d bytes, last line %q\n", len(lines), plural, len(input), last)
 	fmt.Fprintln(os.Stderr, "stderr: this line goes to stderr")
 	fmt.Println("stdout: this line goes to stdout")
 	return nil

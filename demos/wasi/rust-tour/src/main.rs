@@ -53,9 +53,10 @@ fn stdio() -> Result<()> {
     let mut input = String::new();
     stdin.read_to_string(&mut input)?;
     let last = input.lines().last().unwrap_or("");
+    let lines = input.lines().count();
+    let plural = if lines == 1 { "" } else { "s" };
     println!(
-        "stdin: {} lines, {} bytes, last line {last:?}",
-        input.lines().count(),
+        "stdin: {lines} line{plural}, {} bytes, last line {last:?}",
         input.len()
     );
     eprintln!("stderr: this line goes to stderr");
