@@ -2,6 +2,11 @@
 //! generates `interfaces.rs`: each interface's id and method ordinals as
 //! constants, so no Rust or JavaScript code types an `@N` a second time.
 
+#[path = "build/servers.rs"]
+mod servers;
+#[path = "build/clients.rs"]
+mod clients;
+
 use capnp::schema_capnp::{code_generator_request, node};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,6 +35,24 @@ fn main() {
         "capnp compile failed (is Debian's `capnproto` installed? scripts/install-prereqs.sh installs it)",
     );
     write_interface_constants(&request, &out.join("interfaces.rs"));
+    clients::write(&request, &out.join("clients.rs"));
+    if std::env::var_os("CARGO_FEATURE_SERVERS").is_some() {
+        with_request(&request, |req| servers::write(req, &out.join("servers.rs")));
+    }
+}
+
+/// Parses the compiler's request and hands it to `generate`.
+fn with_request(request: &Path, generate: impl FnOnce(code_generator_request::Reader<'_>)) {
+    let bytes = std::fs::read(request).expect("read code generator request");
+    let message = capnp::serialize::read_message(
+        &mut &bytes[..],
+        capnp::message::ReaderOptions {
+            traversal_limit_in_words: None,
+            nesting_limit: 128,
+        },
+    )
+    .expect("parse code generator request");
+    generate(message.get_root().expect("request root"));
 }
 
 fn write_interface_constants(request: &Path, dest: &Path) {

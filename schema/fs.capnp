@@ -56,9 +56,12 @@ interface Directory {
   createDirectory @1 (path :Text) -> (errno :UInt16);
   removeDirectory @2 (path :Text) -> (errno :UInt16);
   unlinkFile @3 (path :Text) -> (errno :UInt16);
-  rename @4 (path :Text, target :UInt32, newPath :Text) -> (errno :UInt16);
-  # `target`: the caller's CapId of the destination Directory (0: this one).
-  link @5 (path :Text, followSymlinks :Bool, target :UInt32, newPath :Text) -> (errno :UInt16);
+  rename @4 (path :Text, target :Cap.CapTransfer, newPath :Text) -> (errno :UInt16);
+  # `target`: the destination Directory, one of the caller's capabilities
+  # (this Directory's own id for a rename within it), transferred with
+  # `copy`: the caller keeps it. `move` is refused (BadParams).
+  link @5 (path :Text, followSymlinks :Bool, target :Cap.CapTransfer, newPath :Text) -> (errno :UInt16);
+  # `target` as for `rename`.
   symlink @6 (target :Text, path :Text) -> (errno :UInt16);
   readlink @7 (path :Text) -> (errno :UInt16, target :Text);
   stat @8 (path :Text, followSymlinks :Bool) -> (errno :UInt16, stat :Stat);

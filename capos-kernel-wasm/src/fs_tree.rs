@@ -8,22 +8,14 @@
 use capos_config::manifest::{FsNode, FsNodeKind, is_valid_entry_name};
 use std::collections::{BTreeMap, HashMap};
 
-pub type Ino = u64;
-pub type Errno = u16;
+// The errno table is shared with the WASI shim; re-exported for the
+// Directory and File capabilities (caps/fs.rs).
+pub use capos_config::errno::{
+    EBADF, EEXIST, EFBIG, EINVAL, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTCAPABLE, ENOTDIR,
+    ENOTEMPTY, EPERM, EXDEV, Errno,
+};
 
-pub const EBADF: Errno = 8;
-pub const EEXIST: Errno = 20;
-pub const EINVAL: Errno = 28;
-pub const EISDIR: Errno = 31;
-pub const ELOOP: Errno = 32;
-pub const ENAMETOOLONG: Errno = 37;
-pub const ENOENT: Errno = 44;
-pub const ENOTDIR: Errno = 54;
-pub const ENOTEMPTY: Errno = 55;
-pub const EPERM: Errno = 63;
-pub const EFBIG: Errno = 22;
-pub const EXDEV: Errno = 75;
-pub const ENOTCAPABLE: Errno = 76;
+pub type Ino = u64;
 
 /// Symlinks followed while resolving one path, at most.
 const MAX_SYMLINKS: usize = 32;

@@ -1,26 +1,31 @@
-//! The kernel: processes, their CapTables and rings, and SQE dispatch.
+//! The kernel core: processes, their CapTables and rings, SQE dispatch, the
+//! parked calls each process is owed, one timer queue, and one completion
+//! path. It names no capability: services own their state (`caps/`) and hear
+//! of exits, timers and halts through [`Service`] hooks.
 //!
 //! Everything here is a plain function of kernel state; the substrate (Workers,
 //! SharedArrayBuffers, the UI) is behind [`Host`]. Nothing a process writes to
-//! its ring can panic the kernel: every entry is copied out, then validated,
-//! and a malformed one completes with an error.
+//! its ring can panic the kernel: every entry is copied out, then decoded into
+//! an [`Op`], and a malformed one completes with an error.
 
-use crate::caps;
 use crate::exit_code;
 use crate::host::{Host, Startup};
+use crate::process::Process;
 use crate::view::{ProcessView, Stream, UiEvent};
 use capos_config::capset::{CapSet, CapSetEntry};
-use capos_config::manifest::{CapSource, KernelService, Manifest, ProcessSpec, TransferMode};
+use capos_config::manifest::{Manifest, ProcessSpec, TransferMode};
+use capos_config::ring::op::Op;
 use capos_config::ring::{
-    CapError, CqProducer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, RING_FLAG_CQ_STALLED,
-    RING_FLAG_KILLED, RingMemory, SLOT_DATA_SIZE, SqConsumer, Submission, init_ring, ring_doorbell,
+    CapError, RING_FLAG_KILLED, SLOT_DATA_SIZE, SQ_ENTRIES, SQE_SIZE, init_ring, ring_doorbell,
 };
-use capos_lib::{CallContext, CapId, CapLookupError, CapObject, CapTable, Completion};
+use capos_lib::{
+    CallContext, CapId, CapLookupError, CapObject, CapTable, Completion, Fault, Served, Service,
+    TerminalEvent,
+};
 use std::cell::RefCell;
-use std::cmp::Reverse;
-use std::collections::BTreeMap;
-use std::collections::{BinaryHeap, VecDeque};
-use std::rc::{Rc, Weak};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap};
+use std::rc::Rc;
 
 /// Most capabilities one process may hold.
 pub const CAPS_PER_PROCESS: usize = 1024;
@@ -44,57 +49,92 @@ impl<H: Host> Clone for CapEntry<H> {
     }
 }
 
-/// How a process ended, and who is waiting to hear it.
-#[derive(Debug, Default)]
-pub struct ExitState {
-    pub status: Option<(i32, String)>,
-    /// (pid, user_data) of pending `ProcessHandle.wait` calls.
-    pub waiters: Vec<(u32, u64)>,
+/// A capability placed in a process's table, as the result message names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GrantedCap {
+    pub cap_id: u32,
+    pub interface_id: u64,
 }
 
-pub struct Process<H: Host> {
-    pub pid: u32,
-    pub name: String,
-    /// Shared with every ProcessHandle to this process.
-    pub exit: Rc<RefCell<ExitState>>,
-    ring: H::Ring,
-    sq: SqConsumer,
-    cq: CqProducer,
-    pub caps: CapTable<CapEntry<H>>,
-    /// Calls taken off the SQ whose completion is still owed. The kernel
-    /// only takes an SQE when the CQ has room for it and for all of these,
-    /// so no completion ever finds the CQ full (nothing is dropped).
-    in_flight: u32,
-    /// The ring's FLAGS word as the kernel last wrote it (never read back).
-    flags: u32,
+/// One capability a process names to be transferred (`Cap.CapTransfer`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transfer {
+    pub cap_id: u32,
+    pub mode: TransferMode,
 }
 
-impl<H: Host> Process<H> {
-    fn set_flag(&mut self, flag: u32, on: bool) {
-        let flags = if on {
-            self.flags | flag
-        } else {
-            self.flags & !flag
-        };
-        if flags != self.flags {
-            self.flags = flags;
-            self.ring.store(FLAGS, flags);
-        }
-    }
+/// A named grant for a new process's CapSet.
+pub type Grant<H> = (String, CapEntry<H>);
 
-    /// Whether the CQ has room for one more completion besides those owed.
-    /// If not, flags the ring so the process wakes the kernel once it frees
-    /// room, then looks again: room freed between the look and the flag is
-    /// seen here, room freed after it is announced by the process.
-    fn cq_has_room(&mut self) -> bool {
-        if self.cq.room(&self.ring) > self.in_flight {
-            self.set_flag(RING_FLAG_CQ_STALLED, false);
-            return true;
-        }
-        self.set_flag(RING_FLAG_CQ_STALLED, true);
-        self.cq.room(&self.ring) > self.in_flight
+/// Builds init's capabilities for a manifest (and registers the services
+/// behind them). `caps::init_grants` is the one place that knows them.
+pub type Bundle<H> = fn(&mut Kernel<H>, &Rc<Manifest>) -> Result<Vec<Grant<H>>, String>;
+
+/// What a deadline does when it passes.
+pub enum TimerAction<H: Host> {
+    /// Finishes a parked call with empty results (`Timer.sleep`).
+    Finish { pid: u32, user_data: u64 },
+    /// Tells a service (`Service::on_timer` with the timer's id).
+    Notify { service: Rc<dyn Service<Kernel<H>>> },
+}
+
+struct Timer<H: Host> {
+    deadline_ns: u64,
+    /// Breaks ties in arrival order; names the timer for cancellation.
+    id: u64,
+    action: TimerAction<H>,
+}
+
+impl<H: Host> PartialEq for Timer<H> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
     }
 }
+impl<H: Host> Eq for Timer<H> {}
+impl<H: Host> PartialOrd for Timer<H> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<H: Host> Ord for Timer<H> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.deadline_ns, self.id).cmp(&(other.deadline_ns, other.id))
+    }
+}
+
+/// Buffers the dispatch path reuses for every SQE, so a call allocates
+/// nothing for its entry or params. Params are decoded in place from
+/// `params`, which is 8-byte aligned as Cap'n Proto wants.
+struct Scratch {
+    entries: Vec<u8>,
+    params: Vec<capnp::Word>,
+    /// First segment of every results message: results are built here.
+    results: Option<capnp::message::ScratchSpaceHeapAllocator<'static>>,
+    /// The serialized results of one call.
+    out: Vec<u8>,
+}
+
+impl Scratch {
+    fn new() -> Self {
+        // Leaked once per kernel: the results allocator borrows it for the
+        // kernel's whole life.
+        let results: &'static mut [capnp::Word] = Box::leak(
+            capnp::Word::allocate_zeroed_vec(SLOT_DATA_SIZE as usize / 8).into_boxed_slice(),
+        );
+        Self {
+            entries: vec![0; SQ_ENTRIES as usize * SQE_SIZE],
+            params: capnp::Word::allocate_zeroed_vec(SLOT_DATA_SIZE as usize / 8),
+            results: Some(capnp::message::ScratchSpaceHeapAllocator::new(
+                capnp::Word::words_to_bytes_mut(results),
+            )),
+            out: Vec::with_capacity(SLOT_DATA_SIZE as usize),
+        }
+    }
+}
+
+/// The root of a message with no params (an empty struct pointer), for
+/// calls whose params slot is empty.
+const EMPTY_MESSAGE: [u8; 16] = [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 pub struct Kernel<H: Host> {
     host: H,
@@ -105,59 +145,23 @@ pub struct Kernel<H: Host> {
     /// Initial value of every new ring's counters (tests start near
     /// `u32::MAX` to cross the wrap).
     ring_counter_start: u32,
-    /// The booted manifest: what BootPackage serves and spawn draws from.
-    package: Option<Rc<Manifest>>,
-    /// Every endpoint, so the kernel can fail calls nobody can answer.
-    endpoints: Vec<Weak<RefCell<caps::EndpointState<H>>>>,
+    bundle: Bundle<H>,
+    /// Every service's hooks, in registration order.
+    services: Vec<Rc<dyn Service<Kernel<H>>>>,
     /// Pending deadlines, earliest first.
-    timers: BinaryHeap<Reverse<Timer>>,
+    timers: BinaryHeap<Reverse<Timer<H>>>,
     next_timer: u64,
-    /// What was typed (or piped) and not yet read.
-    input: Input,
-    /// Every mounted directory tree, and (guest path, root) of each mount.
-    fs: Rc<RefCell<crate::fs_tree::Tree>>,
-    mounts: Vec<(String, crate::fs_tree::Ino)>,
-}
-
-/// A deadline and what to complete when it passes.
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-struct Timer {
-    deadline_ns: u64,
-    /// Breaks ties in arrival order; names the timer for cancellation.
-    id: u64,
-    pid: u32,
-    user_data: u64,
-    kind: TimerKind,
-}
-
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum TimerKind {
-    /// `Timer.sleep` ends.
-    Sleep,
-    /// `Console.waitReadable` gives up.
-    ReadableTimeout,
-}
-
-/// The terminal's input stream, shared by every Console.
-#[derive(Debug, Default)]
-struct Input {
-    buffered: VecDeque<u8>,
-    ended: bool,
-    /// Blocked `Console.read` calls: (pid, user_data, max bytes).
-    readers: VecDeque<(u32, u64, u32)>,
-    /// Blocked `Console.waitReadable` calls: (pid, user_data, timer id).
-    watchers: Vec<(u32, u64, Option<u64>)>,
-}
-
-/// A capability placed in a process's table, as the result message names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GrantedCap {
-    pub cap_id: u32,
-    pub interface_id: u64,
+    scratch: Option<Scratch>,
+    /// The call being served, and its completion if the object finished it
+    /// before returning `Pending` (a read of input already buffered, a
+    /// receive with a call already queued): posted as soon as it parks.
+    serving: Option<(u32, u64)>,
+    finished_early: Option<Completion>,
 }
 
 impl<H: Host> Kernel<H> {
-    pub fn new(host: H) -> Self {
+    /// A kernel on `host` whose init gets the capabilities `bundle` builds.
+    pub fn new(host: H, bundle: Bundle<H>) -> Self {
         Self {
             host,
             processes: BTreeMap::new(),
@@ -165,33 +169,37 @@ impl<H: Host> Kernel<H> {
             init_pid: None,
             halted: false,
             ring_counter_start: 0,
-            package: None,
-            endpoints: Vec::new(),
+            bundle,
+            services: Vec::new(),
             timers: BinaryHeap::new(),
             next_timer: 1,
-            input: Input::default(),
-            fs: Rc::default(),
-            mounts: Vec::new(),
+            scratch: Some(Scratch::new()),
+            serving: None,
+            finished_early: None,
         }
     }
 
-    /// Completes `(pid, user_data)` once `ns` nanoseconds have passed.
-    pub fn sleep(&mut self, pid: u32, user_data: u64, ns: u64) {
-        self.add_timer(pid, user_data, ns, TimerKind::Sleep);
+    /// Gives a service its hooks (exit, settle, timers, halt).
+    pub fn register_service(&mut self, service: Rc<dyn Service<Kernel<H>>>) {
+        self.services.push(service);
     }
 
-    fn add_timer(&mut self, pid: u32, user_data: u64, ns: u64, kind: TimerKind) -> u64 {
+    /// Runs `action` once `ns` nanoseconds have passed; returns the timer's
+    /// id for [`cancel_timer`](Self::cancel_timer).
+    pub fn set_timer(&mut self, ns: u64, action: TimerAction<H>) -> u64 {
         let id = self.next_timer;
         self.next_timer += 1;
         let deadline_ns = self.host.now_ns().saturating_add(ns);
         self.timers.push(Reverse(Timer {
             deadline_ns,
             id,
-            pid,
-            user_data,
-            kind,
+            action,
         }));
         id
+    }
+
+    pub fn cancel_timer(&mut self, id: u64) {
+        self.timers.retain(|t| t.0.id != id);
     }
 
     /// Milliseconds until the earliest deadline (the event loop sleeps at
@@ -201,119 +209,35 @@ impl<H: Host> Kernel<H> {
         Some(deadline.saturating_sub(self.host.now_ns()) as f64 / 1e6)
     }
 
-    /// Completes every timer whose deadline has passed. Returns whether any did.
+    /// Runs every timer whose deadline has passed. Returns whether any did.
     fn fire_timers(&mut self) -> bool {
         let now = self.host.now_ns();
         let mut fired = false;
         while self.timers.peek().is_some_and(|t| t.0.deadline_ns <= now) {
             let Reverse(timer) = self.timers.pop().expect("peeked");
             fired = true;
-            match timer.kind {
-                TimerKind::Sleep => {
-                    self.complete_pending(timer.pid, timer.user_data, Completion::Done(Vec::new()))
+            match timer.action {
+                TimerAction::Finish { pid, user_data } => {
+                    self.finish(pid, user_data, Completion::Done(Vec::new()))
                 }
-                TimerKind::ReadableTimeout => {
-                    let before = self.input.watchers.len();
-                    self.input.watchers.retain(|w| w.2 != Some(timer.id));
-                    if self.input.watchers.len() != before {
-                        self.complete_pending(
-                            timer.pid,
-                            timer.user_data,
-                            caps::readable_results(false),
-                        );
-                    }
-                }
+                TimerAction::Notify { service } => service.on_timer(self, timer.id),
             }
         }
         fired
-    }
-
-    /// `Console.read`: completes now if input is buffered (or ended).
-    pub fn read_input(&mut self, pid: u32, user_data: u64, max: u32) -> Completion {
-        self.input.readers.push_back((pid, user_data, max.max(1)));
-        self.serve_input();
-        Completion::Pending
-    }
-
-    /// `Console.waitReadable`.
-    pub fn watch_input(&mut self, pid: u32, user_data: u64, timeout_ns: u64) -> Completion {
-        if !self.input.buffered.is_empty() || self.input.ended {
-            return caps::readable_results(true);
-        }
-        let timer = (timeout_ns != u64::MAX)
-            .then(|| self.add_timer(pid, user_data, timeout_ns, TimerKind::ReadableTimeout));
-        self.input.watchers.push((pid, user_data, timer));
-        Completion::Pending
-    }
-
-    /// Bytes typed at the terminal or piped in.
-    pub fn console_input(&mut self, bytes: &[u8]) {
-        if self.input.ended {
-            return;
-        }
-        self.input.buffered.extend(bytes);
-        self.serve_input();
-    }
-
-    /// The input stream ended (Ctrl-D on the page, EOF on `capos run`'s stdin).
-    pub fn console_eof(&mut self) {
-        self.input.ended = true;
-        self.serve_input();
-    }
-
-    /// Hands buffered input to blocked readers, in order.
-    fn serve_input(&mut self) {
-        if self.input.buffered.is_empty() && !self.input.ended {
-            return;
-        }
-        for (pid, user_data, timer) in std::mem::take(&mut self.input.watchers) {
-            if let Some(id) = timer {
-                self.timers.retain(|t| t.0.id != id);
-            }
-            self.complete_pending(pid, user_data, caps::readable_results(true));
-        }
-        while let Some(&(pid, user_data, max)) = self.input.readers.front() {
-            if self.input.buffered.is_empty() && !self.input.ended {
-                break;
-            }
-            self.input.readers.pop_front();
-            if !self.processes.contains_key(&pid) {
-                continue; // Its reader is gone; leave the input for the next.
-            }
-            let n = self.input.buffered.len().min(max as usize);
-            let data: Vec<u8> = self.input.buffered.drain(..n).collect();
-            let eof = data.is_empty();
-            self.complete_pending(pid, user_data, caps::read_results(&data, eof));
-        }
-    }
-
-    pub fn package(&self) -> Option<Rc<Manifest>> {
-        self.package.clone()
     }
 
     pub fn is_alive(&self, pid: u32) -> bool {
         self.processes.contains_key(&pid)
     }
 
-    pub fn exit_state(&self, pid: u32) -> Option<Rc<RefCell<ExitState>>> {
-        self.processes.get(&pid).map(|p| p.exit.clone())
-    }
-
-    pub fn register_endpoint(&mut self, endpoint: &Rc<RefCell<caps::EndpointState<H>>>) {
-        self.endpoints.push(Rc::downgrade(endpoint));
-    }
-
     /// Puts `entry` in `pid`'s table under a fresh id.
-    pub fn insert_cap(&mut self, pid: u32, entry: CapEntry<H>) -> Result<GrantedCap, Completion> {
-        let p = self
-            .processes
-            .get_mut(&pid)
-            .ok_or_else(|| Completion::Failed(CapError::PeerGone, format!("pid {pid} is gone")))?;
+    pub fn insert_cap(&mut self, pid: u32, entry: CapEntry<H>) -> Result<GrantedCap, Fault> {
+        let p = self.processes.get_mut(&pid).ok_or_else(|| gone(pid))?;
         let interface_id = entry.object.interface_id();
         let id = p
             .caps
             .insert(entry)
-            .map_err(|e| Completion::Failed(CapError::Exhausted, format!("pid {pid}: {e}")))?;
+            .map_err(|e| Fault::new(CapError::Exhausted, format!("pid {pid}: {e}")))?;
         self.publish_processes();
         Ok(GrantedCap {
             cap_id: id.raw(),
@@ -321,63 +245,92 @@ impl<H: Host> Kernel<H> {
         })
     }
 
-    /// Takes capabilities out of `pid`'s table for a transfer: copies stay,
-    /// moves leave. All ids are checked first, so on error nothing moved.
-    pub fn take_caps(
-        &mut self,
-        pid: u32,
-        transfers: &[(u32, TransferMode)],
-    ) -> Result<Vec<CapEntry<H>>, Completion> {
-        let p = self
-            .processes
-            .get_mut(&pid)
-            .ok_or_else(|| Completion::Failed(CapError::PeerGone, format!("pid {pid} is gone")))?;
-        for (i, (id, mode)) in transfers.iter().enumerate() {
-            if let Err(e) = p.caps.get(CapId::from_raw(*id)) {
-                return Err(Completion::Failed(lookup_error(e), describe_lookup(*id, e)));
-            }
-            if *mode == TransferMode::Move && transfers[..i].iter().any(|(other, _)| other == id) {
-                return Err(Completion::Failed(
+    /// The objects behind `transfers` in `pid`'s table, without taking them:
+    /// every id is checked, and a capability moved twice is refused.
+    pub fn peek_caps(&self, pid: u32, transfers: &[Transfer]) -> Result<Vec<CapEntry<H>>, Fault> {
+        let p = self.processes.get(&pid).ok_or_else(|| gone(pid))?;
+        let mut entries = Vec::with_capacity(transfers.len());
+        for (i, t) in transfers.iter().enumerate() {
+            let entry = p
+                .caps
+                .get(CapId::from_raw(t.cap_id))
+                .map_err(|e| lookup_fault(t.cap_id, e))?;
+            // The same capability twice is fine when both are copies.
+            let same = |o: &&Transfer| o.cap_id == t.cap_id;
+            let repeated = transfers[..i].iter().any(|o| same(&o));
+            if repeated && transfers[..=i].iter().filter(same).any(|o| o.mode == TransferMode::Move) {
+                return Err(Fault::new(
                     CapError::BadParams,
-                    format!("capability {id:#x} is transferred twice and moved"),
+                    format!("capability {:#x} is transferred twice and moved", t.cap_id),
                 ));
             }
+            entries.push(entry.clone());
         }
-        let mut taken = Vec::with_capacity(transfers.len());
-        for (id, mode) in transfers {
-            let id = CapId::from_raw(*id);
-            taken.push(match mode {
-                TransferMode::Copy => p.caps.get(id).expect("checked above").clone(),
-                TransferMode::Move => p.caps.remove(id).expect("checked above"),
-            });
-        }
-        if transfers.iter().any(|(_, m)| *m == TransferMode::Move) {
-            self.publish_processes();
-        }
-        Ok(taken)
+        Ok(entries)
     }
 
-    /// Places transferred capabilities in `pid`'s table. If they don't all
-    /// fit, none stay (the ones placed are removed again and dropped).
-    pub fn deliver_caps(
-        &mut self,
-        pid: u32,
-        entries: Vec<CapEntry<H>>,
-    ) -> Result<Vec<GrantedCap>, Completion> {
-        let mut granted = Vec::with_capacity(entries.len());
-        for entry in entries {
-            match self.insert_cap(pid, entry) {
-                Ok(g) => granted.push(g),
-                Err(e) => {
-                    if let Some(p) = self.processes.get_mut(&pid) {
-                        for g in &granted {
-                            let _ = p.caps.remove(CapId::from_raw(g.cap_id));
-                        }
-                    }
-                    return Err(e);
-                }
-            }
+    /// Whether `pid`'s table has room for `n` more capabilities.
+    pub fn check_room(&self, pid: u32, n: usize) -> Result<(), Fault> {
+        let p = self.processes.get(&pid).ok_or_else(|| gone(pid))?;
+        let room = p.caps.limit() - p.caps.len();
+        if n > room {
+            return Err(Fault::new(
+                CapError::Exhausted,
+                format!("pid {pid} has room for {room} more capabilities, not {n}"),
+            ));
         }
+        Ok(())
+    }
+
+    /// Removes the moved ones of `transfers` (already checked with
+    /// [`peek_caps`](Self::peek_caps) and copied where they go) from `pid`.
+    pub fn drop_moved(&mut self, pid: u32, transfers: &[Transfer]) {
+        let Some(p) = self.processes.get_mut(&pid) else {
+            return;
+        };
+        let mut moved = false;
+        for t in transfers.iter().filter(|t| t.mode == TransferMode::Move) {
+            moved |= p.caps.remove(CapId::from_raw(t.cap_id)).is_ok();
+        }
+        if moved {
+            self.publish_processes();
+        }
+    }
+
+    /// Moves or copies `transfers` from `from`'s table into `to`'s, all or
+    /// nothing: every id and the room in `to` are checked before anything
+    /// moves, so a failed transfer leaves both tables as they were.
+    pub fn transfer_caps(
+        &mut self,
+        from: u32,
+        to: u32,
+        transfers: &[Transfer],
+    ) -> Result<Vec<GrantedCap>, Fault> {
+        if transfers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let entries = self.peek_caps(from, transfers)?;
+        // A capability moved within one table frees its own slot first.
+        let freed = if from == to {
+            transfers.iter().filter(|t| t.mode == TransferMode::Move).count()
+        } else {
+            0
+        };
+        self.check_room(to, transfers.len() - freed)?;
+        self.drop_moved(from, transfers);
+        let receiver = self.processes.get_mut(&to).expect("checked above");
+        let granted = entries
+            .into_iter()
+            .map(|entry| {
+                let interface_id = entry.object.interface_id();
+                let id = receiver.caps.insert(entry).expect("room checked above");
+                GrantedCap {
+                    cap_id: id.raw(),
+                    interface_id,
+                }
+            })
+            .collect();
+        self.publish_processes();
         Ok(granted)
     }
 
@@ -408,18 +361,19 @@ impl<H: Host> Kernel<H> {
         self.halted
     }
 
-    pub fn process(&self, pid: u32) -> Option<&Process<H>> {
-        self.processes.get(&pid)
+    /// How many capabilities `pid` holds (`None` if it is gone).
+    pub fn cap_count(&self, pid: u32) -> Option<usize> {
+        self.processes.get(&pid).map(|p| p.caps.len())
     }
 
     pub fn live_pids(&self) -> Vec<u32> {
         self.processes.keys().copied().collect()
     }
 
-    /// Decodes, validates and boots a manifest: spawns init with the kernel
+    /// Decodes, validates and boots a manifest: spawns init with the
     /// capabilities its spec names. A bad manifest is reported and halts.
     pub fn boot(&mut self, manifest_bytes: &[u8]) -> Result<u32, String> {
-        let result = crate::manifest::decode(manifest_bytes).and_then(|m| self.boot_manifest(&m));
+        let result = crate::manifest::decode(manifest_bytes).and_then(|m| self.boot_manifest(m));
         if let Err(message) = &result {
             self.host.emit(UiEvent::BootError {
                 message: message.clone(),
@@ -429,39 +383,13 @@ impl<H: Host> Kernel<H> {
         result
     }
 
-    fn boot_manifest(&mut self, manifest: &Manifest) -> Result<u32, String> {
+    fn boot_manifest(&mut self, manifest: Manifest) -> Result<u32, String> {
         if self.init_pid.is_some() {
             return Err("this kernel has already booted".into());
         }
-        let now = self.host.realtime_ns();
-        for mount in &manifest.mounts {
-            let root = self.fs.borrow_mut().insert_tree(&mount.root, None, now);
-            self.mounts.push((mount.guest.clone(), root));
-        }
-        let mut grants = Vec::new();
-        for grant in &manifest.init.caps {
-            let object: Rc<dyn CapObject<Kernel<H>>> = match &grant.source {
-                CapSource::Kernel(service) => kernel_service(*service),
-                CapSource::Mount(index) => {
-                    let (guest, root) = self.mounts[*index as usize].clone();
-                    Rc::new(caps::fs::Directory {
-                        tree: self.fs.clone(),
-                        ino: root,
-                        label: guest,
-                    })
-                }
-                CapSource::FromParent { .. } => {
-                    return Err(format!(
-                        "init's capability {:?} must come from the kernel",
-                        grant.name
-                    ));
-                }
-            };
-            grants.push((grant.name.clone(), CapEntry { object, badge: 0 }));
-        }
-        let package = Rc::new(manifest.clone());
-        self.package = Some(package.clone());
-        let binary = &package
+        let manifest = Rc::new(manifest);
+        let grants = (self.bundle)(self, &manifest)?;
+        let binary = &manifest
             .blob(&manifest.init.binary)
             .expect("validated: init's binary is a blob")
             .data;
@@ -471,11 +399,13 @@ impl<H: Host> Kernel<H> {
     }
 
     /// Creates a process: a ring, a CapTable holding `grants`, a Worker.
+    /// Fails before anything is created (the grants are then dropped: the
+    /// caller moves capabilities in only once this cannot fail).
     pub fn spawn(
         &mut self,
         spec: &ProcessSpec,
         binary: &[u8],
-        grants: Vec<(String, CapEntry<H>)>,
+        grants: Vec<Grant<H>>,
     ) -> Result<u32, String> {
         let pid = self.next_pid;
         let name = spec
@@ -510,17 +440,7 @@ impl<H: Host> Kernel<H> {
         self.host.start_process(pid, &name, binary, &ring, &startup);
         self.processes.insert(
             pid,
-            Process {
-                pid,
-                name,
-                exit: Rc::new(RefCell::new(ExitState::default())),
-                ring,
-                sq: SqConsumer::new(self.ring_counter_start),
-                cq: CqProducer::new(self.ring_counter_start),
-                caps,
-                in_flight: 0,
-                flags: 0,
-            },
+            Process::new(name, ring, self.ring_counter_start, caps),
         );
         self.publish_processes();
         Ok(pid)
@@ -536,163 +456,221 @@ impl<H: Host> Kernel<H> {
         for pid in self.live_pids() {
             progressed |= self.service(pid, SQES_PER_POLL);
         }
-        self.settle_endpoints();
+        self.settle();
         progressed
     }
 
-    /// Fails the endpoint calls and receives that can no longer complete:
-    /// calls on an endpoint no process can receive on, calls whose server
-    /// ended, receives nobody can call. Run after anything that drops
-    /// capabilities or ends processes.
-    pub fn settle_endpoints(&mut self) {
-        let mut failures = Vec::new();
-        self.endpoints.retain(|weak| {
-            let Some(endpoint) = weak.upgrade() else {
-                return false;
-            };
-            let alive = |pid: u32| self.processes.contains_key(&pid);
-            failures.extend(endpoint.borrow_mut().settle(alive));
-            true
-        });
-        for (pid, user_data, completion) in failures {
-            self.complete_pending(pid, user_data, completion);
+    /// Lets every service fail the parked calls that can no longer complete.
+    /// Run after anything that drops capabilities or ends processes.
+    pub fn settle(&mut self) {
+        for service in self.services.clone() {
+            service.settle(self);
         }
     }
 
-    /// Takes up to `budget` SQEs off `pid`'s ring and dispatches them. The
-    /// slots taken are handed back, and the completions made published (one
-    /// doorbell), once for the whole batch.
+    /// Takes up to `budget` SQEs off `pid`'s ring (as many as its CQ has
+    /// room for) in one batch and dispatches them; the slots are handed back
+    /// and the completions published (one doorbell) once for the batch.
     fn service(&mut self, pid: u32, budget: u32) -> bool {
-        let mut taken = 0;
-        while taken < budget {
+        let Some(p) = self.processes.get_mut(&pid) else {
+            return false;
+        };
+        let budget = budget.min(p.cq_budget());
+        if budget == 0 {
+            return false; // CQ backpressure: wait until the process reaps.
+        }
+        let mut scratch = self.scratch.take().expect("dispatch does not nest");
+        let (first, count) = match p.sq.take_batch(&p.ring, budget, &mut scratch.entries) {
+            Ok(batch) => batch,
+            Err(violation) => {
+                self.scratch = Some(scratch);
+                let reason = format!("killed: ring protocol violation: {violation}");
+                self.reap(pid, exit_code::KILLED, reason);
+                return true;
+            }
+        };
+        for i in 0..count {
+            let raw: &[u8; SQE_SIZE] = scratch.entries[i as usize * SQE_SIZE..][..SQE_SIZE]
+                .try_into()
+                .expect("SQE_SIZE bytes");
+            let (sqe, op) = Op::decode(raw);
+            let Some(p) = self.processes.get_mut(&pid) else {
+                break; // An earlier call in the batch ended this process.
+            };
+            let outcome = match op {
+                Err(fault) => Err(Fault::new(CapError::BadSqe, format!("malformed SQE: {fault}"))),
+                Ok(Op::Nop) => Ok(Served::Done),
+                Ok(Op::Release { cap_id }) => match p.caps.remove(CapId::from_raw(cap_id)) {
+                    Ok(_) => {
+                        self.publish_processes();
+                        Ok(Served::Done)
+                    }
+                    Err(e) => Err(lookup_fault(cap_id, e)),
+                },
+                Ok(Op::Call {
+                    cap_id,
+                    interface_id,
+                    method,
+                    params_len,
+                }) => {
+                    let params = &mut capnp::Word::words_to_bytes_mut(&mut scratch.params)
+                        [..params_len as usize];
+                    p.sq.read_params(&p.ring, first.wrapping_add(i), params);
+                    let call = CallContext {
+                        caller: pid,
+                        user_data: sqe.user_data,
+                        method,
+                        badge: 0,
+                    };
+                    self.call(&mut scratch, call, cap_id, interface_id, params_len as usize)
+                }
+            };
             let Some(p) = self.processes.get_mut(&pid) else {
                 break;
             };
-            if !p.cq_has_room() {
-                break; // CQ backpressure: stop consuming until the process reaps.
-            }
-            let submission = match p.sq.take(&p.ring) {
-                Ok(Some(s)) => s,
-                Ok(None) => break,
-                Err(violation) => {
-                    let reason = format!("killed: ring protocol violation: {violation}");
-                    self.reap(pid, exit_code::KILLED, reason);
-                    return true;
+            match outcome {
+                Ok(Served::Done) => {
+                    let data = if matches!(op, Ok(Op::Call { .. })) {
+                        &scratch.out[..]
+                    } else {
+                        &[]
+                    };
+                    p.post(sqe.user_data, 0, data);
                 }
-            };
-            taken += 1;
-            // Reserve the completion's CQ room before dispatching: the call
-            // may complete (through complete_pending) before dispatch returns.
-            p.in_flight += 1;
-            let user_data = submission.sqe.user_data;
-            if let Some((result, data)) = self.dispatch(pid, &submission)
-                && let Some(p) = self.processes.get_mut(&pid)
-            {
-                p.in_flight -= 1;
-                self.post(pid, user_data, result, &data);
+                Ok(Served::Pending) => {
+                    p.park(sqe.user_data);
+                    if let Some(completion) = self.finished_early.take() {
+                        self.finish(pid, sqe.user_data, completion);
+                    }
+                }
+                Err(fault) => p.post(sqe.user_data, fault.error.code(), fault_text(&fault)),
             }
         }
+        self.scratch = Some(scratch);
         self.publish(pid);
-        taken > 0
+        count > 0
+    }
+
+    /// One `Op::Call`: resolves the capability, decodes the params in place,
+    /// lets the object serve it, and leaves finished results serialized in
+    /// `scratch.out`. Results that do not fit a slot are `TooLarge`, never cut.
+    fn call(
+        &mut self,
+        scratch: &mut Scratch,
+        mut call: CallContext,
+        cap_id: u32,
+        interface_id: u64,
+        params_len: usize,
+    ) -> Result<Served, Fault> {
+        let p = self.processes.get(&call.caller).expect("the caller is live");
+        let entry = p
+            .caps
+            .get(CapId::from_raw(cap_id))
+            .map_err(|e| lookup_fault(cap_id, e))?
+            .clone();
+        if entry.object.interface_id() != interface_id {
+            return Err(Fault::new(
+                CapError::WrongInterface,
+                format!(
+                    "capability {cap_id:#x} is a {} ({:#x}), not interface {interface_id:#x}",
+                    entry.object.interface_name(),
+                    entry.object.interface_id(),
+                ),
+            ));
+        }
+        call.badge = entry.badge;
+        let params = if params_len == 0 {
+            &EMPTY_MESSAGE[..]
+        } else {
+            &capnp::Word::words_to_bytes(&scratch.params)[..params_len]
+        };
+        let options = capnp::message::ReaderOptions {
+            traversal_limit_in_words: Some(params_len / 8 + 64),
+            nesting_limit: 16,
+        };
+        let message =
+            capnp::serialize::read_message_from_flat_slice_no_alloc(&mut &params[..], options)
+                .map_err(|e| {
+                    Fault::new(
+                        CapError::BadParams,
+                        format!("params are not a Cap'n Proto message: {e}"),
+                    )
+                })?;
+        let params = message.get_root::<capnp::any_pointer::Reader<'_>>()?;
+        let mut results =
+            capnp::message::Builder::new(scratch.results.take().expect("one call at a time"));
+        self.serving = Some((call.caller, call.user_data));
+        self.finished_early = None;
+        let served = entry.object.call(
+            self,
+            &call,
+            params,
+            results.get_root::<capnp::any_pointer::Builder<'_>>()?,
+        );
+        self.serving = None;
+        if !matches!(served, Ok(Served::Pending)) {
+            debug_assert!(self.finished_early.is_none(), "finished and answered");
+            self.finished_early = None;
+        }
+        scratch.out.clear();
+        let served = match served {
+            Ok(Served::Done) => serialize_results(&results, &mut scratch.out).map(|()| Served::Done),
+            other => other,
+        };
+        scratch.results = Some(results.into_allocator());
+        served
+    }
+
+    /// The single completion path for parked calls: posts `completion` to
+    /// `(pid, user_data)` and publishes it. A completion for a process that
+    /// is gone, or for a call it is not owed, is dropped.
+    pub fn finish(&mut self, pid: u32, user_data: u64, completion: Completion) {
+        if self.serving == Some((pid, user_data)) {
+            debug_assert!(self.finished_early.is_none(), "a call finished twice");
+            self.finished_early = Some(completion);
+            return;
+        }
+        let Some(p) = self.processes.get_mut(&pid) else {
+            return;
+        };
+        if !p.unpark(user_data) {
+            debug_assert!(false, "pid {pid} is owed no call {user_data}");
+            return;
+        }
+        match completion {
+            Completion::Done(data) if data.len() > SLOT_DATA_SIZE as usize => {
+                let fault = too_large(data.len());
+                p.post(user_data, fault.error.code(), fault_text(&fault));
+            }
+            Completion::Done(data) => p.post(user_data, 0, &data),
+            Completion::Failed(fault) => p.post(user_data, fault.error.code(), fault_text(&fault)),
+        }
+        self.publish(pid);
     }
 
     /// Hands consumed SQ slots back and publishes staged CQEs, ringing the
     /// doorbell if there were any.
     fn publish(&mut self, pid: u32) {
-        if let Some(p) = self.processes.get_mut(&pid) {
-            p.sq.release(&p.ring);
-            if p.cq.publish(&p.ring) {
-                ring_doorbell(&p.ring);
-            }
+        if let Some(p) = self.processes.get_mut(&pid)
+            && p.publish()
+        {
+            ring_doorbell(&p.ring);
         }
     }
 
-    /// Stages one CQE (published by the next `publish`).
-    fn post(&mut self, pid: u32, user_data: u64, result: i32, data: &[u8]) {
-        let Some(p) = self.processes.get_mut(&pid) else {
-            return;
-        };
-        let data = &data[..data.len().min(SLOT_DATA_SIZE as usize)];
-        let cqe = Cqe {
-            user_data,
-            result,
-            ..Cqe::default()
-        };
-        // Room was reserved before the SQE was taken, so this cannot be full
-        // unless the process corrupted its own CQ head; then the completion
-        // is lost to that process alone.
-        let _ = p.cq.stage(&p.ring, &cqe, data);
+    /// Input from the terminal the system is attached to.
+    pub fn terminal_input(&mut self, bytes: &[u8]) {
+        self.tell_services(TerminalEvent::Bytes(bytes));
     }
 
-    /// Completes a call an object answered with [`Completion::Pending`].
-    pub fn complete_pending(&mut self, pid: u32, user_data: u64, completion: Completion) {
-        let (result, data) = match completion {
-            Completion::Done(data) => (0, data),
-            Completion::Failed(e, message) => (e.code(), message.into_bytes()),
-            Completion::Pending => return,
-        };
-        if let Some(p) = self.processes.get_mut(&pid) {
-            p.in_flight = p.in_flight.saturating_sub(1);
-        }
-        self.post(pid, user_data, result, &data);
-        self.publish(pid);
+    /// The terminal's input ended.
+    pub fn terminal_eof(&mut self) {
+        self.tell_services(TerminalEvent::End);
     }
 
-    /// One SQE to its result: `Some((result, data))` now, or `None` if the
-    /// capability will complete it later.
-    fn dispatch(&mut self, pid: u32, s: &Submission) -> Option<(i32, Vec<u8>)> {
-        let fail = |e: CapError, m: String| Some((e.code(), m.into_bytes()));
-        if let Some(why) = s.malformed {
-            return fail(CapError::BadSqe, format!("malformed SQE: {why}"));
-        }
-        match s.sqe.opcode {
-            OP_NOP => Some((0, Vec::new())),
-            OP_RELEASE => {
-                let p = self.processes.get_mut(&pid)?;
-                match p.caps.remove(CapId::from_raw(s.sqe.cap_id)) {
-                    Ok(_) => {
-                        self.publish_processes();
-                        Some((0, Vec::new()))
-                    }
-                    Err(e) => fail(lookup_error(e), describe_lookup(s.sqe.cap_id, e)),
-                }
-            }
-            OP_CALL => {
-                let p = self.processes.get(&pid)?;
-                let entry = match p.caps.get(CapId::from_raw(s.sqe.cap_id)) {
-                    Ok(entry) => entry.clone(),
-                    Err(e) => return fail(lookup_error(e), describe_lookup(s.sqe.cap_id, e)),
-                };
-                if entry.object.interface_id() != s.sqe.interface_id {
-                    return fail(
-                        CapError::WrongInterface,
-                        format!(
-                            "capability {:#x} is a {} ({:#x}), not interface {:#x}",
-                            s.sqe.cap_id,
-                            entry.object.interface_name(),
-                            entry.object.interface_id(),
-                            s.sqe.interface_id
-                        ),
-                    );
-                }
-                let call = CallContext {
-                    caller: pid,
-                    user_data: s.sqe.user_data,
-                    method: s.sqe.method,
-                    params: &s.data,
-                    badge: entry.badge,
-                };
-                match entry.object.call(self, &call) {
-                    Completion::Done(data) if data.len() > SLOT_DATA_SIZE as usize => fail(
-                        CapError::Internal,
-                        format!("results of {} bytes exceed the ring slot", data.len()),
-                    ),
-                    Completion::Done(data) => Some((0, data)),
-                    Completion::Failed(e, message) => fail(e, message),
-                    Completion::Pending => None,
-                }
-            }
-            op => fail(CapError::BadSqe, format!("unknown opcode {op}")),
+    fn tell_services(&mut self, event: TerminalEvent<'_>) {
+        for service in self.services.clone() {
+            service.on_terminal(self, event);
         }
     }
 
@@ -702,7 +680,7 @@ impl<H: Host> Kernel<H> {
             return;
         }
         // Serve what it queued before exiting (its last writes, typically).
-        self.service(pid, capos_config::ring::SQ_ENTRIES);
+        self.service(pid, SQ_ENTRIES);
         self.reap(pid, code, format!("exited with code {code}"));
     }
 
@@ -730,7 +708,7 @@ impl<H: Host> Kernel<H> {
             return;
         };
         let text = format!("[pid {pid} {}] {reason}\n", p.name);
-        self.service(pid, capos_config::ring::SQ_ENTRIES);
+        self.service(pid, SQ_ENTRIES);
         self.host.emit(UiEvent::Console {
             pid,
             stream: Stream::Stderr,
@@ -740,20 +718,15 @@ impl<H: Host> Kernel<H> {
     }
 
     /// Ends a process: releases everything it held, stops its Worker, wakes
-    /// any waiter still parked on its doorbell, and tells the UI.
+    /// any waiter still parked on its doorbell, tells every service and the
+    /// UI.
     fn reap(&mut self, pid: u32, code: i32, reason: String) {
         let Some(mut p) = self.processes.remove(&pid) else {
             return;
         };
         drop(p.caps.drain());
-        self.timers.retain(|t| t.0.pid != pid);
-        self.input.readers.retain(|r| r.0 != pid);
-        self.input.watchers.retain(|w| w.0 != pid);
-        let waiters = {
-            let mut exit = p.exit.borrow_mut();
-            exit.status = Some((code, reason.clone()));
-            std::mem::take(&mut exit.waiters)
-        };
+        self.timers
+            .retain(|t| !matches!(t.0.action, TimerAction::Finish { pid: owner, .. } if owner == pid));
         self.host.stop_process(pid);
         // A Worker blocked in Atomics.wait lingers after terminate() until
         // woken: flag the ring and ring its doorbell.
@@ -766,11 +739,10 @@ impl<H: Host> Kernel<H> {
             reason: reason.clone(),
         });
         self.publish_processes();
-        for (waiter, user_data) in waiters {
-            let results = caps::process::wait_results(code, &reason);
-            self.complete_pending(waiter, user_data, results);
+        for service in self.services.clone() {
+            service.on_exit(self, pid, code, &reason);
         }
-        self.settle_endpoints();
+        self.settle();
         if self.init_pid == Some(pid) {
             self.halt(code, format!("init {reason}"));
         }
@@ -785,16 +757,8 @@ impl<H: Host> Kernel<H> {
         for pid in self.live_pids() {
             self.reap(pid, exit_code::KILLED, "killed: system halted".into());
         }
-        if !self.mounts.is_empty() {
-            // What the mounted trees hold now, for `capos run` to write back.
-            let tree = self.fs.borrow();
-            let mounts = self
-                .mounts
-                .iter()
-                .map(|(guest, root)| crate::view::mount_snapshot(guest, &tree.export(*root, "")))
-                .collect();
-            drop(tree);
-            self.host.emit(UiEvent::Filesystems { mounts });
+        for service in self.services.clone() {
+            service.on_halt(self);
         }
         self.host.emit(UiEvent::Halted { code, reason });
     }
@@ -802,9 +766,9 @@ impl<H: Host> Kernel<H> {
     fn publish_processes(&mut self) {
         let processes = self
             .processes
-            .values()
-            .map(|p| ProcessView {
-                pid: p.pid,
+            .iter()
+            .map(|(&pid, p)| ProcessView {
+                pid,
                 name: p.name.clone(),
                 state: "running",
                 caps: p.caps.len(),
@@ -812,6 +776,41 @@ impl<H: Host> Kernel<H> {
             .collect();
         self.host.emit(UiEvent::Processes { processes });
     }
+}
+
+/// Serializes a results message into `out`, refusing (never cutting) one
+/// that does not fit a ring slot.
+fn serialize_results<A: capnp::message::Allocator>(
+    results: &capnp::message::Builder<A>,
+    out: &mut Vec<u8>,
+) -> Result<(), Fault> {
+    let words = capnp::serialize::compute_serialized_size_in_words(results);
+    if words * 8 > SLOT_DATA_SIZE as usize {
+        return Err(too_large(words * 8));
+    }
+    capnp::serialize::write_message(&mut *out, results)
+        .map_err(|e| Fault::new(CapError::Internal, format!("results did not serialize: {e}")))
+}
+
+fn too_large(len: usize) -> Fault {
+    Fault::new(
+        CapError::TooLarge,
+        format!("results of {len} bytes exceed the {SLOT_DATA_SIZE}-byte ring slot"),
+    )
+}
+
+/// A failed CQE's data: the message, cut at a character boundary to fit the
+/// slot (it is text for a human; the error code is what programs act on).
+fn fault_text(fault: &Fault) -> &[u8] {
+    let mut end = fault.message.len().min(SLOT_DATA_SIZE as usize);
+    while !fault.message.is_char_boundary(end) {
+        end -= 1;
+    }
+    &fault.message.as_bytes()[..end]
+}
+
+fn gone(pid: u32) -> Fault {
+    Fault::new(CapError::PeerGone, format!("pid {pid} is gone"))
 }
 
 fn nul_terminated(strings: &[String]) -> Vec<u8> {
@@ -823,28 +822,13 @@ fn nul_terminated(strings: &[String]) -> Vec<u8> {
     out
 }
 
-/// init's capabilities, by the name its manifest gives the service.
-fn kernel_service<H: Host>(service: KernelService) -> Rc<dyn CapObject<Kernel<H>>> {
-    match service {
-        KernelService::Console => Rc::new(caps::Console::new(Stream::Stdout)),
-        KernelService::Stderr => Rc::new(caps::Console::new(Stream::Stderr)),
-        KernelService::Random => Rc::new(caps::RandomSource),
-        KernelService::KernelPanicTrigger => Rc::new(caps::KernelPanicTrigger),
-        KernelService::ProcessSpawner => Rc::new(caps::ProcessSpawner),
-        KernelService::BootPackage => Rc::new(caps::BootPackage),
-        KernelService::EndpointFactory => Rc::new(caps::EndpointFactory),
-        KernelService::Timer => Rc::new(caps::Timer),
-        KernelService::Echo => Rc::new(caps::Echo),
-    }
-}
-
-pub(crate) fn lookup_error(e: CapLookupError) -> CapError {
-    match e {
+pub(crate) fn lookup_fault(cap_id: u32, e: CapLookupError) -> Fault {
+    let error = match e {
         CapLookupError::Unknown => CapError::UnknownCap,
         CapLookupError::Stale => CapError::StaleCap,
-    }
+    };
+    Fault::new(error, format!("capability {cap_id:#x}: {e}"))
 }
 
-pub(crate) fn describe_lookup(cap_id: u32, e: CapLookupError) -> String {
-    format!("capability {cap_id:#x}: {e}")
-}
+/// Shared, mutable service state, as services hold it.
+pub type Shared<T> = Rc<RefCell<T>>;

@@ -15,6 +15,7 @@ pub mod fs_tree;
 pub mod host;
 pub mod kernel;
 pub mod manifest;
+mod process;
 pub mod view;
 
 #[cfg(target_arch = "wasm32")]

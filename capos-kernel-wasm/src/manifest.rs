@@ -112,7 +112,7 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
                 let parent = parent?;
                 CapSource::FromParent {
                     name: parent.get_name()?.to_string()?,
-                    mode: crate::caps::transfer_mode(parent.get_mode()?),
+                    mode: parent.get_mode()?.into(),
                 }
             }
         };

@@ -149,6 +149,15 @@ impl RingMemory for SabRing {
     fn notify(&self, offset: usize) {
         ring_notify(&self.words, (offset / 4) as u32);
     }
+    // Nothing to do: `load`, `store` and `fetch_add` are `Atomics` on the
+    // ring's SharedArrayBuffer, and the process's glue reaches the ring's
+    // index and flag words only with `Atomics` too. Sequentially consistent
+    // atomics all fall in one total order, so a store and a later load of
+    // another word are never reordered, which is all the fence is for.
+    // (JavaScript has no standalone fence: should either side ever touch
+    // those words without `Atomics`, that access must become `Atomics`
+    // again; a fence here would not help.)
+    fn fence_seqcst(&self) {}
 }
 
 pub struct WebHost {
@@ -229,7 +238,7 @@ impl WasmKernel {
             });
         }));
         WasmKernel {
-            kernel: Kernel::new(WebHost { js: host }),
+            kernel: Kernel::new(WebHost { js: host }, crate::caps::init_grants),
         }
     }
 
@@ -284,13 +293,13 @@ impl WasmKernel {
     /// Text typed at the terminal or piped to `capos run`.
     #[wasm_bindgen(js_name = consoleInput)]
     pub fn console_input(&mut self, bytes: &[u8]) {
-        self.kernel.console_input(bytes);
+        self.kernel.terminal_input(bytes);
     }
 
     /// The terminal's input ended.
     #[wasm_bindgen(js_name = consoleEof)]
     pub fn console_eof(&mut self) {
-        self.kernel.console_eof();
+        self.kernel.terminal_eof();
     }
 
     /// Milliseconds until the next timer, or `undefined` if none: the event

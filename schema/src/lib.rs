@@ -28,6 +28,40 @@ generated!(
 
 pub mod wasi_manifest;
 
+/// The wire form of `capos_config::TransferMode` (the one Rust enum for it).
+impl From<cap_capnp::TransferMode> for capos_config::manifest::TransferMode {
+    fn from(mode: cap_capnp::TransferMode) -> Self {
+        match mode {
+            cap_capnp::TransferMode::Copy => Self::Copy,
+            cap_capnp::TransferMode::Move => Self::Move,
+        }
+    }
+}
+
+impl From<capos_config::manifest::TransferMode> for cap_capnp::TransferMode {
+    fn from(mode: capos_config::manifest::TransferMode) -> Self {
+        match mode {
+            capos_config::manifest::TransferMode::Copy => Self::Copy,
+            capos_config::manifest::TransferMode::Move => Self::Move,
+        }
+    }
+}
+
+/// Typed clients, one per interface (program side), and what they are built on.
+#[cfg(feature = "clients")]
+pub mod clients {
+    include!(concat!(env!("OUT_DIR"), "/clients.rs"));
+}
+#[cfg(feature = "clients")]
+pub mod rpc;
+
+/// Server traits and dispatch, one module per interface (kernel side).
+#[cfg(feature = "servers")]
+#[allow(clippy::all, clippy::pedantic)]
+pub mod servers {
+    include!(concat!(env!("OUT_DIR"), "/servers.rs"));
+}
+
 /// Interface ids and method ordinals.
 pub mod interfaces {
     include!(concat!(env!("OUT_DIR"), "/interfaces.rs"));

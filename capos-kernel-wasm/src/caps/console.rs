@@ -1,11 +1,16 @@
-use super::{bad_params, done, encode, fail, outcome, read_params, set_cap_ref, unknown_method};
+//! Console: output to the terminal (one stream, optionally attenuated to
+//! prefix every line) and the terminal's input, which every Console shares
+//! through the [`TerminalInput`] service.
+
+use super::{encode, results_builder, serve, set_cap_ref, text};
 use crate::host::Host;
-use crate::kernel::{CapEntry, Kernel};
+use crate::kernel::{CapEntry, Kernel, TimerAction};
 use crate::view::{Stream, UiEvent};
-use capos_lib::{CallContext, CapError, CapObject, Completion};
+use capos_lib::{CallContext, CapError, Completion, Fault, Reply, Served, Service, TerminalEvent};
 use capos_schema::console_capnp::console;
-use capos_schema::interfaces::console as iface;
-use std::cell::Cell;
+use capos_schema::servers::console::Server;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// Longest prefix an attenuated Console may carry.
@@ -14,44 +19,139 @@ pub const MAX_PREFIX: usize = 64;
 /// Most bytes one `read` returns (a ring slot less framing).
 pub const MAX_READ: u32 = capos_config::ring::SLOT_DATA_SIZE - 128;
 
-/// The results of `Console.read`.
-pub fn read_results(data: &[u8], eof: bool) -> Completion {
-    let mut results = super::results_builder();
+/// A parked call: who made it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Caller {
+    pid: u32,
+    user_data: u64,
+}
+
+/// What was typed (or piped) and not yet read, and who waits for it.
+#[derive(Debug, Default)]
+struct InputState {
+    buffered: VecDeque<u8>,
+    ended: bool,
+    /// Blocked `read` calls, with the most bytes each takes.
+    readers: VecDeque<(Caller, u32)>,
+    /// Blocked `waitReadable` calls, with their timeout's timer.
+    watchers: Vec<(Caller, Option<u64>)>,
+}
+
+/// The terminal's input stream, shared by every Console of one boot.
+#[derive(Debug, Default)]
+pub struct TerminalInput {
+    state: RefCell<InputState>,
+}
+
+fn read_results(data: &[u8], eof: bool) -> Completion {
+    let mut results = results_builder();
     let mut root = results.init_root::<console::read_results::Builder>();
     root.set_data(data);
     root.set_eof(eof);
     encode(&results)
 }
 
-/// The results of `Console.waitReadable`.
-pub fn readable_results(ready: bool) -> Completion {
-    let mut results = super::results_builder();
+fn readable_results(ready: bool) -> Completion {
+    let mut results = results_builder();
     results
         .init_root::<console::wait_readable_results::Builder>()
         .set_ready(ready);
     encode(&results)
 }
 
-/// The terminal: output (to one stream, optionally attenuated to prefix
-/// every line) and the shared input stream.
-#[derive(Debug)]
+impl TerminalInput {
+    /// Hands buffered input to blocked readers, in order.
+    fn serve<H: Host>(&self, kernel: &mut Kernel<H>) {
+        let mut finished = Vec::new();
+        {
+            let mut s = self.state.borrow_mut();
+            if s.buffered.is_empty() && !s.ended {
+                return;
+            }
+            for (caller, timer) in std::mem::take(&mut s.watchers) {
+                finished.push((caller, timer, readable_results(true)));
+            }
+            while let Some(&(caller, max)) = s.readers.front() {
+                if s.buffered.is_empty() && !s.ended {
+                    break;
+                }
+                s.readers.pop_front();
+                if !kernel.is_alive(caller.pid) {
+                    continue; // Its reader is gone; leave the input for the next.
+                }
+                let n = s.buffered.len().min(max as usize);
+                let data: Vec<u8> = s.buffered.drain(..n).collect();
+                let eof = data.is_empty();
+                finished.push((caller, None, read_results(&data, eof)));
+            }
+        }
+        for (caller, timer, completion) in finished {
+            if let Some(id) = timer {
+                kernel.cancel_timer(id);
+            }
+            kernel.finish(caller.pid, caller.user_data, completion);
+        }
+    }
+}
+
+impl<H: Host> Service<Kernel<H>> for TerminalInput {
+    fn on_exit(&self, kernel: &mut Kernel<H>, pid: u32, _code: i32, _reason: &str) {
+        let timers: Vec<u64> = {
+            let mut s = self.state.borrow_mut();
+            s.readers.retain(|r| r.0.pid != pid);
+            let (gone, kept) = std::mem::take(&mut s.watchers)
+                .into_iter()
+                .partition(|w| w.0.pid == pid);
+            s.watchers = kept;
+            gone.into_iter().filter_map(|(_, timer)| timer).collect::<Vec<_>>()
+        };
+        for id in timers {
+            kernel.cancel_timer(id);
+        }
+    }
+
+    fn on_timer(&self, kernel: &mut Kernel<H>, timer: u64) {
+        // A watcher's timeout: its `waitReadable` gives up.
+        let expired = {
+            let mut s = self.state.borrow_mut();
+            let at = s.watchers.iter().position(|w| w.1 == Some(timer));
+            at.map(|i| s.watchers.remove(i).0)
+        };
+        if let Some(caller) = expired {
+            kernel.finish(caller.pid, caller.user_data, readable_results(false));
+        }
+    }
+
+    fn on_terminal(&self, kernel: &mut Kernel<H>, input: TerminalEvent<'_>) {
+        {
+            let mut s = self.state.borrow_mut();
+            if s.ended {
+                return;
+            }
+            match input {
+                TerminalEvent::Bytes(bytes) => s.buffered.extend(bytes),
+                TerminalEvent::End => s.ended = true,
+            }
+        }
+        self.serve(kernel);
+    }
+}
+
 pub struct Console {
     stream: Stream,
     prefix: String,
     /// Whether the next character starts a line (where the prefix goes).
     at_line_start: Cell<bool>,
+    input: Rc<TerminalInput>,
 }
 
 impl Console {
-    pub fn new(stream: Stream) -> Self {
-        Self::with_prefix(stream, String::new())
-    }
-
-    fn with_prefix(stream: Stream, prefix: String) -> Self {
+    pub fn new(stream: Stream, input: Rc<TerminalInput>) -> Self {
         Self {
             stream,
-            prefix,
+            prefix: String::new(),
             at_line_start: Cell::new(true),
+            input,
         }
     }
 
@@ -69,50 +169,52 @@ impl Console {
         }
         out
     }
+}
 
-    fn write<H: Host>(
+serve!(Console, console);
+
+impl<H: Host> Server<Kernel<H>> for Console {
+    fn write(
         &self,
         kernel: &mut Kernel<H>,
-        call: &CallContext<'_>,
-    ) -> Result<Completion, Completion> {
-        let message = read_params(call.params)?;
-        let params = message
-            .get_root::<console::write_params::Reader>()
-            .map_err(bad_params)?;
+        call: &CallContext,
+        params: console::write_params::Reader<'_>,
+        _results: console::write_results::Builder<'_>,
+    ) -> Reply {
         let text = params
-            .get_text()
-            .map_err(bad_params)?
+            .get_text()?
             .to_str()
-            .map_err(|_| bad_params("Console.write text is not valid UTF-8"))?;
+            .map_err(|_| Fault::bad_params("Console.write text is not valid UTF-8"))?;
         let text = self.render(text);
         kernel.emit(UiEvent::Console {
             pid: call.caller,
             stream: self.stream,
             text,
         });
-        Ok(done())
+        Ok(Served::Done)
     }
 
-    fn attenuate<H: Host>(
+    fn with_prefix(
         &self,
         kernel: &mut Kernel<H>,
-        call: &CallContext<'_>,
-    ) -> Result<Completion, Completion> {
-        let message = read_params(call.params)?;
-        let prefix = message
-            .get_root::<console::with_prefix_params::Reader>()
-            .and_then(|p| p.get_prefix())
-            .map_err(bad_params)?
-            .to_str()
-            .map_err(|_| bad_params("prefix is not valid UTF-8"))?;
+        call: &CallContext,
+        params: console::with_prefix_params::Reader<'_>,
+        results: console::with_prefix_results::Builder<'_>,
+    ) -> Reply {
+        let prefix = text(params.get_prefix())?;
         if prefix.len() > MAX_PREFIX || prefix.chars().any(char::is_control) {
-            return Err(fail(
+            return Err(Fault::new(
                 CapError::BadParams,
                 format!("prefix must be at most {MAX_PREFIX} bytes without control characters"),
             ));
         }
         // Attenuation composes: the new Console keeps this one's prefix too.
-        let console = Console::with_prefix(self.stream, format!("{}{prefix}", self.prefix));
+        let console = Console {
+            stream: self.stream,
+            prefix: format!("{}{prefix}", self.prefix),
+            at_line_start: Cell::new(true),
+            input: self.input.clone(),
+        };
         let granted = kernel.insert_cap(
             call.caller,
             CapEntry {
@@ -120,41 +222,53 @@ impl Console {
                 badge: call.badge,
             },
         )?;
-        let mut results = super::results_builder();
-        let root = results.init_root::<console::with_prefix_results::Builder>();
-        set_cap_ref(root.init_console(), granted);
-        Ok(encode(&results))
-    }
-}
-
-impl<H: Host> CapObject<Kernel<H>> for Console {
-    fn interface_id(&self) -> u64 {
-        iface::INTERFACE_ID
+        set_cap_ref(results.init_console(), granted);
+        Ok(Served::Done)
     }
 
-    fn interface_name(&self) -> &'static str {
-        iface::NAME
+    fn read(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        params: console::read_params::Reader<'_>,
+        _results: console::read_results::Builder<'_>,
+    ) -> Reply {
+        let max = params.get_max().clamp(1, MAX_READ);
+        let caller = Caller {
+            pid: call.caller,
+            user_data: call.user_data,
+        };
+        self.input.state.borrow_mut().readers.push_back((caller, max));
+        // Input already buffered finishes it at once (the kernel posts a
+        // call finished while it is being served as soon as it parks).
+        self.input.serve(kernel);
+        Ok(Served::Pending)
     }
 
-    fn call(&self, kernel: &mut Kernel<H>, call: &CallContext<'_>) -> Completion {
-        match call.method {
-            iface::method::WRITE => outcome(self.write(kernel, call)),
-            iface::method::WITH_PREFIX => outcome(self.attenuate(kernel, call)),
-            iface::method::READ => outcome(read_params(call.params).and_then(|m| {
-                let max = m
-                    .get_root::<console::read_params::Reader>()
-                    .map_err(bad_params)?
-                    .get_max();
-                Ok(kernel.read_input(call.caller, call.user_data, max.min(MAX_READ)))
-            })),
-            iface::method::WAIT_READABLE => outcome(read_params(call.params).and_then(|m| {
-                let timeout = m
-                    .get_root::<console::wait_readable_params::Reader>()
-                    .map_err(bad_params)?
-                    .get_timeout_ns();
-                Ok(kernel.watch_input(call.caller, call.user_data, timeout))
-            })),
-            m => unknown_method(iface::NAME, m),
+    fn wait_readable(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        params: console::wait_readable_params::Reader<'_>,
+        mut results: console::wait_readable_results::Builder<'_>,
+    ) -> Reply {
+        {
+            let s = self.input.state.borrow();
+            if !s.buffered.is_empty() || s.ended {
+                results.set_ready(true);
+                return Ok(Served::Done);
+            }
         }
+        let timeout = params.get_timeout_ns();
+        let timer = (timeout != u64::MAX).then(|| {
+            let service = self.input.clone();
+            kernel.set_timer(timeout, TimerAction::Notify { service })
+        });
+        let caller = Caller {
+            pid: call.caller,
+            user_data: call.user_data,
+        };
+        self.input.state.borrow_mut().watchers.push((caller, timer));
+        Ok(Served::Pending)
     }
 }

@@ -2,32 +2,83 @@
 //! over the kernel's in-memory tree (fs_tree.rs). A Directory reaches its
 //! own subtree only; a File only its own bytes.
 
-use super::{
-    bad_params, encode, fail, outcome, read_params, results_builder, set_cap_ref, text,
-    unknown_method,
-};
+use super::{read_transfer, serve, set_cap_ref, text};
 use crate::fs_tree::{
     self, Data, EBADF, EFBIG, EINVAL, EISDIR, ENOENT, ENOTDIR, EXDEV, Errno, Ino, Tree,
 };
 use crate::host::Host;
 use crate::kernel::{CapEntry, Kernel};
-use capos_lib::{CallContext, CapError, CapId, CapObject, Completion};
+use crate::view::UiEvent;
+use capos_config::manifest::{Mount, TransferMode};
+use capos_lib::{CallContext, CapError, CapObject, Fault, Reply, Served, Service};
 use capos_schema::fs_capnp::{self, directory, file};
-use capos_schema::interfaces::{directory as dir_iface, file as file_iface};
+use capos_schema::servers::{directory as dir_server, file as file_server};
 use std::cell::RefCell;
 use std::rc::Rc;
 
 pub type SharedTree = Rc<RefCell<Tree>>;
 
-/// Most entries one `list` returns (they must fit a ring slot).
-const LIST_MAX: u32 = 24;
-/// Most bytes one `read` returns.
+/// How bulk results are cut to fit a ring slot (never silently: each says
+/// what it returned): `File.read` returns at most `READ_MAX` bytes and the
+/// caller reads on from the offset after them; `Directory.list` returns as
+/// many entries from `start` as fit `LIST_BUDGET` bytes of results (at least
+/// one, at most `max`) with the `total`, and the caller lists on from there.
 const READ_MAX: u32 = capos_config::ring::SLOT_DATA_SIZE - 128;
+const LIST_BUDGET: usize = capos_config::ring::SLOT_DATA_SIZE as usize - 256;
+
+/// The file trees of one boot (the manifest's mounts), which outlive every
+/// process: at halt, what they hold is published for `capos run --dir` to
+/// write back.
+pub struct FileSystems {
+    tree: SharedTree,
+    /// (guest path, root) of each mount.
+    mounts: Vec<(String, Ino)>,
+}
+
+impl FileSystems {
+    pub fn mount(mounts: &[Mount], now: u64) -> Self {
+        let tree: SharedTree = Rc::default();
+        let mounts = mounts
+            .iter()
+            .map(|m| {
+                let root = tree.borrow_mut().insert_tree(&m.root, None, now);
+                (m.guest.clone(), root)
+            })
+            .collect();
+        Self { tree, mounts }
+    }
+
+    /// A Directory on mount `index` (validated against the manifest).
+    pub fn root(&self, index: usize) -> Directory {
+        let (guest, root) = &self.mounts[index];
+        Directory {
+            tree: self.tree.clone(),
+            ino: *root,
+            label: guest.clone(),
+        }
+    }
+}
+
+impl<H: Host> Service<Kernel<H>> for FileSystems {
+    fn on_halt(&self, kernel: &mut Kernel<H>) {
+        if self.mounts.is_empty() {
+            return;
+        }
+        let tree = self.tree.borrow();
+        let mounts = self
+            .mounts
+            .iter()
+            .map(|(guest, root)| crate::view::mount_snapshot(guest, &tree.export(*root, "")))
+            .collect();
+        drop(tree);
+        kernel.emit(UiEvent::Filesystems { mounts });
+    }
+}
 
 pub struct Directory {
-    pub tree: SharedTree,
-    pub ino: Ino,
-    pub label: String,
+    tree: SharedTree,
+    ino: Ino,
+    label: String,
 }
 
 pub struct File {
@@ -60,16 +111,9 @@ fn set_stat(tree: &Tree, ino: Ino, mut stat: fs_capnp::stat::Builder<'_>) {
     }
 }
 
-/// Results with just an errno, for the many methods that return only that.
-macro_rules! errno_results {
-    ($results:ty, $outcome:expr) => {{
-        let outcome: Result<(), Errno> = $outcome;
-        let mut message = results_builder();
-        message
-            .init_root::<$results>()
-            .set_errno(outcome.err().unwrap_or(0));
-        encode(&message)
-    }};
+/// The errno of a file-system outcome (0: success).
+fn errno(outcome: Result<(), Errno>) -> Errno {
+    outcome.err().unwrap_or(0)
 }
 
 fn apply_times(
@@ -99,228 +143,35 @@ fn apply_times(
 }
 
 impl Directory {
-    /// The destination of a rename or link: this directory, or another
-    /// Directory of the caller's on the same tree.
-    fn target<H: Host>(&self, kernel: &Kernel<H>, caller: u32, id: u32) -> Result<Ino, Errno> {
-        if id == 0 {
-            return Ok(self.ino);
+    /// The destination of a rename or link: a Directory of the caller's on
+    /// the same tree, named by a `CapTransfer` (copy: the caller keeps it).
+    fn target<H: Host>(
+        &self,
+        kernel: &Kernel<H>,
+        caller: u32,
+        target: capos_schema::cap_capnp::cap_transfer::Reader<'_>,
+    ) -> Result<Result<Ino, Errno>, Fault> {
+        let transfer = read_transfer(target)?;
+        if transfer.mode != TransferMode::Copy {
+            return Err(Fault::bad_params(
+                "the destination directory is passed with copy, not move",
+            ));
         }
-        let entry = kernel
-            .process(caller)
-            .and_then(|p| p.caps.get(CapId::from_raw(id)).ok())
-            .ok_or(EBADF)?;
-        let other = entry
+        let entry = kernel.peek_caps(caller, &[transfer])?.remove(0);
+        let Some(other) = entry
             .object
             .as_any()
             .and_then(|a| a.downcast_ref::<Directory>())
-            .ok_or(EBADF)?;
-        if !Rc::ptr_eq(&other.tree, &self.tree) {
-            return Err(EXDEV);
-        }
-        Ok(other.ino)
-    }
-
-    fn serve<H: Host>(
-        &self,
-        kernel: &mut Kernel<H>,
-        call: &CallContext<'_>,
-    ) -> Result<Completion, Completion> {
-        let now = kernel.host_mut().realtime_ns();
-        let message = if call.params.is_empty() {
-            None
-        } else {
-            Some(read_params(call.params)?)
+        else {
+            return Ok(Err(EBADF));
         };
-        let params = || message.as_ref().ok_or_else(|| bad_params("missing params"));
-        Ok(match call.method {
-            dir_iface::method::OPEN => {
-                let p = params()?
-                    .get_root::<directory::open_params::Reader>()
-                    .map_err(bad_params)?;
-                let path = text(p.get_path())?;
-                let flags = p.get_flags().map_err(bad_params)?;
-                let opened = self.open(&path, flags, now);
-                let mut results = results_builder();
-                let mut root = results.init_root::<directory::open_results::Builder>();
-                match opened {
-                    Err(errno) => root.set_errno(errno),
-                    Ok((ino, is_dir)) => {
-                        let object: Rc<dyn CapObject<Kernel<H>>> = if is_dir {
-                            Rc::new(Directory {
-                                tree: self.tree.clone(),
-                                ino,
-                                label: String::new(),
-                            })
-                        } else {
-                            Rc::new(File {
-                                tree: self.tree.clone(),
-                                ino,
-                            })
-                        };
-                        let granted =
-                            kernel.insert_cap(call.caller, CapEntry { object, badge: 0 })?;
-                        set_cap_ref(root.reborrow().init_cap(), granted);
-                        root.set_kind(if is_dir {
-                            fs_capnp::FileKind::Directory
-                        } else {
-                            fs_capnp::FileKind::RegularFile
-                        });
-                    }
-                }
-                encode(&results)
-            }
-            dir_iface::method::CREATE_DIRECTORY => {
-                let p = params()?
-                    .get_root::<directory::create_directory_params::Reader>()
-                    .map_err(bad_params)?;
-                let r = self
-                    .tree
-                    .borrow_mut()
-                    .mkdir(self.ino, &text(p.get_path())?, now);
-                errno_results!(directory::create_directory_results::Builder, r)
-            }
-            dir_iface::method::REMOVE_DIRECTORY => {
-                let p = params()?
-                    .get_root::<directory::remove_directory_params::Reader>()
-                    .map_err(bad_params)?;
-                let r = self
-                    .tree
-                    .borrow_mut()
-                    .rmdir(self.ino, &text(p.get_path())?, now);
-                errno_results!(directory::remove_directory_results::Builder, r)
-            }
-            dir_iface::method::UNLINK_FILE => {
-                let p = params()?
-                    .get_root::<directory::unlink_file_params::Reader>()
-                    .map_err(bad_params)?;
-                let r = self
-                    .tree
-                    .borrow_mut()
-                    .unlink(self.ino, &text(p.get_path())?, now);
-                errno_results!(directory::unlink_file_results::Builder, r)
-            }
-            dir_iface::method::RENAME => {
-                let p = params()?
-                    .get_root::<directory::rename_params::Reader>()
-                    .map_err(bad_params)?;
-                let (from, to) = (text(p.get_path())?, text(p.get_new_path())?);
-                let r = self
-                    .target(kernel, call.caller, p.get_target())
-                    .and_then(|t| self.tree.borrow_mut().rename(self.ino, &from, t, &to, now));
-                errno_results!(directory::rename_results::Builder, r)
-            }
-            dir_iface::method::LINK => {
-                let p = params()?
-                    .get_root::<directory::link_params::Reader>()
-                    .map_err(bad_params)?;
-                let (from, to) = (text(p.get_path())?, text(p.get_new_path())?);
-                let follow = p.get_follow_symlinks();
-                let r = self
-                    .target(kernel, call.caller, p.get_target())
-                    .and_then(|t| {
-                        self.tree
-                            .borrow_mut()
-                            .link(self.ino, &from, follow, t, &to, now)
-                    });
-                errno_results!(directory::link_results::Builder, r)
-            }
-            dir_iface::method::SYMLINK => {
-                let p = params()?
-                    .get_root::<directory::symlink_params::Reader>()
-                    .map_err(bad_params)?;
-                let r = self.tree.borrow_mut().symlink(
-                    self.ino,
-                    &text(p.get_target())?,
-                    &text(p.get_path())?,
-                    now,
-                );
-                errno_results!(directory::symlink_results::Builder, r)
-            }
-            dir_iface::method::READLINK => {
-                let p = params()?
-                    .get_root::<directory::readlink_params::Reader>()
-                    .map_err(bad_params)?;
-                let tree = self.tree.borrow();
-                let found = tree
-                    .resolve(self.ino, &text(p.get_path())?, false)
-                    .and_then(|r| match r.ino.and_then(|ino| tree.kind(ino)) {
-                        Some(Data::Symlink(target)) => Ok(target.clone()),
-                        Some(_) => Err(EINVAL),
-                        None => Err(ENOENT),
-                    });
-                let mut results = results_builder();
-                let mut root = results.init_root::<directory::readlink_results::Builder>();
-                match found {
-                    Ok(target) => root.set_target(&target),
-                    Err(e) => root.set_errno(e),
-                }
-                encode(&results)
-            }
-            dir_iface::method::STAT => {
-                let p = params()?
-                    .get_root::<directory::stat_params::Reader>()
-                    .map_err(bad_params)?;
-                let tree = self.tree.borrow();
-                let found = tree
-                    .resolve(self.ino, &text(p.get_path())?, p.get_follow_symlinks())
-                    .and_then(|r| r.ino.ok_or(ENOENT));
-                let mut results = results_builder();
-                let mut root = results.init_root::<directory::stat_results::Builder>();
-                match found {
-                    Ok(ino) => set_stat(&tree, ino, root.init_stat()),
-                    Err(e) => root.set_errno(e),
-                }
-                encode(&results)
-            }
-            dir_iface::method::SET_TIMES => {
-                let p = params()?
-                    .get_root::<directory::set_times_params::Reader>()
-                    .map_err(bad_params)?;
-                let mut tree = self.tree.borrow_mut();
-                let r = tree
-                    .resolve(self.ino, &text(p.get_path())?, p.get_follow_symlinks())
-                    .and_then(|r| r.ino.ok_or(ENOENT))
-                    .and_then(|ino| {
-                        apply_times(&mut tree, ino, p.get_times().map_err(|_| EINVAL)?, now)
-                    });
-                errno_results!(directory::set_times_results::Builder, r)
-            }
-            dir_iface::method::LIST => {
-                let p = params()?
-                    .get_root::<directory::list_params::Reader>()
-                    .map_err(bad_params)?;
-                let tree = self.tree.borrow();
-                let Some(Data::Dir { entries, parent }) = tree.kind(self.ino) else {
-                    return Err(fail(CapError::PeerGone, "this directory was removed"));
-                };
-                let mut all: Vec<(&str, Ino)> = vec![(".", self.ino), ("..", *parent)];
-                all.extend(entries.iter().map(|(n, &i)| (n.as_str(), i)));
-                let start = (p.get_start() as usize).min(all.len());
-                let end = (start + p.get_max().min(LIST_MAX) as usize).min(all.len());
-                let mut results = results_builder();
-                let mut root = results.init_root::<directory::list_results::Builder>();
-                root.set_total(all.len() as u32);
-                let mut list = root.init_entries((end - start) as u32);
-                for (i, (name, ino)) in all[start..end].iter().enumerate() {
-                    let mut e = list.reborrow().get(i as u32);
-                    e.set_name(*name);
-                    e.set_ino(*ino);
-                    e.set_kind(fs_kind(tree.kind(*ino)));
-                }
-                encode(&results)
-            }
-            dir_iface::method::LABEL => {
-                let mut results = results_builder();
-                results
-                    .init_root::<directory::label_results::Builder>()
-                    .set_label(&self.label);
-                encode(&results)
-            }
-            m => return Err(unknown_method(dir_iface::NAME, m)),
-        })
+        if !Rc::ptr_eq(&other.tree, &self.tree) {
+            return Ok(Err(EXDEV));
+        }
+        Ok(Ok(other.ino))
     }
 
-    fn open(
+    fn open_path(
         &self,
         path: &str,
         flags: fs_capnp::open_flags::Reader<'_>,
@@ -361,141 +212,370 @@ impl Directory {
     }
 }
 
-impl File {
-    fn serve<H: Host>(
+serve!(Directory, directory, as_any);
+
+impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
+    fn open(
         &self,
         kernel: &mut Kernel<H>,
-        call: &CallContext<'_>,
-    ) -> Result<Completion, Completion> {
+        call: &CallContext,
+        params: directory::open_params::Reader<'_>,
+        mut results: directory::open_results::Builder<'_>,
+    ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
-        let message = if call.params.is_empty() {
-            None
-        } else {
-            Some(read_params(call.params)?)
+        let path = text(params.get_path())?;
+        let (ino, is_dir) = match self.open_path(&path, params.get_flags()?, now) {
+            Ok(opened) => opened,
+            Err(e) => {
+                results.set_errno(e);
+                return Ok(Served::Done);
+            }
         };
-        let params = || message.as_ref().ok_or_else(|| bad_params("missing params"));
+        let object: Rc<dyn CapObject<Kernel<H>>> = if is_dir {
+            Rc::new(Directory {
+                tree: self.tree.clone(),
+                ino,
+                label: String::new(),
+            })
+        } else {
+            Rc::new(File {
+                tree: self.tree.clone(),
+                ino,
+            })
+        };
+        let granted = kernel.insert_cap(call.caller, CapEntry { object, badge: 0 })?;
+        set_cap_ref(results.reborrow().init_cap(), granted);
+        results.set_kind(if is_dir {
+            fs_capnp::FileKind::Directory
+        } else {
+            fs_capnp::FileKind::RegularFile
+        });
+        Ok(Served::Done)
+    }
+
+    fn create_directory(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: directory::create_directory_params::Reader<'_>,
+        mut results: directory::create_directory_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let path = text(params.get_path())?;
+        results.set_errno(errno(self.tree.borrow_mut().mkdir(self.ino, &path, now)));
+        Ok(Served::Done)
+    }
+
+    fn remove_directory(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: directory::remove_directory_params::Reader<'_>,
+        mut results: directory::remove_directory_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let path = text(params.get_path())?;
+        results.set_errno(errno(self.tree.borrow_mut().rmdir(self.ino, &path, now)));
+        Ok(Served::Done)
+    }
+
+    fn unlink_file(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: directory::unlink_file_params::Reader<'_>,
+        mut results: directory::unlink_file_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let path = text(params.get_path())?;
+        results.set_errno(errno(self.tree.borrow_mut().unlink(self.ino, &path, now)));
+        Ok(Served::Done)
+    }
+
+    fn rename(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        params: directory::rename_params::Reader<'_>,
+        mut results: directory::rename_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let (from, to) = (text(params.get_path())?, text(params.get_new_path())?);
+        let outcome = self
+            .target(kernel, call.caller, params.get_target()?)?
+            .and_then(|t| self.tree.borrow_mut().rename(self.ino, &from, t, &to, now));
+        results.set_errno(errno(outcome));
+        Ok(Served::Done)
+    }
+
+    fn link(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        params: directory::link_params::Reader<'_>,
+        mut results: directory::link_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let (from, to) = (text(params.get_path())?, text(params.get_new_path())?);
+        let follow = params.get_follow_symlinks();
+        let outcome = self
+            .target(kernel, call.caller, params.get_target()?)?
+            .and_then(|t| {
+                self.tree
+                    .borrow_mut()
+                    .link(self.ino, &from, follow, t, &to, now)
+            });
+        results.set_errno(errno(outcome));
+        Ok(Served::Done)
+    }
+
+    fn symlink(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: directory::symlink_params::Reader<'_>,
+        mut results: directory::symlink_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let (target, path) = (text(params.get_target())?, text(params.get_path())?);
+        let outcome = self
+            .tree
+            .borrow_mut()
+            .symlink(self.ino, &target, &path, now);
+        results.set_errno(errno(outcome));
+        Ok(Served::Done)
+    }
+
+    fn readlink(
+        &self,
+        _kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: directory::readlink_params::Reader<'_>,
+        mut results: directory::readlink_results::Builder<'_>,
+    ) -> Reply {
+        let tree = self.tree.borrow();
+        let found = tree
+            .resolve(self.ino, &text(params.get_path())?, false)
+            .and_then(|r| match r.ino.and_then(|ino| tree.kind(ino)) {
+                Some(Data::Symlink(target)) => Ok(target.clone()),
+                Some(_) => Err(EINVAL),
+                None => Err(ENOENT),
+            });
+        match found {
+            Ok(target) => results.set_target(&target),
+            Err(e) => results.set_errno(e),
+        }
+        Ok(Served::Done)
+    }
+
+    fn stat(
+        &self,
+        _kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: directory::stat_params::Reader<'_>,
+        mut results: directory::stat_results::Builder<'_>,
+    ) -> Reply {
+        let tree = self.tree.borrow();
+        let found = tree
+            .resolve(
+                self.ino,
+                &text(params.get_path())?,
+                params.get_follow_symlinks(),
+            )
+            .and_then(|r| r.ino.ok_or(ENOENT));
+        match found {
+            Ok(ino) => set_stat(&tree, ino, results.init_stat()),
+            Err(e) => results.set_errno(e),
+        }
+        Ok(Served::Done)
+    }
+
+    fn set_times(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: directory::set_times_params::Reader<'_>,
+        mut results: directory::set_times_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let path = text(params.get_path())?;
+        let times = params.get_times()?;
         let mut tree = self.tree.borrow_mut();
-        Ok(match call.method {
-            file_iface::method::READ => {
-                let p = params()?
-                    .get_root::<file::read_params::Reader>()
-                    .map_err(bad_params)?;
-                let mut results = results_builder();
-                let mut root = results.init_root::<file::read_results::Builder>();
-                match tree.node_mut(self.ino) {
-                    Some(node) => {
-                        if let Data::File(bytes) = &node.data {
-                            let start = usize::try_from(p.get_offset())
-                                .unwrap_or(usize::MAX)
-                                .min(bytes.len());
-                            let end = start
-                                .saturating_add(p.get_len().min(READ_MAX) as usize)
-                                .min(bytes.len());
-                            root.set_data(&bytes[start..end]);
-                        }
-                        node.atime = now;
-                    }
-                    None => root.set_errno(ENOENT),
-                }
-                encode(&results)
+        let outcome = tree
+            .resolve(self.ino, &path, params.get_follow_symlinks())
+            .and_then(|r| r.ino.ok_or(ENOENT))
+            .and_then(|ino| apply_times(&mut tree, ino, times, now));
+        results.set_errno(errno(outcome));
+        Ok(Served::Done)
+    }
+
+    fn list(
+        &self,
+        _kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: directory::list_params::Reader<'_>,
+        mut results: directory::list_results::Builder<'_>,
+    ) -> Reply {
+        let tree = self.tree.borrow();
+        let Some(Data::Dir { entries, parent }) = tree.kind(self.ino) else {
+            return Err(Fault::new(CapError::PeerGone, "this directory was removed"));
+        };
+        let mut all: Vec<(&str, Ino)> = vec![(".", self.ino), ("..", *parent)];
+        all.extend(entries.iter().map(|(n, &i)| (n.as_str(), i)));
+        let start = (params.get_start() as usize).min(all.len());
+        let max = (params.get_max() as usize).max(1);
+        // An entry costs its struct (3 words), its name pointer's target
+        // (the name and its NUL, in words) and list framing.
+        let mut budget = LIST_BUDGET;
+        let mut end = start;
+        while end < all.len() && end - start < max {
+            let cost = 24 + (all[end].0.len() + 1).div_ceil(8) * 8;
+            if end > start && cost > budget {
+                break;
             }
-            file_iface::method::WRITE => {
-                let p = params()?
-                    .get_root::<file::write_params::Reader>()
-                    .map_err(bad_params)?;
-                let data = p.get_data().map_err(bad_params)?;
-                let mut results = results_builder();
-                let mut root = results.init_root::<file::write_results::Builder>();
-                match tree.node_mut(self.ino) {
-                    Some(node) => {
-                        if let Data::File(bytes) = &mut node.data {
-                            let start = if p.get_append() {
-                                bytes.len() as u64
-                            } else {
-                                p.get_offset()
-                            };
-                            let end = start.saturating_add(data.len() as u64);
-                            if end > fs_tree::MAX_FILE_SIZE {
-                                root.set_errno(EFBIG);
-                            } else {
-                                let (start, end) = (start as usize, end as usize);
-                                if bytes.len() < end {
-                                    bytes.resize(end, 0);
-                                }
-                                bytes[start..end].copy_from_slice(data);
-                                node.mtime = now;
-                                node.ctime = now;
-                                root.set_end(end as u64);
-                            }
-                        }
-                    }
-                    None => root.set_errno(ENOENT),
-                }
-                encode(&results)
-            }
-            file_iface::method::STAT => {
-                let mut results = results_builder();
-                let root = results.init_root::<file::stat_results::Builder>();
-                set_stat(&tree, self.ino, root.init_stat());
-                encode(&results)
-            }
-            file_iface::method::TRUNCATE => {
-                let p = params()?
-                    .get_root::<file::truncate_params::Reader>()
-                    .map_err(bad_params)?;
-                let size = p.get_size();
-                let r = if size > fs_tree::MAX_FILE_SIZE {
-                    Err(EFBIG)
-                } else {
-                    match tree.node_mut(self.ino) {
-                        Some(node) => {
-                            if let Data::File(bytes) = &mut node.data {
-                                bytes.resize(size as usize, 0);
-                            }
-                            node.mtime = now;
-                            node.ctime = now;
-                            Ok(())
-                        }
-                        None => Err(ENOENT),
-                    }
-                };
-                errno_results!(file::truncate_results::Builder, r)
-            }
-            file_iface::method::SET_TIMES => {
-                let p = params()?
-                    .get_root::<file::set_times_params::Reader>()
-                    .map_err(bad_params)?;
-                let r = apply_times(&mut tree, self.ino, p.get_times().map_err(bad_params)?, now);
-                errno_results!(file::set_times_results::Builder, r)
-            }
-            m => return Err(unknown_method(file_iface::NAME, m)),
-        })
+            budget = budget.saturating_sub(cost);
+            end += 1;
+        }
+        results.set_total(all.len() as u32);
+        let mut list = results.init_entries((end - start) as u32);
+        for (i, (name, ino)) in all[start..end].iter().enumerate() {
+            let mut e = list.reborrow().get(i as u32);
+            e.set_name(*name);
+            e.set_ino(*ino);
+            e.set_kind(fs_kind(tree.kind(*ino)));
+        }
+        Ok(Served::Done)
+    }
+
+    fn label(
+        &self,
+        _kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        _params: directory::label_params::Reader<'_>,
+        mut results: directory::label_results::Builder<'_>,
+    ) -> Reply {
+        results.set_label(&self.label);
+        Ok(Served::Done)
     }
 }
 
-impl<H: Host> CapObject<Kernel<H>> for Directory {
-    fn interface_id(&self) -> u64 {
-        dir_iface::INTERFACE_ID
-    }
-    fn interface_name(&self) -> &'static str {
-        dir_iface::NAME
-    }
-    fn call(&self, kernel: &mut Kernel<H>, call: &CallContext<'_>) -> Completion {
-        outcome(self.serve(kernel, call))
-    }
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        Some(self)
-    }
-}
+serve!(File, file);
 
-impl<H: Host> CapObject<Kernel<H>> for File {
-    fn interface_id(&self) -> u64 {
-        file_iface::INTERFACE_ID
+impl<H: Host> file_server::Server<Kernel<H>> for File {
+    fn read(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: file::read_params::Reader<'_>,
+        mut results: file::read_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let mut tree = self.tree.borrow_mut();
+        match tree.node_mut(self.ino) {
+            Some(node) => {
+                if let Data::File(bytes) = &node.data {
+                    let start = usize::try_from(params.get_offset())
+                        .unwrap_or(usize::MAX)
+                        .min(bytes.len());
+                    let end = start
+                        .saturating_add(params.get_len().min(READ_MAX) as usize)
+                        .min(bytes.len());
+                    results.set_data(&bytes[start..end]);
+                }
+                node.atime = now;
+            }
+            None => results.set_errno(ENOENT),
+        }
+        Ok(Served::Done)
     }
-    fn interface_name(&self) -> &'static str {
-        file_iface::NAME
+
+    fn write(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: file::write_params::Reader<'_>,
+        mut results: file::write_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let data = params.get_data()?;
+        let mut tree = self.tree.borrow_mut();
+        let Some(node) = tree.node_mut(self.ino) else {
+            results.set_errno(ENOENT);
+            return Ok(Served::Done);
+        };
+        if let Data::File(bytes) = &mut node.data {
+            let start = if params.get_append() {
+                bytes.len() as u64
+            } else {
+                params.get_offset()
+            };
+            let end = start.saturating_add(data.len() as u64);
+            if end > fs_tree::MAX_FILE_SIZE {
+                results.set_errno(EFBIG);
+                return Ok(Served::Done);
+            }
+            let (start, end) = (start as usize, end as usize);
+            if bytes.len() < end {
+                bytes.resize(end, 0);
+            }
+            bytes[start..end].copy_from_slice(data);
+            node.mtime = now;
+            node.ctime = now;
+            results.set_end(end as u64);
+        }
+        Ok(Served::Done)
     }
-    fn call(&self, kernel: &mut Kernel<H>, call: &CallContext<'_>) -> Completion {
-        outcome(self.serve(kernel, call))
+
+    fn stat(
+        &self,
+        _kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        _params: file::stat_params::Reader<'_>,
+        results: file::stat_results::Builder<'_>,
+    ) -> Reply {
+        set_stat(&self.tree.borrow(), self.ino, results.init_stat());
+        Ok(Served::Done)
+    }
+
+    fn truncate(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: file::truncate_params::Reader<'_>,
+        mut results: file::truncate_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let size = params.get_size();
+        let outcome = if size > fs_tree::MAX_FILE_SIZE {
+            Err(EFBIG)
+        } else {
+            match self.tree.borrow_mut().node_mut(self.ino) {
+                Some(node) => {
+                    if let Data::File(bytes) = &mut node.data {
+                        bytes.resize(size as usize, 0);
+                    }
+                    node.mtime = now;
+                    node.ctime = now;
+                    Ok(())
+                }
+                None => Err(ENOENT),
+            }
+        };
+        results.set_errno(errno(outcome));
+        Ok(Served::Done)
+    }
+
+    fn set_times(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: file::set_times_params::Reader<'_>,
+        mut results: file::set_times_results::Builder<'_>,
+    ) -> Reply {
+        let now = kernel.host_mut().realtime_ns();
+        let times = params.get_times()?;
+        let outcome = apply_times(&mut self.tree.borrow_mut(), self.ino, times, now);
+        results.set_errno(errno(outcome));
+        Ok(Served::Done)
     }
 }

@@ -1,6 +1,10 @@
-//! Capabilities the kernel serves itself. Each is a small `CapObject` whose
-//! `call` decodes its params with the generated reader, acts on kernel
-//! state, and answers with a generated results message.
+//! Capabilities the kernel serves itself. Each implements the server trait
+//! `schema/build.rs` generates for its interface (typed params in, typed
+//! results out) and owns whatever state it needs; state shared by several
+//! capabilities lives in a service that hears of exits, timers and halts
+//! through `capos_lib::Service`. The kernel core knows none of them:
+//! [`init_grants`] is the one place that turns a manifest's kernel services
+//! into capabilities.
 
 mod boot_package;
 mod console;
@@ -13,65 +17,116 @@ mod random;
 mod timer;
 
 pub use boot_package::BootPackage;
-pub use console::{Console, read_results, readable_results};
+pub use console::{Console, TerminalInput};
 pub use echo::Echo;
-pub use ipc::{Endpoint, EndpointFactory, EndpointState};
+pub use ipc::{Endpoint, EndpointFactory, Endpoints};
 pub use panic_trigger::KernelPanicTrigger;
-pub use process::{ProcessHandle, ProcessSpawner};
+pub use process::{ProcessHandle, ProcessSpawner, ProcessTable};
 pub use random::RandomSource;
 pub use timer::Timer;
 
-use crate::kernel::GrantedCap;
-use capos_config::manifest::TransferMode;
-use capos_lib::{CapError, Completion};
+use crate::host::Host;
+use crate::kernel::{CapEntry, GrantedCap, Grant, Kernel, Transfer};
+use crate::view::Stream;
+use capos_config::manifest::{CapSource, KernelService, Manifest};
+use capos_lib::{CapError, CapObject, Fault};
 use capos_schema::cap_capnp;
+use std::rc::Rc;
 
-/// The generated reader of a params message, sized for one ring slot.
-pub(crate) type Params = capnp::message::Reader<capnp::serialize::OwnedSegments>;
-
-pub(crate) fn read_params(params: &[u8]) -> Result<Params, Completion> {
-    let options = capnp::message::ReaderOptions {
-        traversal_limit_in_words: Some(params.len() / 8 + 64),
-        nesting_limit: 16,
+/// Implements `CapObject` for a type that implements its interface's
+/// generated server trait: `serve!(Echo, echo)`.
+macro_rules! serve {
+    ($ty:ty, $iface:ident $(, $as_any:ident)?) => {
+        impl<H: crate::host::Host> capos_lib::CapObject<crate::kernel::Kernel<H>> for $ty {
+            fn interface_id(&self) -> u64 {
+                capos_schema::interfaces::$iface::INTERFACE_ID
+            }
+            fn interface_name(&self) -> &'static str {
+                capos_schema::interfaces::$iface::NAME
+            }
+            fn call(
+                &self,
+                kernel: &mut crate::kernel::Kernel<H>,
+                call: &capos_lib::CallContext,
+                params: capnp::any_pointer::Reader<'_>,
+                results: capnp::any_pointer::Builder<'_>,
+            ) -> capos_lib::Reply {
+                capos_schema::servers::$iface::dispatch(self, kernel, call, params, results)
+            }
+            $(
+                fn $as_any(&self) -> Option<&dyn std::any::Any> {
+                    Some(self)
+                }
+            )?
+        }
     };
-    capnp::serialize::read_message(&mut &params[..], options).map_err(|e| {
-        fail(
-            CapError::BadParams,
-            format!("params are not a Cap'n Proto message: {e}"),
-        )
-    })
+}
+pub(crate) use serve;
+
+/// The services one boot shares: created with init's grants, registered
+/// with the kernel for their hooks.
+struct Services {
+    input: Rc<TerminalInput>,
+    endpoints: Rc<Endpoints>,
+    processes: Rc<ProcessTable>,
+    fs: Rc<fs::FileSystems>,
 }
 
-pub(crate) fn fail(error: CapError, message: impl Into<String>) -> Completion {
-    Completion::Failed(error, message.into())
+/// Builds init's capabilities from its manifest: the kernel's `Bundle`.
+pub fn init_grants<H: Host>(
+    kernel: &mut Kernel<H>,
+    manifest: &Rc<Manifest>,
+) -> Result<Vec<Grant<H>>, String> {
+    let now = kernel.host_mut().realtime_ns();
+    let services = Services {
+        input: Rc::new(TerminalInput::default()),
+        endpoints: Rc::new(Endpoints::default()),
+        processes: Rc::new(ProcessTable::default()),
+        fs: Rc::new(fs::FileSystems::mount(&manifest.mounts, now)),
+    };
+    kernel.register_service(services.input.clone());
+    kernel.register_service(services.endpoints.clone());
+    kernel.register_service(services.processes.clone());
+    kernel.register_service(services.fs.clone());
+    let mut grants = Vec::new();
+    for grant in &manifest.init.caps {
+        let object: Rc<dyn CapObject<Kernel<H>>> = match &grant.source {
+            CapSource::Kernel(service) => kernel_service(*service, &services, manifest),
+            CapSource::Mount(index) => Rc::new(services.fs.root(*index as usize)),
+            CapSource::FromParent { .. } => {
+                return Err(format!(
+                    "init's capability {:?} must come from the kernel",
+                    grant.name
+                ));
+            }
+        };
+        grants.push((grant.name.clone(), CapEntry { object, badge: 0 }));
+    }
+    Ok(grants)
 }
 
-pub(crate) fn bad_params(e: impl std::fmt::Display) -> Completion {
-    fail(CapError::BadParams, e.to_string())
-}
-
-pub(crate) fn unknown_method(interface: &str, method: u16) -> Completion {
-    fail(
-        CapError::UnknownMethod,
-        format!("{interface} has no method @{method}"),
-    )
-}
-
-/// An empty results message.
-pub(crate) fn done() -> Completion {
-    Completion::Done(Vec::new())
-}
-
-/// A finished results message.
-pub(crate) fn encode(
-    message: &capnp::message::Builder<capnp::message::HeapAllocator>,
-) -> Completion {
-    Completion::Done(capnp::serialize::write_message_to_words(message))
-}
-
-/// `?` for code that builds `Result<_, Completion>`.
-pub(crate) fn outcome(result: Result<Completion, Completion>) -> Completion {
-    result.unwrap_or_else(|failed| failed)
+/// A manifest's kernel service as a capability: one line per service.
+fn kernel_service<H: Host>(
+    service: KernelService,
+    services: &Services,
+    manifest: &Rc<Manifest>,
+) -> Rc<dyn CapObject<Kernel<H>>> {
+    match service {
+        KernelService::Console => Rc::new(Console::new(Stream::Stdout, services.input.clone())),
+        KernelService::Stderr => Rc::new(Console::new(Stream::Stderr, services.input.clone())),
+        KernelService::Random => Rc::new(RandomSource),
+        KernelService::KernelPanicTrigger => Rc::new(KernelPanicTrigger),
+        KernelService::ProcessSpawner => Rc::new(ProcessSpawner::new(
+            manifest.clone(),
+            services.processes.clone(),
+        )),
+        KernelService::BootPackage => Rc::new(BootPackage::new(manifest.clone())),
+        KernelService::EndpointFactory => {
+            Rc::new(EndpointFactory::new(services.endpoints.clone()))
+        }
+        KernelService::Timer => Rc::new(Timer),
+        KernelService::Echo => Rc::new(Echo),
+    }
 }
 
 pub(crate) fn set_cap_ref(mut builder: cap_capnp::cap_ref::Builder<'_>, cap: GrantedCap) {
@@ -79,29 +134,32 @@ pub(crate) fn set_cap_ref(mut builder: cap_capnp::cap_ref::Builder<'_>, cap: Gra
     builder.set_interface_id(cap.interface_id);
 }
 
-pub(crate) fn transfer_mode(mode: cap_capnp::TransferMode) -> TransferMode {
-    match mode {
-        cap_capnp::TransferMode::Copy => TransferMode::Copy,
-        cap_capnp::TransferMode::Move => TransferMode::Move,
-    }
-}
-
-pub(crate) fn schema_transfer_mode(mode: TransferMode) -> cap_capnp::TransferMode {
-    match mode {
-        TransferMode::Copy => cap_capnp::TransferMode::Copy,
-        TransferMode::Move => cap_capnp::TransferMode::Move,
+pub(crate) fn set_cap_refs(
+    mut list: capnp::struct_list::Builder<'_, cap_capnp::cap_ref::Owned>,
+    caps: &[GrantedCap],
+) {
+    for (i, cap) in caps.iter().enumerate() {
+        set_cap_ref(list.reborrow().get(i as u32), *cap);
     }
 }
 
 /// Most capabilities one message may carry.
 pub const MAX_CAPS_PER_MESSAGE: u32 = 16;
 
+/// Reads one `CapTransfer`.
+pub(crate) fn read_transfer(t: cap_capnp::cap_transfer::Reader<'_>) -> Result<Transfer, Fault> {
+    Ok(Transfer {
+        cap_id: t.get_cap_id(),
+        mode: t.get_mode().map_err(Fault::bad_params)?.into(),
+    })
+}
+
 /// Reads a list of `CapTransfer`s.
 pub(crate) fn read_transfers(
     list: capnp::struct_list::Reader<'_, cap_capnp::cap_transfer::Owned>,
-) -> Result<Vec<(u32, TransferMode)>, Completion> {
+) -> Result<Vec<Transfer>, Fault> {
     if list.len() > MAX_CAPS_PER_MESSAGE {
-        return Err(fail(
+        return Err(Fault::new(
             CapError::TooLarge,
             format!(
                 "{} capabilities in one message (at most {MAX_CAPS_PER_MESSAGE})",
@@ -109,26 +167,25 @@ pub(crate) fn read_transfers(
             ),
         ));
     }
-    list.iter()
-        .map(|t| {
-            Ok((
-                t.get_cap_id(),
-                transfer_mode(t.get_mode().map_err(bad_params)?),
-            ))
-        })
-        .collect()
+    list.iter().map(read_transfer).collect()
 }
 
 /// A Text field as a String; invalid UTF-8 is BadParams.
-pub(crate) fn text(field: capnp::Result<capnp::text::Reader<'_>>) -> Result<String, Completion> {
-    field
-        .map_err(bad_params)?
+pub(crate) fn text(field: capnp::Result<capnp::text::Reader<'_>>) -> Result<String, Fault> {
+    field?
         .to_string()
-        .map_err(|_| bad_params("text is not valid UTF-8"))
+        .map_err(|_| Fault::bad_params("text is not valid UTF-8"))
 }
 
-/// A results message builder sized for ring-slot messages: capnp's default
-/// first segment is 8 KiB, zeroed on every call, which dominated small calls.
+/// A results message builder for a parked call's completion, sized for
+/// ring-slot messages (capnp's default first segment is 8 KiB).
 pub(crate) fn results_builder() -> capnp::message::Builder<capnp::message::HeapAllocator> {
     capnp::message::Builder::new(capnp::message::HeapAllocator::new().first_segment_words(32))
+}
+
+/// A finished results message, as a parked call's completion.
+pub(crate) fn encode(
+    message: &capnp::message::Builder<capnp::message::HeapAllocator>,
+) -> capos_lib::Completion {
+    capos_lib::Completion::Done(capnp::serialize::write_message_to_words(message))
 }

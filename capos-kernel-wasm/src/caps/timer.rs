@@ -1,48 +1,52 @@
-use super::{bad_params, encode, outcome, read_params, unknown_method};
+//! Timer: the monotonic and real-time clocks, and sleeping.
+
+use super::serve;
 use crate::host::Host;
-use crate::kernel::Kernel;
-use capos_lib::{CallContext, CapObject, Completion};
-use capos_schema::interfaces::timer as iface;
+use crate::kernel::{Kernel, TimerAction};
+use capos_lib::{CallContext, Reply, Served};
+use capos_schema::servers::timer::Server;
 use capos_schema::timer_capnp::timer;
 
-/// The monotonic clock.
 #[derive(Debug, Default)]
 pub struct Timer;
 
-impl<H: Host> CapObject<Kernel<H>> for Timer {
-    fn interface_id(&self) -> u64 {
-        iface::INTERFACE_ID
+serve!(Timer, timer);
+
+impl<H: Host> Server<Kernel<H>> for Timer {
+    fn now(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        _params: timer::now_params::Reader<'_>,
+        mut results: timer::now_results::Builder<'_>,
+    ) -> Reply {
+        results.set_ns(kernel.host_mut().now_ns());
+        Ok(Served::Done)
     }
 
-    fn interface_name(&self) -> &'static str {
-        iface::NAME
+    fn sleep(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        params: timer::sleep_params::Reader<'_>,
+        _results: timer::sleep_results::Builder<'_>,
+    ) -> Reply {
+        let finish = TimerAction::Finish {
+            pid: call.caller,
+            user_data: call.user_data,
+        };
+        kernel.set_timer(params.get_ns(), finish);
+        Ok(Served::Pending)
     }
 
-    fn call(&self, kernel: &mut Kernel<H>, call: &CallContext<'_>) -> Completion {
-        match call.method {
-            iface::method::NOW => {
-                let mut results = super::results_builder();
-                results
-                    .init_root::<timer::now_results::Builder>()
-                    .set_ns(kernel.host_mut().now_ns());
-                encode(&results)
-            }
-            iface::method::SLEEP => outcome(read_params(call.params).and_then(|m| {
-                let ns = m
-                    .get_root::<timer::sleep_params::Reader>()
-                    .map_err(bad_params)?
-                    .get_ns();
-                kernel.sleep(call.caller, call.user_data, ns);
-                Ok(Completion::Pending)
-            })),
-            iface::method::REALTIME => {
-                let mut results = super::results_builder();
-                results
-                    .init_root::<timer::realtime_results::Builder>()
-                    .set_ns(kernel.host_mut().realtime_ns());
-                encode(&results)
-            }
-            m => unknown_method(iface::NAME, m),
-        }
+    fn realtime(
+        &self,
+        kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        _params: timer::realtime_params::Reader<'_>,
+        mut results: timer::realtime_results::Builder<'_>,
+    ) -> Reply {
+        results.set_ns(kernel.host_mut().realtime_ns());
+        Ok(Served::Done)
     }
 }

@@ -19,7 +19,7 @@ fn reader(data: &[u8]) -> capnp::message::Reader<capnp::serialize::OwnedSegments
 }
 
 fn boot() -> (Kernel<TestHost>, Proc) {
-    let mut k = Kernel::new(TestHost::default());
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
     k.boot(&manifest(&[
         ("stdin", S::Console),
         ("stderr", S::Stderr),
@@ -52,7 +52,7 @@ fn a_read_blocks_until_input_arrives_and_sees_eof_after_it() {
         done(&mut k, &mut p).is_empty(),
         "blocked: nothing typed yet"
     );
-    k.console_input(b"hello\n");
+    k.terminal_input(b"hello\n");
     let got = done(&mut k, &mut p);
     let r = reader(&got[0].1);
     let res = r
@@ -73,7 +73,7 @@ fn a_read_blocks_until_input_arrives_and_sees_eof_after_it() {
             .unwrap(),
         b"o\n"
     );
-    k.console_eof();
+    k.terminal_eof();
     p.call(stdin, iface, console::method::READ, &read_params(64));
     let got = done(&mut k, &mut p);
     let r = reader(&got[0].1);

@@ -182,7 +182,7 @@ pub(crate) fn manifest(grants: &[(&str, manifest_capnp::KernelService)]) -> Vec<
 }
 
 fn booted() -> (Kernel<TestHost>, Proc) {
-    let mut kernel = Kernel::new(TestHost::default());
+    let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
     let pid = kernel
         .boot(&manifest(&[(
             "console",
@@ -214,7 +214,7 @@ fn boot_spawns_init_with_exactly_its_granted_caps() {
     let (_, name, _, _, argv) = &kernel.host().started[0];
     assert_eq!(name, "init");
     assert_eq!(argv, b"init\0");
-    assert_eq!(kernel.process(1).unwrap().caps.len(), 1);
+    assert_eq!(kernel.cap_count(1).unwrap(), 1);
 }
 
 #[test]
@@ -287,7 +287,7 @@ fn released_cap_is_stale() {
     assert_eq!(done[0].0.result, 0);
     assert_eq!(done[1].0.result, CapError::StaleCap.code());
     assert!(done[1].1.contains("stale"), "{}", done[1].1);
-    assert_eq!(kernel.process(1).unwrap().caps.len(), 0);
+    assert_eq!(kernel.cap_count(1).unwrap(), 0);
 }
 
 #[test]
@@ -404,7 +404,7 @@ fn a_full_cq_stops_consumption_and_loses_nothing() {
 
 #[test]
 fn counters_starting_near_u32_max_wrap_cleanly() {
-    let mut kernel = Kernel::new(TestHost::default());
+    let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
     kernel.set_ring_counter_start(u32::MAX - 3);
     kernel
         .boot(&manifest(&[(
@@ -423,7 +423,7 @@ fn counters_starting_near_u32_max_wrap_cleanly() {
 
 #[test]
 fn bad_manifests_are_refused_with_a_message() {
-    let mut kernel = Kernel::new(TestHost::default());
+    let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
     let err = kernel.boot(b"definitely not capnp").unwrap_err();
     assert!(err.contains("manifest"), "{err}");
     assert!(kernel.host().started.is_empty());
@@ -432,7 +432,7 @@ fn bad_manifests_are_refused_with_a_message() {
     let mut m = capnp::message::Builder::new_default();
     let mut root = m.init_root::<manifest_capnp::manifest::Builder>();
     root.reborrow().init_init().set_binary("missing");
-    let mut kernel = Kernel::new(TestHost::default());
+    let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
     let err = kernel
         .boot(&capnp::serialize::write_message_to_words(&m))
         .unwrap_err();
@@ -442,7 +442,7 @@ fn bad_manifests_are_refused_with_a_message() {
 #[test]
 #[should_panic(expected = "KernelPanicTrigger invoked by pid 1")]
 fn panic_trigger_panics_the_kernel() {
-    let mut kernel = Kernel::new(TestHost::default());
+    let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
     kernel
         .boot(&manifest(&[(
             "panic",

@@ -198,7 +198,7 @@ fn reply_params(call_id: u64, data: &[u8], caps: &[(u32, cap_capnp::TransferMode
 
 fn boot_init() -> (Kernel<TestHost>, Actor) {
     use manifest_capnp::KernelService as S;
-    let mut kernel = Kernel::new(TestHost::default());
+    let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
     kernel
         .boot(&super::manifest(&[
             ("console", S::Console),
