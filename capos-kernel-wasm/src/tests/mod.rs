@@ -16,6 +16,7 @@ use capos_schema::interfaces;
 use capos_schema::manifest_capnp;
 use std::rc::Rc;
 
+mod core;
 mod io;
 mod transfer;
 

@@ -629,3 +629,188 @@ fn attenuated_console_prefixes_every_line() {
     .unwrap();
     assert_eq!(console_text(&k), "[c1] a\n[c1] bc\n");
 }
+
+fn spawn_with_env(
+    kernel: &mut Kernel<TestHost>,
+    a: &mut Actor,
+    grants: &[(&str, u32, cap_capnp::TransferMode)],
+    env: &[&str],
+) -> Result<Vec<u8>, (CapError, String)> {
+    let mut m = Message::new_default();
+    let mut p = m.init_root::<process_capnp::process_spawner::spawn_params::Builder>();
+    p.set_binary("init");
+    let mut list = p.reborrow().init_grants(grants.len() as u32);
+    for (i, (gname, id, mode)) in grants.iter().enumerate() {
+        let mut g = list.reborrow().get(i as u32);
+        g.set_name(gname);
+        let mut cap = g.init_cap();
+        cap.set_cap_id(*id);
+        cap.set_mode(*mode);
+    }
+    let mut vars = p.init_env(env.len() as u32);
+    for (i, var) in env.iter().enumerate() {
+        vars.set(i as u32, var);
+    }
+    let spawner = a.cap("spawner");
+    a.call(
+        kernel,
+        spawner,
+        process_spawner::INTERFACE_ID,
+        process_spawner::method::SPAWN,
+        &bytes(&m),
+    )
+}
+
+#[test]
+fn a_spawn_refused_for_its_environment_moves_nothing() {
+    // The environment used to be checked after the grants had moved out of
+    // the caller's table, so a refused spawn lost them.
+    let (mut k, mut init) = boot_init();
+    let console = init.cap("console");
+    let held = k.cap_count(1).unwrap();
+    let err = spawn_with_env(&mut k, &mut init, &[("out", console, MOVE)], &["NO_EQUALS"])
+        .unwrap_err();
+    assert_eq!(err.0, CapError::BadParams, "{}", err.1);
+    assert_eq!(k.cap_count(1), Some(held), "the moved grant is still init's");
+    init.call(&mut k, console, console::INTERFACE_ID, 0, &write_params("kept\n"))
+        .expect("the console id still works");
+    assert_eq!(k.live_pids(), [1], "nothing was spawned");
+    // The same spawn with a good environment moves it.
+    spawn_with_env(&mut k, &mut init, &[("out", console, MOVE)], &["A=1"]).unwrap();
+    assert_eq!(k.cap_count(1), Some(held), "-1 moved, +1 ProcessHandle");
+    let err = init
+        .call(&mut k, console, console::INTERFACE_ID, 0, &write_params("x"))
+        .unwrap_err();
+    assert_eq!(err.0, CapError::StaleCap);
+}
+
+#[test]
+fn a_call_no_server_ever_receives_leaves_its_moved_caps_with_the_caller() {
+    let (mut k, mut init) = boot_init();
+    let console = init.cap("console");
+    let ep = create_endpoint(&mut k, &mut init);
+    let client = mint(&mut k, &mut init, ep, 1);
+    let (pid, _) = spawn(
+        &mut k,
+        &mut init,
+        "child",
+        &[("out", console, COPY), ("server", client, COPY)],
+    )
+    .unwrap();
+    let mut child = Actor::attach(&k, pid);
+    let (out, server) = (child.cap("out"), child.cap("server"));
+    // The child's call carries its console, moved; nobody receives it.
+    let ud = child.start(
+        server,
+        endpoint::INTERFACE_ID,
+        endpoint::method::CALL,
+        &call_params(b"take this", &[(out, MOVE)]),
+    );
+    assert!(child.poll(&mut k, ud).is_none(), "the call waits for a server");
+    // init drops the only receive-capable capability: the call fails...
+    init.proc.submit(
+        capos_config::ring::Sqe {
+            cap_id: ep,
+            opcode: capos_config::ring::OP_RELEASE,
+            ..Default::default()
+        },
+        &[],
+    );
+    let (cqe, _) = child.poll(&mut k, ud).expect("the call fails");
+    assert_eq!(cqe.error(), Some(CapError::PeerGone));
+    // ...and the console never left the child.
+    child
+        .call(&mut k, out, console::INTERFACE_ID, 0, &write_params("still here\n"))
+        .expect("the moved capability is the caller's again");
+    assert!(console_text(&k).contains("still here"));
+}
+
+#[test]
+fn a_reply_that_cannot_be_delivered_leaves_its_caps_with_the_server() {
+    let (mut k, mut init) = boot_init();
+    let console = init.cap("console");
+    let ep = create_endpoint(&mut k, &mut init);
+    let client = mint(&mut k, &mut init, ep, 1);
+    let (pid, _) = spawn(
+        &mut k,
+        &mut init,
+        "child",
+        &[("out", console, COPY), ("server", client, COPY)],
+    )
+    .unwrap();
+    let mut child = Actor::attach(&k, pid);
+    let (out, server) = (child.cap("out"), child.cap("server"));
+    // Fill the child's table: every attenuated console takes a slot.
+    let mut prefix = capnp::message::Builder::new_default();
+    prefix
+        .init_root::<capos_schema::console_capnp::console::with_prefix_params::Builder>()
+        .set_prefix("> ");
+    let prefix = bytes(&prefix);
+    let mut extra = Vec::new();
+    loop {
+        match child.call(&mut k, out, console::INTERFACE_ID, 1, &prefix) {
+            Ok(data) => extra.push(
+                reader(&data)
+                    .get_root::<capos_schema::console_capnp::console::with_prefix_results::Reader>()
+                    .unwrap()
+                    .get_console()
+                    .unwrap()
+                    .get_cap_id(),
+            ),
+            Err((e, _)) => {
+                assert_eq!(e, CapError::Exhausted);
+                break;
+            }
+        }
+    }
+    let call = child.start(
+        server,
+        endpoint::INTERFACE_ID,
+        endpoint::method::CALL,
+        &call_params(b"q", &[]),
+    );
+    let receive = init.start(ep, endpoint::INTERFACE_ID, endpoint::method::RECEIVE, &empty());
+    let (_, data) = init.poll(&mut k, receive).expect("received");
+    let (call_id, ..) = received(&data);
+    // init's reply moves a capability to a process with no room for it.
+    let gift = mint(&mut k, &mut init, ep, 9);
+    let held = k.cap_count(1).unwrap();
+    let err = init
+        .call(
+            &mut k,
+            ep,
+            endpoint::INTERFACE_ID,
+            endpoint::method::REPLY,
+            &reply_params(call_id, b"a", &[(gift, MOVE)]),
+        )
+        .unwrap_err();
+    assert_eq!(err.0, CapError::Exhausted, "{}", err.1);
+    assert_eq!(k.cap_count(1), Some(held), "the gift is still init's");
+    assert!(child.poll(&mut k, call).is_none(), "the caller still waits");
+    // Once the child has room, the same reply goes through.
+    child.proc.submit(
+        capos_config::ring::Sqe {
+            cap_id: extra[0],
+            opcode: capos_config::ring::OP_RELEASE,
+            ..Default::default()
+        },
+        &[],
+    );
+    while k.poll() {}
+    init.call(
+        &mut k,
+        ep,
+        endpoint::INTERFACE_ID,
+        endpoint::method::REPLY,
+        &reply_params(call_id, b"a", &[(gift, MOVE)]),
+    )
+    .expect("delivered");
+    let (cqe, data) = child.poll(&mut k, call).expect("answered");
+    assert_eq!(cqe.error(), None);
+    let r = reader(&data);
+    let results = r
+        .get_root::<ipc_capnp::endpoint::call_results::Reader>()
+        .unwrap();
+    assert_eq!(results.get_caps().unwrap().len(), 1);
+    assert_eq!(k.cap_count(1), Some(held - 1), "moved out of init");
+}
