@@ -2,10 +2,10 @@
 //! generates `interfaces.rs`: each interface's id and method ordinals as
 //! constants, so no Rust or JavaScript code types an `@N` a second time.
 
-#[path = "build/servers.rs"]
-mod servers;
 #[path = "build/clients.rs"]
 mod clients;
+#[path = "build/servers.rs"]
+mod servers;
 
 use capnp::schema_capnp::{code_generator_request, node};
 use std::fmt::Write as _;

@@ -5,7 +5,8 @@
 //! ([`ring`]), the CapSet a process is booted with ([`capset`]), and the
 //! validated form of a boot manifest ([`manifest`]). JavaScript gets the same
 //! numbers from [`js::layout_module`], generated at build time, never typed
-//! by hand.
+//! by hand. The WASI errno numbers in file-system results, which the kernel
+//! and the WASI shim share, are in [`errno`].
 //!
 //! `no_std + alloc`, no `unsafe`: builds for the host and for wasm32.
 #![no_std]
@@ -14,6 +15,9 @@
 extern crate alloc;
 
 pub mod capset;
+pub mod errno;
 pub mod js;
 pub mod manifest;
 pub mod ring;
+
+pub use manifest::TransferMode;

@@ -31,7 +31,8 @@
 //! index that publishes them is stored with release semantics, and the other
 //! side loads that index with acquire semantics before reading them.
 //! (JavaScript's `Atomics` are sequentially consistent, which is stronger.)
-//! See docs/ring.md.
+//! The CQ-stall handshake alone needs a sequentially consistent fence
+//! ([`RingMemory::fence_seqcst`]). See docs/ring.md.
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -245,7 +246,8 @@ impl Cqe {
 ///
 /// Offsets are byte offsets from the start of the ring. `load` has acquire
 /// semantics and `store`/`fetch_add` release semantics; `read`/`write` are
-/// plain copies ordered by them.
+/// plain copies ordered by them. `fence_seqcst` is the one stronger
+/// operation, used only by the CQ-stall handshake.
 pub trait RingMemory {
     fn load(&self, offset: usize) -> u32;
     fn store(&self, offset: usize, value: u32);
@@ -254,6 +256,23 @@ pub trait RingMemory {
     fn write(&self, offset: usize, data: &[u8]);
     /// Wakes every agent waiting on the word at `offset`.
     fn notify(&self, offset: usize);
+    /// A full sequentially consistent fence (`fence(SeqCst)`, Linux's
+    /// `smp_mb()`): a store before it and a load after it, of *different*
+    /// words, are not reordered.
+    ///
+    /// Release/acquire cannot give that: it orders accesses around the
+    /// publication of one word, but a store may still sit in a store buffer
+    /// while a later load of another word reads an old value. That breaks a
+    /// handshake in which *each* side stores its word and then loads the
+    /// other's (Dekker, "store buffering"): both loads can miss both stores.
+    /// The CQ-stall handshake is one ([`CqProducer::flag_stalled_and_recheck`]
+    /// against [`CqConsumer::release_and_check_stalled`]): without a fence on
+    /// both sides the kernel can sleep on a full CQ the process has just
+    /// drained while the process misses the flag and never wakes it.
+    /// io_uring's `IORING_SQ_NEED_WAKEUP` check has `smp_mb()` in the same
+    /// places. Where every `load` and `store` is already sequentially
+    /// consistent (JavaScript `Atomics`), this may do nothing.
+    fn fence_seqcst(&self);
 }
 
 /// The producer or consumer on the other side broke the ring's rules.
@@ -484,6 +503,51 @@ impl SqConsumer {
             self.released = self.head;
         }
     }
+
+    /// Takes up to `max` published entries at once, copying them into
+    /// `entries` (`SQE_SIZE` bytes each) with one read, or two where the run
+    /// wraps: the kernel's fast path, which crosses into shared memory once
+    /// per batch rather than once per entry. Returns the counter of the first
+    /// entry taken and how many were taken; each one's params are then copied
+    /// with [`read_params`](Self::read_params). The slots stay the kernel's
+    /// until [`release`](Self::release).
+    pub fn take_batch(
+        &mut self,
+        mem: &impl RingMemory,
+        max: u32,
+        entries: &mut [u8],
+    ) -> Result<(u32, u32), RingViolation> {
+        let tail = mem.load(SQ_TAIL);
+        let available = tail.wrapping_sub(self.head);
+        if available > SQ_ENTRIES {
+            return Err(RingViolation::CounterOutOfRange {
+                head: self.head,
+                tail,
+            });
+        }
+        self.tail_seen = tail;
+        let count = available.min(max).min((entries.len() / SQE_SIZE) as u32);
+        let first = self.head;
+        let start = (first & (SQ_ENTRIES - 1)) as usize;
+        let before_wrap = (count as usize).min(SQ_ENTRIES as usize - start);
+        mem.read(sqe_offset(first), &mut entries[..before_wrap * SQE_SIZE]);
+        if (count as usize) > before_wrap {
+            mem.read(
+                SQ_ARRAY,
+                &mut entries[before_wrap * SQE_SIZE..count as usize * SQE_SIZE],
+            );
+        }
+        self.head = self.head.wrapping_add(count);
+        Ok((first, count))
+    }
+
+    /// Copies the params of the entry with counter `counter` (taken and not
+    /// yet released) into `out`, whose length the caller has bounded by the
+    /// slot size.
+    pub fn read_params(&self, mem: &impl RingMemory, counter: u32, out: &mut [u8]) {
+        debug_assert!(out.len() <= SLOT_DATA_SIZE as usize);
+        mem.read(sq_data_offset(counter), out);
+    }
 }
 
 /// Kernel side: posts CQEs to a process's ring.
@@ -508,6 +572,26 @@ impl CqProducer {
     pub fn room(&self, mem: &impl RingMemory) -> u32 {
         let used = self.tail.wrapping_sub(mem.load(CQ_HEAD));
         CQ_ENTRIES.saturating_sub(used)
+    }
+
+    /// Kernel side of the CQ-stall handshake, for when the CQ looked too
+    /// full to take another SQE: sets [`RING_FLAG_CQ_STALLED`] in `flags`
+    /// (the kernel's own copy of `FLAGS`; it never reads the word back),
+    /// stores it if that changed it, and returns the room as it is once the
+    /// flag is visible. Room the process frees after this look is announced
+    /// by the process (see [`CqConsumer::release_and_check_stalled`]), so a
+    /// kernel that still finds too little room may sleep.
+    pub fn flag_stalled_and_recheck(&self, mem: &impl RingMemory, flags: &mut u32) -> u32 {
+        if *flags & RING_FLAG_CQ_STALLED == 0 {
+            *flags |= RING_FLAG_CQ_STALLED;
+            mem.store(FLAGS, *flags);
+        }
+        // Store FLAGS, then load CQ_HEAD: the process does the mirror image,
+        // so with a fence on each side one of the two loads sees the other
+        // side's store. (If the flag was already set, the fence that followed
+        // that store would do; fencing every time keeps the rule local.)
+        mem.fence_seqcst();
+        self.room(mem)
     }
 
     /// Writes and publishes one completion.
@@ -585,6 +669,24 @@ impl CqConsumer {
         }
     }
 
+    /// Process side of the CQ-stall handshake: hands every taken slot back
+    /// and returns whether the kernel had stopped for want of CQ room, in
+    /// which case the caller must wake it (it may be asleep). Returns false
+    /// without looking if no slot was freed: only freed room can unstall
+    /// the kernel, and whoever freed it checked the flag then. Use
+    /// [`take`](Self::take), not [`pop`](Self::pop), before this: `pop`
+    /// releases by itself, leaving nothing for this to free.
+    pub fn release_and_check_stalled(&mut self, mem: &impl RingMemory) -> bool {
+        if self.released == self.head {
+            return false;
+        }
+        self.release(mem);
+        // Store CQ_HEAD, then load FLAGS: the mirror image of
+        // `CqProducer::flag_stalled_and_recheck`.
+        mem.fence_seqcst();
+        mem.load(FLAGS) & RING_FLAG_CQ_STALLED != 0
+    }
+
     pub fn pending(&self, mem: &impl RingMemory) -> Result<u32, RingViolation> {
         let tail = mem.load(CQ_TAIL);
         let n = tail.wrapping_sub(self.head);
@@ -631,6 +733,7 @@ impl CqConsumer {
 }
 
 pub mod local;
+pub mod op;
 
 #[cfg(test)]
 mod tests;
@@ -657,6 +760,9 @@ macro_rules! forward_ring_memory {
             }
             fn notify(&self, offset: usize) {
                 (**self).notify(offset)
+            }
+            fn fence_seqcst(&self) {
+                (**self).fence_seqcst()
             }
         }
     )*};

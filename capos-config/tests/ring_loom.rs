@@ -5,15 +5,18 @@
 //! The ring code is generic over [`RingMemory`], so no `--cfg loom` build is
 //! needed: [`ModelRing`] implements the trait with loom atomics using exactly
 //! the orderings the trait promises (acquire loads, release stores, relaxed
-//! byte copies) and nothing stronger, so a missing release/acquire pair in
-//! the ring code shows up here as a stale entry or payload.
+//! byte copies, `fence(SeqCst)` for `fence_seqcst`) and nothing stronger, so
+//! a missing release/acquire pair in the ring code shows up here as a stale
+//! entry or payload. (Loom treats SeqCst *accesses* as AcqRel, but models
+//! `fence(SeqCst)`, which is all the trait offers.)
 //!
 //! Blocking is modelled as a futex, the way `Atomics.wait`/`Atomics.notify`
 //! behave: [`ModelRing::wait`] checks the word and sleeps under one mutex,
 //! and `notify` takes that mutex to wake every sleeper. A lost wake-up is
 //! then a sleeper nobody wakes, which loom reports as a deadlock, instead
-//! of a spin loop that never ends. The last two tests break the doorbell
-//! protocol on purpose and check that the model catches it.
+//! of a spin loop that never ends. The tests named after a failure break a
+//! protocol on purpose (the doorbell twice, the CQ-stall handshake's fences
+//! once) and check that the model catches it.
 //!
 //! Loom does not model load buffering (a load reading a store that comes
 //! later in the other thread), so it cannot show why a consumer's head
@@ -26,9 +29,9 @@
 
 use capos_config::ring::{
     CQ_ARRAY, CQ_DATA, CQ_DOORBELL, CQ_ENTRIES, CQ_HEAD, CQ_TAIL, CQE_SIZE, CqConsumer, CqProducer,
-    Cqe, FLAGS, MAGIC, OP_CALL, PushError, RING_SIZE, RingMemory, SLOT_DATA_SIZE, SQ_ARRAY,
-    SQ_DATA, SQ_ENTRIES, SQ_HEAD, SQ_TAIL, SQE_SIZE, SqConsumer, SqProducer, Sqe, VERSION,
-    init_ring, ring_doorbell,
+    Cqe, FLAGS, MAGIC, OP_CALL, PushError, RING_FLAG_CQ_STALLED, RING_SIZE, RingMemory,
+    SLOT_DATA_SIZE, SQ_ARRAY, SQ_DATA, SQ_ENTRIES, SQ_HEAD, SQ_TAIL, SQE_SIZE, SqConsumer,
+    SqProducer, Sqe, VERSION, init_ring, ring_doorbell,
 };
 use loom::sync::atomic::AtomicU32;
 use loom::sync::{Arc, Condvar, Mutex};
@@ -74,6 +77,8 @@ struct ModelRing {
     cq_filler: [bool; CQ_ENTRIES as usize],
     futex: Mutex<()>,
     woken: Condvar,
+    /// Whether `fence_seqcst` fences (off only to show what it is for).
+    seq_cst_fences: bool,
 }
 
 impl ModelRing {
@@ -120,7 +125,15 @@ impl ModelRing {
             cq_filler: [false; CQ_ENTRIES as usize],
             futex: Mutex::new(()),
             woken: Condvar::new(),
+            seq_cst_fences: true,
         }
+    }
+
+    /// Makes `fence_seqcst` do nothing, as a ring whose loads and stores are
+    /// only acquire/release would need, to show the fence is necessary.
+    fn without_seq_cst_fences(mut self) -> Self {
+        self.seq_cst_fences = false;
+        self
     }
 
     /// Marks the SQ entries at `sq_counters` and CQ entries at `cq_counters`
@@ -223,6 +236,11 @@ impl RingMemory for ModelRing {
         let _guard = self.futex.lock().unwrap();
         self.woken.notify_all();
     }
+    fn fence_seqcst(&self) {
+        if self.seq_cst_fences {
+            loom::sync::atomic::fence(Ordering::SeqCst);
+        }
+    }
 }
 
 /// Runs `model` under loom and reports how many executions it explored.
@@ -293,8 +311,16 @@ fn expect_sqe(sq: &mut SqConsumer, mem: &ModelRing, seq: u64) -> bool {
 
 /// Pops one CQE, if there is one, and checks it is exactly entry `seq`.
 fn expect_cqe(cq: &mut CqConsumer, mem: &ModelRing, seq: u64) -> bool {
+    let got = expect_taken_cqe(cq, mem, seq);
+    cq.release(mem);
+    got
+}
+
+/// Like [`expect_cqe`], but the slot stays the process's until the caller
+/// releases it.
+fn expect_taken_cqe(cq: &mut CqConsumer, mem: &ModelRing, seq: u64) -> bool {
     let mut data = Vec::new();
-    let Some(got) = cq.pop(mem, &mut data).expect("counters stay in range") else {
+    let Some(got) = cq.take(mem, &mut data).expect("counters stay in range") else {
         return false;
     };
     let (mut want, payload) = cqe(seq);
@@ -554,6 +580,111 @@ fn cq_full_refuses_until_the_process_reaps() {
     });
 }
 
+/// The CQ-stall handshake (docs/ring.md, "Waking a stalled kernel"), with
+/// the real `CqProducer::flag_stalled_and_recheck` and
+/// `CqConsumer::release_and_check_stalled`. The CQ starts full and the
+/// kernel has `NEW` more completions to post, one at a time. For each, the
+/// kernel works like its event loop and `Process::cq_budget`: read the wake
+/// word, look at the CQ room (clearing the flag if there is some), else flag
+/// the stall and look again, and sleep on the wake word if there is still
+/// no room. The process reaps the oldest completions one per drain, the way
+/// capos-rt's `drain` does (take, then release and check the flag), and
+/// wakes the kernel if the flag is set. If neither side sees the other's
+/// store, the kernel sleeps and nobody wakes it: a loom deadlock. With two
+/// stalls, the kernel also stalls again while its flag is still set from
+/// the first.
+///
+/// Each new completion lands in a slot the process just freed, so the model
+/// also checks they are intact there.
+fn cq_stall_handshake_model(fences: bool) {
+    const START: u32 = u32::MAX - 1;
+    const NEW: u32 = 2;
+    const NEW_SEQ: u64 = 300;
+    let name = if fences {
+        "cq_stall_handshake"
+    } else {
+        "cq_stall_handshake_without_fences"
+    };
+    check(name, move || {
+        let filler = counters(START.wrapping_add(NEW), CQ_ENTRIES - NEW);
+        let mem = ModelRing::new(&[], &counters(START, NEW)).with_filler(&[], &filler);
+        let mem = Arc::new(if fences {
+            mem
+        } else {
+            mem.without_seq_cst_fences()
+        });
+        init_ring(&*mem, START);
+        let mut cq = CqProducer::new(START);
+        for seq in 0..NEW as u64 {
+            let (entry, data) = cqe(seq);
+            cq.stage(&*mem, &entry, &data).unwrap();
+        }
+        for _ in &filler {
+            cq.stage(&*mem, &Cqe::default(), &[]).unwrap();
+        }
+        assert!(cq.publish(&*mem));
+        assert_eq!(cq.room(&*mem), 0, "the CQ starts full");
+
+        let process = {
+            let mem = mem.clone();
+            loom::thread::spawn(move || {
+                let mut cq = CqConsumer::new(START);
+                for seq in 0..NEW as u64 {
+                    assert!(
+                        expect_taken_cqe(&mut cq, &mem, seq),
+                        "posted before the model began"
+                    );
+                    if cq.release_and_check_stalled(&*mem) {
+                        mem.wake_kernel();
+                    }
+                }
+            })
+        };
+
+        let mut flags = 0;
+        for seq in NEW_SEQ..NEW_SEQ + NEW as u64 {
+            loop {
+                let seen = mem.load(KERNEL_WAKE);
+                if cq.room(&*mem) > 0 {
+                    if flags & RING_FLAG_CQ_STALLED != 0 {
+                        flags &= !RING_FLAG_CQ_STALLED;
+                        mem.store(FLAGS, flags);
+                    }
+                    break;
+                }
+                if cq.flag_stalled_and_recheck(&*mem, &mut flags) > 0 {
+                    break;
+                }
+                mem.wait(KERNEL_WAKE, seen);
+            }
+            let (entry, data) = cqe(seq);
+            cq.push(&*mem, &entry, &data).unwrap();
+        }
+        process.join().unwrap();
+
+        let mut cq = CqConsumer::new(START.wrapping_add(CQ_ENTRIES));
+        for seq in NEW_SEQ..NEW_SEQ + NEW as u64 {
+            assert!(expect_cqe(&mut cq, &mem, seq), "new CQE {seq} was posted");
+        }
+        assert_eq!(cq.pending(&*mem), Ok(0));
+    });
+}
+
+#[test]
+fn a_kernel_stalled_on_a_full_cq_is_woken_once_the_process_reaps() {
+    cq_stall_handshake_model(true);
+}
+
+/// Release/acquire alone lets both loads of the handshake read the old
+/// values (store buffering): loom must find the kernel asleep forever.
+#[test]
+fn without_seq_cst_fences_a_stalled_kernel_can_sleep_forever() {
+    expect_deadlock(
+        "without_seq_cst_fences_a_stalled_kernel_can_sleep_forever",
+        || cq_stall_handshake_model(false),
+    );
+}
+
 /// How a process might get the doorbell wrong; the model must reject both.
 #[derive(Clone, Copy)]
 enum BrokenDoorbell {
@@ -606,14 +737,14 @@ fn broken_doorbell_model(broken: BrokenDoorbell) {
 /// Set in the child process that runs a broken model (see `expect_deadlock`).
 const RUN_BROKEN_MODEL: &str = "CAPOS_LOOM_RUN_BROKEN_MODEL";
 
-/// Runs `broken`'s model in a child process and asserts loom reports a
-/// deadlock there. A child, because loom's deadlock panic leaves its
-/// runtime half torn down and aborts the process while unwinding, so
+/// Runs the broken model `model` in a child process and asserts loom
+/// reports a deadlock there. A child, because loom's deadlock panic leaves
+/// its runtime half torn down and aborts the process while unwinding, so
 /// `#[should_panic]` cannot catch it. `test_name` is the calling test,
 /// which the child re-enters with [`RUN_BROKEN_MODEL`] set.
-fn expect_deadlock(test_name: &str, broken: BrokenDoorbell) {
+fn expect_deadlock(test_name: &str, model: fn()) {
     if std::env::var_os(RUN_BROKEN_MODEL).is_some() {
-        broken_doorbell_model(broken);
+        model();
         return;
     }
     let out = std::process::Command::new(std::env::current_exe().unwrap())
@@ -634,7 +765,7 @@ fn expect_deadlock(test_name: &str, broken: BrokenDoorbell) {
 fn a_waiter_that_reads_the_doorbell_after_checking_the_cq_can_sleep_forever() {
     expect_deadlock(
         "a_waiter_that_reads_the_doorbell_after_checking_the_cq_can_sleep_forever",
-        BrokenDoorbell::WaiterReadsDoorbellLate,
+        || broken_doorbell_model(BrokenDoorbell::WaiterReadsDoorbellLate),
     );
 }
 
@@ -642,6 +773,6 @@ fn a_waiter_that_reads_the_doorbell_after_checking_the_cq_can_sleep_forever() {
 fn a_kernel_that_notifies_before_bumping_the_doorbell_can_leave_a_waiter_asleep_forever() {
     expect_deadlock(
         "a_kernel_that_notifies_before_bumping_the_doorbell_can_leave_a_waiter_asleep_forever",
-        BrokenDoorbell::NotifyBeforeBump,
+        || broken_doorbell_model(BrokenDoorbell::NotifyBeforeBump),
     );
 }

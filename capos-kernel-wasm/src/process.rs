@@ -59,11 +59,9 @@ impl<H: Host> Process<H> {
             self.set_flag(RING_FLAG_CQ_STALLED, false);
             return budget;
         }
-        self.set_flag(RING_FLAG_CQ_STALLED, true);
-        // The flag store must be ordered before the CQ_HEAD load that
-        // follows: the process stores CQ_HEAD, then loads FLAGS.
-        self.ring.fence_seqcst();
-        self.cq.room(&self.ring).saturating_sub(owed)
+        self.cq
+            .flag_stalled_and_recheck(&self.ring, &mut self.flags)
+            .saturating_sub(owed)
     }
 
     pub(crate) fn park(&mut self, user_data: u64) {

@@ -62,6 +62,14 @@ impl RingMemory for HostRing {
         // SAFETY: see the impl comment.
         unsafe { ring_notify(offset as u32) }
     }
+    // Nothing to do: the glue's `ring_load`, `ring_store` and
+    // `ring_fetch_add` are `Atomics` on the ring's SharedArrayBuffer, as are
+    // the kernel's accesses to the index and flag words, and sequentially
+    // consistent atomics never reorder a store with a later load of another
+    // word. (Our own linear
+    // memory is not shared, so a wasm `atomic.fence` here would order
+    // nothing the kernel sees.)
+    fn fence_seqcst(&self) {}
 }
 
 /// Waking the kernel and blocking (`Atomics.wait`) through the glue.

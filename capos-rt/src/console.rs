@@ -1,40 +1,24 @@
-//! Typed client of the `Console` interface (schema/console.capnp).
+//! `Console` (schema/console.capnp): line-oriented writes over the
+//! generated client.
 
-use crate::{CapRef, Error};
+use crate::ring::results_ok;
+use crate::{CapRef, Error, RingRequest, RingTransport};
+use capos_schema::clients;
 use capos_schema::console_capnp::console;
 use capos_schema::interfaces::console as iface;
+use capos_schema::rpc::Params;
 
 /// Text output to the terminal.
 #[derive(Clone, Copy, Debug)]
 pub struct Console {
-    cap: CapRef,
+    client: clients::Console<RingTransport>,
 }
 
 impl Console {
     pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        crate::expect_interface(cap, iface::INTERFACE_ID, iface::NAME)?;
-        Ok(Self { cap })
-    }
-
-    /// An attenuated Console that starts every line with `prefix`.
-    pub fn with_prefix(&self, prefix: &str) -> Result<Self, Error> {
-        let mut m = crate::message::builder();
-        m.init_root::<console::with_prefix_params::Builder>()
-            .set_prefix(prefix);
-        let out = crate::call(
-            self.cap,
-            iface::method::WITH_PREFIX,
-            &crate::message::bytes(&m),
-        )?;
-        let r = crate::message::read(&out)?;
-        Self::from_cap(crate::message::cap_ref(
-            r.get_root::<console::with_prefix_results::Reader>()?
-                .get_console()?,
-        ))
-    }
-
-    pub fn cap(&self) -> CapRef {
-        self.cap
+        Ok(Self {
+            client: cap.client()?,
+        })
     }
 
     /// The Console granted under `name`.
@@ -42,19 +26,37 @@ impl Console {
         Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
     }
 
-    /// Builds the params message of `Console.write`.
+    pub fn cap(&self) -> CapRef {
+        CapRef::of(&self.client)
+    }
+
+    /// The generated client, for calls this wrapper does not cover.
+    pub fn client(&self) -> clients::Console<RingTransport> {
+        self.client
+    }
+
+    /// An attenuated Console that starts every line with `prefix`.
+    pub fn with_prefix(&self, prefix: &str) -> Result<Self, Error> {
+        let mut request = self.client.with_prefix_request();
+        request.get().set_prefix(prefix);
+        let response = request.send()?;
+        Self::from_cap(crate::message::cap_ref(response.get()?.get_console()?))
+    }
+
+    /// The params message of `Console.write`, for calls made without a
+    /// client (on an id that may name nothing).
     pub fn write_params(text: &str) -> Vec<u8> {
-        let mut message = crate::message::builder();
-        message
-            .init_root::<console::write_params::Builder>()
-            .set_text(text);
-        capnp::serialize::write_message_to_words(&message)
+        let mut params = Params::<console::write_params::Owned>::new();
+        params.get().set_text(text);
+        params.to_bytes()
     }
 
     /// Writes `text`, split into as many calls as the ring's slot size needs.
     pub fn write(&self, text: &str) -> Result<(), Error> {
         for chunk in chunks(text, WRITE_CHUNK) {
-            crate::call(self.cap, iface::method::WRITE, &Self::write_params(chunk))?;
+            let mut request = self.client.write_request();
+            request.get().set_text(chunk);
+            request.send()?;
         }
         Ok(())
     }
@@ -62,7 +64,7 @@ impl Console {
     /// The first failure of this console's deferred writes since the last
     /// time this was asked.
     pub fn take_write_error(&self) -> Option<Error> {
-        crate::take_deferred_error(self.cap)
+        crate::take_deferred_error(self.cap())
     }
 
     /// Queues a write without waiting for it (see `call_deferred`); order
@@ -73,12 +75,9 @@ impl Console {
         // text, and pass invalid bytes through lossily.
         let text = String::from_utf8_lossy(bytes);
         for chunk in chunks(&text, WRITE_CHUNK) {
-            crate::call_deferred(
-                self.cap,
-                iface::method::WRITE,
-                &Self::write_params(chunk),
-                crate::ring::results_ok,
-            )?;
+            let mut request = self.client.write_request();
+            request.get().set_text(chunk);
+            request.send_deferred(results_ok)?;
         }
         Ok(())
     }
@@ -86,28 +85,16 @@ impl Console {
     /// Up to `max` bytes of terminal input; blocks until there are some.
     /// Returns no bytes at end of input.
     pub fn read(&self, max: u32) -> Result<Vec<u8>, Error> {
-        let mut m = crate::message::builder();
-        m.init_root::<console::read_params::Builder>().set_max(max);
-        let out = crate::call(self.cap, iface::method::READ, &crate::message::bytes(&m))?;
-        let r = crate::message::read(&out)?;
-        Ok(r.get_root::<console::read_results::Reader>()?
-            .get_data()?
-            .to_vec())
+        let mut request = self.client.read_request();
+        request.get().set_max(max);
+        Ok(request.send()?.get()?.get_data()?.to_vec())
     }
 
     /// Whether input is readable within `timeout_ns` (`u64::MAX`: wait).
     pub fn wait_readable(&self, timeout_ns: u64) -> Result<bool, Error> {
-        let mut m = crate::message::builder();
-        m.init_root::<console::wait_readable_params::Builder>()
-            .set_timeout_ns(timeout_ns);
-        let out = crate::call(
-            self.cap,
-            iface::method::WAIT_READABLE,
-            &crate::message::bytes(&m),
-        )?;
-        let r = crate::message::read(&out)?;
-        Ok(r.get_root::<console::wait_readable_results::Reader>()?
-            .get_ready())
+        let mut request = self.client.wait_readable_request();
+        request.get().set_timeout_ns(timeout_ns);
+        Ok(request.send()?.get()?.get_ready())
     }
 
     pub fn write_line(&self, text: &str) -> Result<(), Error> {

@@ -22,17 +22,18 @@ pub mod random;
 pub mod ring;
 pub mod spawn;
 pub mod timer;
+pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
 mod arch;
 mod process;
 
 pub use capos_config as config;
+pub use capos_config::TransferMode;
 pub use capos_config::capset::{CapSet, CapSetEntry};
 pub use console::Console;
 pub use error::Error;
 pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
-pub use message::Transfer;
 #[cfg(target_arch = "wasm32")]
 pub use process::install_panic_hook;
 pub use process::{
@@ -42,6 +43,7 @@ pub use process::{
 pub use random::RandomSource;
 pub use spawn::{BootPackage, ChildSpec, Grant, Names, ProcessHandle, ProcessSpawner};
 pub use timer::Timer;
+pub use transport::{RingRequest, RingTransport};
 
 /// A capability as the program names it: its id in the program's CapTable
 /// and the interface it serves.
@@ -68,18 +70,6 @@ impl CapRef {
             cap_id: entry.cap_id,
             interface_id,
         })
-    }
-}
-
-/// Checks that `cap` serves the interface a typed client expects.
-pub(crate) fn expect_interface(cap: CapRef, interface_id: u64, name: &str) -> Result<(), Error> {
-    if cap.interface_id == interface_id {
-        Ok(())
-    } else {
-        Err(Error::Other(format!(
-            "capability {:#x} serves interface {:#x}, not {name}",
-            cap.cap_id, cap.interface_id
-        )))
     }
 }
 

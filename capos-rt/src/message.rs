@@ -1,15 +1,17 @@
-//! Building params and reading results with the generated Cap'n Proto code.
+//! Building params and reading results with the generated Cap'n Proto code,
+//! for what the generated clients (`capos_schema::clients`) leave to their
+//! callers: raw calls, lists of capabilities, text.
 
-use crate::{CapRef, Error};
+use crate::{CapRef, Error, TransferMode};
 use capos_schema::cap_capnp;
 
 pub type Builder = capnp::message::Builder<capnp::message::HeapAllocator>;
 pub type Reader = capnp::message::Reader<capnp::serialize::OwnedSegments>;
 
-/// A params builder sized for ring-slot messages (capnp's default first
-/// segment is 8 KiB, zeroed for every message).
+/// A params builder sized for ring-slot messages (the one every generated
+/// request uses).
 pub fn builder() -> Builder {
-    Builder::new(capnp::message::HeapAllocator::new().first_segment_words(32))
+    capos_schema::rpc::params_builder()
 }
 
 /// Serializes a built message.
@@ -32,40 +34,25 @@ pub fn cap_ref(r: cap_capnp::cap_ref::Reader<'_>) -> CapRef {
     }
 }
 
-/// Whether a capability handed to another process stays with the sender.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transfer {
-    /// The sender keeps it; both hold the same object.
-    Copy,
-    /// It leaves the sender (its id there becomes stale).
-    Move,
-}
-
-impl Transfer {
-    pub fn schema(self) -> cap_capnp::TransferMode {
-        match self {
-            Self::Copy => cap_capnp::TransferMode::Copy,
-            Self::Move => cap_capnp::TransferMode::Move,
-        }
-    }
-
-    pub fn from_schema(mode: cap_capnp::TransferMode) -> Self {
-        match mode {
-            cap_capnp::TransferMode::Copy => Self::Copy,
-            cap_capnp::TransferMode::Move => Self::Move,
-        }
-    }
-}
-
+/// Fills a list of `CapTransfer`s: each capability of the caller's and
+/// whether it is copied or moved.
 pub fn set_transfers(
     mut list: capnp::struct_list::Builder<'_, cap_capnp::cap_transfer::Owned>,
-    caps: &[(CapRef, Transfer)],
+    caps: &[(CapRef, TransferMode)],
 ) {
     for (i, (cap, mode)) in caps.iter().enumerate() {
-        let mut t = list.reborrow().get(i as u32);
-        t.set_cap_id(cap.cap_id);
-        t.set_mode(mode.schema());
+        set_transfer(list.reborrow().get(i as u32), *cap, *mode);
     }
+}
+
+/// Fills one `CapTransfer`.
+pub fn set_transfer(
+    mut transfer: cap_capnp::cap_transfer::Builder<'_>,
+    cap: CapRef,
+    mode: TransferMode,
+) {
+    transfer.set_cap_id(cap.cap_id);
+    transfer.set_mode(mode.into());
 }
 
 pub fn text(field: capnp::Result<capnp::text::Reader<'_>>) -> Result<String, Error> {

@@ -3,7 +3,7 @@
 use crate::{CapRef, Error};
 use capos_config::ring::{
     CQ_DOORBELL, CQ_HEAD, CapError, CqConsumer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE, PushError,
-    RING_FLAG_CQ_STALLED, RING_FLAG_KILLED, RingMemory, SQ_TAIL, SqProducer, Sqe,
+    RING_FLAG_KILLED, RingMemory, SQ_TAIL, SqProducer, Sqe,
 };
 use std::collections::HashMap;
 
@@ -140,14 +140,13 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
     }
 
     /// Moves every posted completion off the CQ: deferred ones are judged
-    /// and dropped, the rest stashed for whoever waits on them. If the
-    /// kernel stopped taking SQEs because the CQ was full, tells it there
-    /// is room again.
+    /// and dropped, the rest stashed for whoever waits on them. The slots
+    /// go back to the kernel with one store at the end, and if the kernel
+    /// stopped taking SQEs because the CQ was full, it is told there is
+    /// room again.
     fn drain(&mut self) -> Result<(), Error> {
         let mut data = Vec::new();
-        let mut reaped = false;
-        while let Some(cqe) = self.cq.pop(&self.mem, &mut data)? {
-            reaped = true;
+        while let Some(cqe) = self.cq.take(&self.mem, &mut data)? {
             let data = std::mem::take(&mut data);
             if let Some(call) = self.deferred.remove(&cqe.user_data) {
                 let outcome = completion_result(&cqe, data).and_then(|r| (call.check)(&r));
@@ -158,7 +157,7 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
             }
             self.stash.insert(cqe.user_data, (cqe, data));
         }
-        if reaped && self.mem.load(FLAGS) & RING_FLAG_CQ_STALLED != 0 {
+        if self.cq.release_and_check_stalled(&self.mem) {
             self.port.wake_kernel();
         }
         Ok(())
@@ -342,7 +341,9 @@ impl Error {
 mod tests {
     use super::*;
     use capos_config::ring::local::LocalRing;
-    use capos_config::ring::{CQ_ENTRIES, CqProducer, SQ_ENTRIES, SqConsumer, init_ring};
+    use capos_config::ring::{
+        CQ_ENTRIES, CqProducer, RING_FLAG_CQ_STALLED, SQ_ENTRIES, SqConsumer, init_ring,
+    };
     use std::cell::RefCell;
 
     /// A kernel that answers every call synchronously when woken, as far as
@@ -352,6 +353,8 @@ mod tests {
         mem: &'a LocalRing,
         sq: RefCell<SqConsumer>,
         cq: RefCell<CqProducer>,
+        /// Its own copy of FLAGS, like the kernel's.
+        flags: RefCell<u32>,
         wakes: RefCell<u32>,
     }
 
@@ -360,16 +363,16 @@ mod tests {
             *self.wakes.borrow_mut() += 1;
             let mut sq = self.sq.borrow_mut();
             let mut cq = self.cq.borrow_mut();
+            let mut flags = self.flags.borrow_mut();
             loop {
                 // Like the kernel: stop taking SQEs while the CQ is full, and
                 // flag it so the process wakes us once it has reaped.
-                let stalled = cq.room(self.mem) == 0;
-                let flags = self.mem.load(FLAGS) & !RING_FLAG_CQ_STALLED;
-                self.mem.store(
-                    FLAGS,
-                    flags | if stalled { RING_FLAG_CQ_STALLED } else { 0 },
-                );
-                if stalled {
+                if cq.room(self.mem) > 0 {
+                    if *flags & RING_FLAG_CQ_STALLED != 0 {
+                        *flags &= !RING_FLAG_CQ_STALLED;
+                        self.mem.store(FLAGS, *flags);
+                    }
+                } else if cq.flag_stalled_and_recheck(self.mem, &mut flags) == 0 {
                     break;
                 }
                 let Some(s) = sq.pop(self.mem).unwrap() else {
@@ -405,6 +408,7 @@ mod tests {
             mem,
             sq: RefCell::new(SqConsumer::new(start)),
             cq: RefCell::new(CqProducer::new(start)),
+            flags: RefCell::new(0),
             wakes: RefCell::new(0),
         };
         (mem, kernel)

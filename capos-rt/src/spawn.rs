@@ -1,20 +1,18 @@
-//! Typed clients of `ProcessSpawner`, `ProcessHandle` and `BootPackage`
-//! (schema/process.capnp).
+//! `ProcessSpawner`, `ProcessHandle` and `BootPackage` (schema/process.capnp)
+//! over the generated clients.
 
-use crate::message::{self, Transfer, cap_ref};
-use crate::{CapRef, Error};
-use capos_schema::interfaces::{
-    boot_package as boot_iface, process_handle as handle_iface, process_spawner as spawner_iface,
-};
-use capos_schema::manifest_capnp::cap_grant;
-use capos_schema::process_capnp::{boot_package, process_handle, process_spawner};
+use crate::message::{self, cap_ref, set_transfer};
+use crate::{CapRef, Error, RingTransport, TransferMode};
+use capos_schema::clients;
+use capos_schema::interfaces::{boot_package as boot_iface, process_spawner as spawner_iface};
+use capos_schema::manifest_capnp::{cap_grant, process_spec};
 
 /// A capability handed to a new process, under the name it will find it by.
 #[derive(Clone, Debug)]
 pub struct Grant {
     pub name: String,
     pub cap: CapRef,
-    pub mode: Transfer,
+    pub mode: TransferMode,
 }
 
 /// A child the manifest asks init to spawn; its grants name init's
@@ -24,30 +22,31 @@ pub struct ChildSpec {
     pub binary: String,
     pub argv: Vec<String>,
     /// (name in the child, name in the parent, transfer).
-    pub grants: Vec<(String, String, Transfer)>,
+    pub grants: Vec<(String, String, TransferMode)>,
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct ProcessSpawner {
-    cap: CapRef,
+    client: clients::ProcessSpawner<RingTransport>,
 }
 
 /// A spawned process.
 #[derive(Clone, Copy, Debug)]
 pub struct ProcessHandle {
-    cap: CapRef,
+    client: clients::ProcessHandle<RingTransport>,
     pub pid: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
 pub struct BootPackage {
-    cap: CapRef,
+    client: clients::BootPackage<RingTransport>,
 }
 
 impl ProcessSpawner {
     pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        crate::expect_interface(cap, spawner_iface::INTERFACE_ID, spawner_iface::NAME)?;
-        Ok(Self { cap })
+        Ok(Self {
+            client: cap.client()?,
+        })
     }
 
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
@@ -58,25 +57,6 @@ impl ProcessSpawner {
         )?)
     }
 
-    pub fn spawn_params(binary: &str, argv: &[&str], grants: &[Grant]) -> Vec<u8> {
-        let mut m = message::builder();
-        let mut p = m.init_root::<process_spawner::spawn_params::Builder>();
-        p.set_binary(binary);
-        let mut list = p.reborrow().init_argv(argv.len() as u32);
-        for (i, a) in argv.iter().enumerate() {
-            list.set(i as u32, *a);
-        }
-        let mut list = p.init_grants(grants.len() as u32);
-        for (i, g) in grants.iter().enumerate() {
-            let mut b = list.reborrow().get(i as u32);
-            b.set_name(&g.name);
-            let mut cap = b.init_cap();
-            cap.set_cap_id(g.cap.cap_id);
-            cap.set_mode(g.mode.schema());
-        }
-        message::bytes(&m)
-    }
-
     /// Starts `binary` from the BootPackage holding exactly `grants`.
     pub fn spawn(
         &self,
@@ -84,16 +64,24 @@ impl ProcessSpawner {
         argv: &[&str],
         grants: &[Grant],
     ) -> Result<ProcessHandle, Error> {
-        let out = crate::call(
-            self.cap,
-            spawner_iface::method::SPAWN,
-            &Self::spawn_params(binary, argv, grants),
-        )?;
-        let r = message::read(&out)?;
-        let res = r.get_root::<process_spawner::spawn_results::Reader>()?;
+        let mut request = self.client.spawn_request();
+        let mut params = request.get();
+        params.set_binary(binary);
+        let mut list = params.reborrow().init_argv(argv.len() as u32);
+        for (i, a) in argv.iter().enumerate() {
+            list.set(i as u32, *a);
+        }
+        let mut list = params.init_grants(grants.len() as u32);
+        for (i, g) in grants.iter().enumerate() {
+            let mut grant = list.reborrow().get(i as u32);
+            grant.set_name(&g.name);
+            set_transfer(grant.init_cap(), g.cap, g.mode);
+        }
+        let response = request.send()?;
+        let results = response.get()?;
         Ok(ProcessHandle {
-            cap: cap_ref(res.get_handle()?),
-            pid: res.get_pid(),
+            client: cap_ref(results.get_handle()?).client()?,
+            pid: results.get_pid(),
         })
     }
 
@@ -167,70 +155,69 @@ impl Names {
 }
 
 impl ProcessHandle {
+    pub fn cap(&self) -> CapRef {
+        CapRef::of(&self.client)
+    }
+
     /// Blocks until the process ends; returns its exit code and why.
     pub fn wait(&self) -> Result<(i32, String), Error> {
-        let mut m = message::builder();
-        m.init_root::<process_handle::wait_params::Builder>();
-        let out = crate::call(self.cap, handle_iface::method::WAIT, &message::bytes(&m))?;
-        let r = message::read(&out)?;
-        let res = r.get_root::<process_handle::wait_results::Reader>()?;
-        Ok((res.get_code(), message::text(res.get_reason())?))
+        let response = self.client.wait_request().send()?;
+        let results = response.get()?;
+        Ok((results.get_code(), message::text(results.get_reason())?))
     }
 
     pub fn kill(&self) -> Result<(), Error> {
-        let mut m = message::builder();
-        m.init_root::<process_handle::kill_params::Builder>();
-        crate::call(self.cap, handle_iface::method::KILL, &message::bytes(&m)).map(drop)
+        self.client.kill_request().send().map(drop)
     }
 }
 
 impl BootPackage {
     pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        crate::expect_interface(cap, boot_iface::INTERFACE_ID, boot_iface::NAME)?;
-        Ok(Self { cap })
+        Ok(Self {
+            client: cap.client()?,
+        })
     }
 
     pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
         Self::from_cap(CapRef::find(&env.capset, name, boot_iface::INTERFACE_ID)?)
     }
 
-    pub fn parse_children(data: &[u8]) -> Result<Vec<ChildSpec>, Error> {
-        let r = message::read(data)?;
-        let res = r.get_root::<boot_package::children_results::Reader>()?;
-        let mut specs = Vec::new();
-        for spec in res.get_specs()? {
-            let mut argv = Vec::new();
-            for a in spec.get_argv()? {
-                argv.push(message::text(a)?);
-            }
-            let mut grants = Vec::new();
-            for g in spec.get_caps()? {
-                let cap_grant::source::Which::FromParent(parent) = g.get_source().which()? else {
-                    return Err(Error::Other(
-                        "a child's grant names a kernel service".into(),
-                    ));
-                };
-                let parent = parent?;
-                grants.push((
-                    message::text(g.get_name())?,
-                    message::text(parent.get_name())?,
-                    Transfer::from_schema(parent.get_mode()?),
-                ));
-            }
-            specs.push(ChildSpec {
-                binary: message::text(spec.get_binary())?,
-                argv,
-                grants,
-            });
-        }
-        Ok(specs)
-    }
-
     /// The children the manifest asks init to spawn.
     pub fn children(&self) -> Result<Vec<ChildSpec>, Error> {
-        let mut m = message::builder();
-        m.init_root::<boot_package::children_params::Builder>();
-        let out = crate::call(self.cap, boot_iface::method::CHILDREN, &message::bytes(&m))?;
-        Self::parse_children(&out)
+        let response = self.client.children_request().send()?;
+        response
+            .get()?
+            .get_specs()?
+            .iter()
+            .map(child_spec)
+            .collect()
     }
+}
+
+/// A manifest child as init spawns it: every grant must name one of init's
+/// capabilities.
+fn child_spec(spec: process_spec::Reader<'_>) -> Result<ChildSpec, Error> {
+    let mut argv = Vec::new();
+    for a in spec.get_argv()? {
+        argv.push(message::text(a)?);
+    }
+    let mut grants = Vec::new();
+    for g in spec.get_caps()? {
+        let cap_grant::source::Which::FromParent(parent) = g.get_source().which()? else {
+            return Err(Error::Other(
+                "a child's grant names a kernel service".into(),
+            ));
+        };
+        let parent = parent?;
+        grants.push((
+            message::text(g.get_name())?,
+            message::text(parent.get_name())?,
+            parent.get_mode()?.into(),
+        ));
+    }
+    Ok(ChildSpec {
+        binary: message::text(spec.get_binary())?,
+        argv,
+        grants,
+    })
 }

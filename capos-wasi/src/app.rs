@@ -2,7 +2,7 @@
 //! memory; it reaches the program's only through these imports, which the
 //! process Worker glue bounds-checks (a bad pointer is EFAULT, never a trap).
 
-use crate::errno::{Errno, FAULT};
+use capos_rt::config::errno::{EFAULT, Errno};
 
 // SAFETY: these signatures are the ones web/process/wasi-imports.js provides.
 #[link(wasm_import_module = "capos_app")]
@@ -17,7 +17,7 @@ pub fn read(ptr: u32, len: u32) -> Result<Vec<u8>, Errno> {
     // SAFETY: `buf` is a writable region of our memory of exactly `len` bytes.
     match unsafe { app_read(ptr, len, buf.as_mut_ptr()) } {
         0 => Ok(buf),
-        _ => Err(FAULT),
+        _ => Err(EFAULT),
     }
 }
 
@@ -26,7 +26,7 @@ pub fn write(ptr: u32, data: &[u8]) -> Result<(), Errno> {
     // SAFETY: `data` is a readable region of our memory of that length.
     match unsafe { app_write(ptr, data.as_ptr(), data.len() as u32) } {
         0 => Ok(()),
-        _ => Err(FAULT),
+        _ => Err(EFAULT),
     }
 }
 
@@ -40,7 +40,7 @@ pub fn write_u64(ptr: u32, value: u64) -> Result<(), Errno> {
 
 /// An iovec array: (buffer pointer, length) pairs.
 pub fn iovecs(ptr: u32, count: u32) -> Result<Vec<(u32, u32)>, Errno> {
-    let bytes = read(ptr, count.checked_mul(8).ok_or(FAULT)?)?;
+    let bytes = read(ptr, count.checked_mul(8).ok_or(EFAULT)?)?;
     Ok(bytes
         .chunks_exact(8)
         .map(|c| {

@@ -2,16 +2,13 @@
 //! `capos_rt::call_deferred`): each judges a completion's results when it
 //! arrives, so a failure reported in the results is not lost.
 
-use capos_rt::message;
 use capos_schema::fs_capnp::file;
+use capos_schema::rpc::Response;
 
 /// A deferred `File.write` succeeded when its results carry no errno.
 pub fn write_succeeded(results: &[u8]) -> Result<(), capos_rt::Error> {
-    let reader = message::read(results)?;
-    let errno = reader
-        .get_root::<file::write_results::Reader>()?
-        .get_errno();
-    match errno {
+    let response = Response::<file::write_results::Owned>::read(results)?;
+    match response.get()?.get_errno() {
         0 => Ok(()),
         n => Err(capos_rt::Error::Other(format!(
             "a deferred file write failed with errno {n}"
@@ -22,7 +19,8 @@ pub fn write_succeeded(results: &[u8]) -> Result<(), capos_rt::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::errno::FBIG;
+    use capos_rt::config::errno::EFBIG;
+    use capos_rt::message;
 
     fn write_results(errno: u16) -> Vec<u8> {
         let mut m = message::builder();
@@ -35,7 +33,7 @@ mod tests {
     #[test]
     fn a_deferred_write_is_judged_by_its_errno() {
         assert!(write_succeeded(&write_results(0)).is_ok());
-        let err = write_succeeded(&write_results(FBIG)).unwrap_err();
+        let err = write_succeeded(&write_results(EFBIG)).unwrap_err();
         assert!(err.to_string().contains("errno 22"), "{err}");
         assert!(write_succeeded(b"not a message").is_err());
     }

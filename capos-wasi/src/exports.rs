@@ -5,8 +5,8 @@
 //! Files and directories are Directory and File capabilities (preopens are
 //! the Directories in the CapSet). docs/wasi.md lists every function.
 
-use crate::errno::*;
 use crate::state::{PathOpen, Result, Wasi};
+use capos_rt::config::errno::*;
 use std::cell::RefCell;
 
 thread_local! {
@@ -19,7 +19,7 @@ fn serve(f: impl FnOnce(&mut Wasi) -> Result<()>) -> i32 {
             Ok(()) => i32::from(SUCCESS),
             Err(errno) => i32::from(errno),
         },
-        None => i32::from(NOTCAPABLE),
+        None => i32::from(ENOTCAPABLE),
     })
 }
 
@@ -32,7 +32,7 @@ pub extern "C" fn capos_wasi_init() -> i32 {
             WASI.with(|cell| *cell.borrow_mut() = Some(Wasi::new(env)));
             0
         }
-        Err(_) => i32::from(IO),
+        Err(_) => i32::from(EIO),
     }
 }
 
@@ -77,7 +77,7 @@ pub extern "C" fn wasi_fd_advise(fd: u32, _offset: u64, _len: u64, advice: u32) 
 /// Files grow on write; preallocation has nothing to do.
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_fd_allocate(fd: u32, _offset: u64, _len: u64) -> i32 {
-    serve(|w| w.on_open_fd(fd, NOTSUP))
+    serve(|w| w.on_open_fd(fd, ENOTSUP))
 }
 
 #[unsafe(no_mangle)]
@@ -220,7 +220,7 @@ pub extern "C" fn wasi_path_link(
     new_len: u32,
 ) -> i32 {
     serve(|w| {
-        let target = w.second_dir(fd, new_fd)?;
+        let target = w.destination_dir(fd, new_fd)?;
         crate::fsclient::link(
             w.dir(fd)?,
             &path(p, len)?,
@@ -284,7 +284,7 @@ pub extern "C" fn wasi_path_rename(
     new_len: u32,
 ) -> i32 {
     serve(|w| {
-        let target = w.second_dir(fd, new_fd)?;
+        let target = w.destination_dir(fd, new_fd)?;
         crate::fsclient::rename(w.dir(fd)?, &path(p, len)?, target, &path(new, new_len)?)
     })
 }
@@ -318,7 +318,7 @@ pub extern "C" fn wasi_proc_exit(code: u32) {
 /// Signals cannot be delivered to a Worker (no preemption).
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_proc_raise(_signal: u32) -> i32 {
-    i32::from(NOSYS)
+    i32::from(ENOSYS)
 }
 
 #[unsafe(no_mangle)]
@@ -333,7 +333,7 @@ pub extern "C" fn wasi_random_get(buf: u32, len: u32) -> i32 {
 
 /// The browser has no sockets to hand out: no fd is ever a socket.
 fn sock_call(w: &mut Wasi, fd: u32) -> Result<()> {
-    w.on_open_fd(fd, NOTSOCK)
+    w.on_open_fd(fd, ENOTSOCK)
 }
 
 #[unsafe(no_mangle)]

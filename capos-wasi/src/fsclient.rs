@@ -1,12 +1,12 @@
-//! Calls on Directory and File capabilities (schema/fs.capnp). File-system
-//! failures come back as WASI errno numbers in the results; a failed call
-//! itself (a refused capability) is EIO.
+//! Calls on Directory and File capabilities (schema/fs.capnp), through the
+//! generated clients. File-system failures come back as WASI errno numbers
+//! in the results; a failed call itself (a refused capability) is EIO.
 
-use crate::errno::{Errno, IO};
-use capos_rt::CapRef;
-use capos_rt::message::{self, cap_ref};
-use capos_schema::fs_capnp::{self, directory, file};
-use capos_schema::interfaces::{directory as dir_iface, file as file_iface};
+use capos_rt::config::errno::{EIO, Errno};
+use capos_rt::message::{cap_ref, set_transfer, text};
+use capos_rt::{CapRef, RingRequest, RingTransport, TransferMode};
+use capos_schema::clients;
+use capos_schema::fs_capnp;
 
 pub type FsResult<T> = Result<T, Errno>;
 
@@ -52,12 +52,26 @@ fn stat_of(s: fs_capnp::stat::Reader<'_>) -> Stat {
     }
 }
 
-fn call(cap: CapRef, method: u16, params: &message::Builder) -> FsResult<message::Reader> {
-    let out = capos_rt::call(cap, method, &message::bytes(params)).map_err(|_| IO)?;
-    message::read(&out).map_err(|_| IO)
+/// A refused call, or results that cannot be read, is EIO to the program.
+trait OrEio<T> {
+    fn or_eio(self) -> FsResult<T>;
 }
 
-fn check(errno: u16) -> FsResult<()> {
+impl<T, E> OrEio<T> for Result<T, E> {
+    fn or_eio(self) -> FsResult<T> {
+        self.map_err(|_| EIO)
+    }
+}
+
+fn directory(cap: CapRef) -> FsResult<clients::Directory<RingTransport>> {
+    cap.client().or_eio()
+}
+
+fn file(cap: CapRef) -> FsResult<clients::File<RingTransport>> {
+    cap.client().or_eio()
+}
+
+fn check(errno: Errno) -> FsResult<()> {
     if errno == 0 { Ok(()) } else { Err(errno) }
 }
 
@@ -70,19 +84,6 @@ fn set_times(mut b: fs_capnp::times::Builder<'_>, t: &Times) {
     b.set_mtime_now(t.set_mtim_now);
 }
 
-/// Calls a Directory method whose results are only an errno.
-macro_rules! errno_call {
-    ($cap:expr, $method:expr, $params:ty, $results:ty, |$p:ident| $fill:block) => {{
-        let mut m = message::builder();
-        {
-            let mut $p = m.init_root::<$params>();
-            $fill
-        }
-        let r = call($cap, $method, &m)?;
-        check(r.get_root::<$results>().map_err(|_| IO)?.get_errno())
-    }};
-}
-
 pub struct OpenFlags {
     pub create: bool,
     pub exclusive: bool,
@@ -93,139 +94,97 @@ pub struct OpenFlags {
 
 /// (the new capability, whether it is a directory)
 pub fn open(dir: CapRef, path: &str, f: &OpenFlags) -> FsResult<(CapRef, bool)> {
-    let mut m = message::builder();
-    let mut p = m.init_root::<directory::open_params::Builder>();
-    p.set_path(path);
-    let mut flags = p.init_flags();
+    let mut request = directory(dir)?.open_request();
+    let mut params = request.get();
+    params.set_path(path);
+    let mut flags = params.init_flags();
     flags.set_create(f.create);
     flags.set_exclusive(f.exclusive);
     flags.set_truncate(f.truncate);
     flags.set_directory(f.directory);
     flags.set_follow_symlinks(f.follow);
-    let r = call(dir, dir_iface::method::OPEN, &m)?;
-    let res = r
-        .get_root::<directory::open_results::Reader>()
-        .map_err(|_| IO)?;
-    check(res.get_errno())?;
-    let cap = cap_ref(res.get_cap().map_err(|_| IO)?);
-    Ok((cap, filetype(res.get_kind()) == 3))
+    let response = request.send().or_eio()?;
+    let results = response.get().or_eio()?;
+    check(results.get_errno())?;
+    let cap = cap_ref(results.get_cap().or_eio()?);
+    Ok((cap, filetype(results.get_kind()) == 3))
 }
 
 pub fn create_directory(dir: CapRef, path: &str) -> FsResult<()> {
-    errno_call!(
-        dir,
-        dir_iface::method::CREATE_DIRECTORY,
-        directory::create_directory_params::Builder,
-        directory::create_directory_results::Reader,
-        |p| {
-            p.set_path(path);
-        }
-    )
+    let mut request = directory(dir)?.create_directory_request();
+    request.get().set_path(path);
+    check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }
 
 pub fn remove_directory(dir: CapRef, path: &str) -> FsResult<()> {
-    errno_call!(
-        dir,
-        dir_iface::method::REMOVE_DIRECTORY,
-        directory::remove_directory_params::Builder,
-        directory::remove_directory_results::Reader,
-        |p| {
-            p.set_path(path);
-        }
-    )
+    let mut request = directory(dir)?.remove_directory_request();
+    request.get().set_path(path);
+    check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }
 
 pub fn unlink_file(dir: CapRef, path: &str) -> FsResult<()> {
-    errno_call!(
-        dir,
-        dir_iface::method::UNLINK_FILE,
-        directory::unlink_file_params::Builder,
-        directory::unlink_file_results::Reader,
-        |p| {
-            p.set_path(path);
-        }
-    )
+    let mut request = directory(dir)?.unlink_file_request();
+    request.get().set_path(path);
+    check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }
 
-pub fn rename(dir: CapRef, path: &str, target: u32, new_path: &str) -> FsResult<()> {
-    errno_call!(
-        dir,
-        dir_iface::method::RENAME,
-        directory::rename_params::Builder,
-        directory::rename_results::Reader,
-        |p| {
-            p.set_path(path);
-            p.set_target(target);
-            p.set_new_path(new_path);
-        }
-    )
+/// Renames `path` in `dir` to `new_path` in `target` (which may be `dir`):
+/// the destination travels as a copy of the caller's capability.
+pub fn rename(dir: CapRef, path: &str, target: CapRef, new_path: &str) -> FsResult<()> {
+    let mut request = directory(dir)?.rename_request();
+    let mut params = request.get();
+    params.set_path(path);
+    set_transfer(params.reborrow().init_target(), target, TransferMode::Copy);
+    params.set_new_path(new_path);
+    check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }
 
-pub fn link(dir: CapRef, path: &str, follow: bool, target: u32, new_path: &str) -> FsResult<()> {
-    errno_call!(
-        dir,
-        dir_iface::method::LINK,
-        directory::link_params::Builder,
-        directory::link_results::Reader,
-        |p| {
-            p.set_path(path);
-            p.set_follow_symlinks(follow);
-            p.set_target(target);
-            p.set_new_path(new_path);
-        }
-    )
+/// Links `path` in `dir` as `new_path` in `target`, as for [`rename`].
+pub fn link(dir: CapRef, path: &str, follow: bool, target: CapRef, new_path: &str) -> FsResult<()> {
+    let mut request = directory(dir)?.link_request();
+    let mut params = request.get();
+    params.set_path(path);
+    params.set_follow_symlinks(follow);
+    set_transfer(params.reborrow().init_target(), target, TransferMode::Copy);
+    params.set_new_path(new_path);
+    check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }
 
 pub fn symlink(dir: CapRef, target: &str, path: &str) -> FsResult<()> {
-    errno_call!(
-        dir,
-        dir_iface::method::SYMLINK,
-        directory::symlink_params::Builder,
-        directory::symlink_results::Reader,
-        |p| {
-            p.set_target(target);
-            p.set_path(path);
-        }
-    )
+    let mut request = directory(dir)?.symlink_request();
+    let mut params = request.get();
+    params.set_target(target);
+    params.set_path(path);
+    check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }
 
 pub fn readlink(dir: CapRef, path: &str) -> FsResult<String> {
-    let mut m = message::builder();
-    m.init_root::<directory::readlink_params::Builder>()
-        .set_path(path);
-    let r = call(dir, dir_iface::method::READLINK, &m)?;
-    let res = r
-        .get_root::<directory::readlink_results::Reader>()
-        .map_err(|_| IO)?;
-    check(res.get_errno())?;
-    message::text(res.get_target()).map_err(|_| IO)
+    let mut request = directory(dir)?.readlink_request();
+    request.get().set_path(path);
+    let response = request.send().or_eio()?;
+    let results = response.get().or_eio()?;
+    check(results.get_errno())?;
+    text(results.get_target()).or_eio()
 }
 
 pub fn stat(dir: CapRef, path: &str, follow: bool) -> FsResult<Stat> {
-    let mut m = message::builder();
-    let mut p = m.init_root::<directory::stat_params::Builder>();
-    p.set_path(path);
-    p.set_follow_symlinks(follow);
-    let r = call(dir, dir_iface::method::STAT, &m)?;
-    let res = r
-        .get_root::<directory::stat_results::Reader>()
-        .map_err(|_| IO)?;
-    check(res.get_errno())?;
-    Ok(stat_of(res.get_stat().map_err(|_| IO)?))
+    let mut request = directory(dir)?.stat_request();
+    let mut params = request.get();
+    params.set_path(path);
+    params.set_follow_symlinks(follow);
+    let response = request.send().or_eio()?;
+    let results = response.get().or_eio()?;
+    check(results.get_errno())?;
+    Ok(stat_of(results.get_stat().or_eio()?))
 }
 
 pub fn set_path_times(dir: CapRef, path: &str, follow: bool, times: &Times) -> FsResult<()> {
-    errno_call!(
-        dir,
-        dir_iface::method::SET_TIMES,
-        directory::set_times_params::Builder,
-        directory::set_times_results::Reader,
-        |p| {
-            p.set_path(path);
-            p.set_follow_symlinks(follow);
-            set_times(p.init_times(), times);
-        }
-    )
+    let mut request = directory(dir)?.set_times_request();
+    let mut params = request.get();
+    params.set_path(path);
+    params.set_follow_symlinks(follow);
+    set_times(params.init_times(), times);
+    check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }
 
 /// One directory entry: name, inode, WASI filetype.
@@ -233,114 +192,80 @@ pub type Entry = (String, u64, u8);
 
 /// Entries `start..` and the directory's total count.
 pub fn list(dir: CapRef, start: u32, max: u32) -> FsResult<(Vec<Entry>, u32)> {
-    let mut m = message::builder();
-    let mut p = m.init_root::<directory::list_params::Builder>();
-    p.set_start(start);
-    p.set_max(max);
-    let r = call(dir, dir_iface::method::LIST, &m)?;
-    let res = r
-        .get_root::<directory::list_results::Reader>()
-        .map_err(|_| IO)?;
+    let mut request = directory(dir)?.list_request();
+    let mut params = request.get();
+    params.set_start(start);
+    params.set_max(max);
+    let response = request.send().or_eio()?;
+    let results = response.get().or_eio()?;
     let mut out = Vec::new();
-    for e in res.get_entries().map_err(|_| IO)? {
+    for e in results.get_entries().or_eio()? {
         out.push((
-            message::text(e.get_name()).map_err(|_| IO)?,
+            text(e.get_name()).or_eio()?,
             e.get_ino(),
             filetype(e.get_kind()),
         ));
     }
-    Ok((out, res.get_total()))
+    Ok((out, results.get_total()))
 }
 
 pub fn label(dir: CapRef) -> FsResult<String> {
-    let mut m = message::builder();
-    m.init_root::<directory::label_params::Builder>();
-    let r = call(dir, dir_iface::method::LABEL, &m)?;
-    message::text(
-        r.get_root::<directory::label_results::Reader>()
-            .map_err(|_| IO)?
-            .get_label(),
-    )
-    .map_err(|_| IO)
+    let response = directory(dir)?.label_request().send().or_eio()?;
+    text(response.get().or_eio()?.get_label()).or_eio()
 }
 
 /// Most bytes one File.read or File.write call carries.
 pub const CHUNK: usize = capos_rt::config::ring::SLOT_DATA_SIZE as usize - 128;
 
 pub fn read(f: CapRef, offset: u64, len: u32) -> FsResult<Vec<u8>> {
-    let mut m = message::builder();
-    let mut p = m.init_root::<file::read_params::Builder>();
-    p.set_offset(offset);
-    p.set_len(len);
-    let r = call(f, file_iface::method::READ, &m)?;
-    let res = r.get_root::<file::read_results::Reader>().map_err(|_| IO)?;
-    check(res.get_errno())?;
-    Ok(res.get_data().map_err(|_| IO)?.to_vec())
+    let mut request = file(f)?.read_request();
+    let mut params = request.get();
+    params.set_offset(offset);
+    params.set_len(len);
+    let response = request.send().or_eio()?;
+    let results = response.get().or_eio()?;
+    check(results.get_errno())?;
+    Ok(results.get_data().or_eio()?.to_vec())
 }
 
 /// Returns the offset just after what was written.
 pub fn write(f: CapRef, offset: u64, data: &[u8], append: bool) -> FsResult<u64> {
-    let mut m = message::builder();
-    let mut p = m.init_root::<file::write_params::Builder>();
-    p.set_offset(offset);
-    p.set_data(data);
-    p.set_append(append);
-    let r = call(f, file_iface::method::WRITE, &m)?;
-    let res = r
-        .get_root::<file::write_results::Reader>()
-        .map_err(|_| IO)?;
-    check(res.get_errno())?;
-    Ok(res.get_end())
+    let mut request = file(f)?.write_request();
+    let mut params = request.get();
+    params.set_offset(offset);
+    params.set_data(data);
+    params.set_append(append);
+    let response = request.send().or_eio()?;
+    let results = response.get().or_eio()?;
+    check(results.get_errno())?;
+    Ok(results.get_end())
 }
 
 /// Queues a write without waiting for it (the ring keeps it in order with
 /// every later call on the file); a failure shows up as the next call's EIO.
 pub fn write_deferred(f: CapRef, offset: u64, data: &[u8]) -> FsResult<()> {
-    let mut m = message::builder();
-    let mut p = m.init_root::<file::write_params::Builder>();
-    p.set_offset(offset);
-    p.set_data(data);
-    capos_rt::call_deferred(
-        f,
-        file_iface::method::WRITE,
-        &message::bytes(&m),
-        crate::deferred::write_succeeded,
-    )
-    .map_err(|_| IO)
+    let mut request = file(f)?.write_request();
+    let mut params = request.get();
+    params.set_offset(offset);
+    params.set_data(data);
+    request
+        .send_deferred(crate::deferred::write_succeeded)
+        .or_eio()
 }
 
 pub fn file_stat(f: CapRef) -> FsResult<Stat> {
-    let mut m = message::builder();
-    m.init_root::<file::stat_params::Builder>();
-    let r = call(f, file_iface::method::STAT, &m)?;
-    Ok(stat_of(
-        r.get_root::<file::stat_results::Reader>()
-            .map_err(|_| IO)?
-            .get_stat()
-            .map_err(|_| IO)?,
-    ))
+    let response = file(f)?.stat_request().send().or_eio()?;
+    Ok(stat_of(response.get().or_eio()?.get_stat().or_eio()?))
 }
 
 pub fn truncate(f: CapRef, size: u64) -> FsResult<()> {
-    errno_call!(
-        f,
-        file_iface::method::TRUNCATE,
-        file::truncate_params::Builder,
-        file::truncate_results::Reader,
-        |p| {
-            p.set_size(size);
-        }
-    )
+    let mut request = file(f)?.truncate_request();
+    request.get().set_size(size);
+    check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }
 
 pub fn set_file_times(f: CapRef, times: &Times) -> FsResult<()> {
-    errno_call!(
-        f,
-        file_iface::method::SET_TIMES,
-        file::set_times_params::Builder,
-        file::set_times_results::Reader,
-        |p| {
-            set_times(p.reborrow().init_times(), times);
-        }
-    )
+    let mut request = file(f)?.set_times_request();
+    set_times(request.get().init_times(), times);
+    check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }

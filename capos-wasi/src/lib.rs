@@ -19,7 +19,6 @@
 #[cfg(target_arch = "wasm32")]
 mod app;
 pub mod deferred;
-pub mod errno;
 #[cfg(target_arch = "wasm32")]
 mod exports;
 pub mod fds;

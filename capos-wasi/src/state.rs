@@ -1,12 +1,12 @@
 //! The shim's state and the logic of each WASI call.
 
 use crate::app;
-use crate::errno::*;
 use crate::fds::{
     FDFLAGS_APPEND, FDFLAGS_MASK, FILETYPE_CHARACTER_DEVICE, FILETYPE_DIRECTORY,
     FILETYPE_REGULAR_FILE, Fd, Kind, Table, rights,
 };
 use crate::fsclient::{self as fs, OpenFlags, Times};
+use capos_rt::config::errno::*;
 use capos_rt::{CapRef, Console, Env, Error, RandomSource, Timer};
 use capos_schema::interfaces::directory as dir_iface;
 
@@ -14,7 +14,7 @@ pub type Result<T> = std::result::Result<T, Errno>;
 
 /// Maps a failed capability call to an errno.
 fn io_error(_: Error) -> Errno {
-    IO
+    EIO
 }
 
 /// path_open's arguments.
@@ -120,11 +120,11 @@ impl Wasi {
     }
 
     fn fd(&self, fd: u32) -> Result<&Fd> {
-        self.fds.get(fd).ok_or(BADF)
+        self.fds.get(fd).ok_or(EBADF)
     }
 
     fn timer(&self) -> Result<Timer> {
-        self.timer.ok_or(NOTCAPABLE)
+        self.timer.ok_or(ENOTCAPABLE)
     }
 
     /// Writes NUL-terminated strings and a pointer to each.
@@ -150,7 +150,7 @@ impl Wasi {
             CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => {
                 app::write_u64(out, CLOCK_RESOLUTION_NS)
             }
-            _ => Err(INVAL),
+            _ => Err(EINVAL),
         }
     }
 
@@ -163,14 +163,14 @@ impl Wasi {
             CLOCK_MONOTONIC | CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => {
                 timer.now_ns().map_err(io_error)
             }
-            _ => Err(INVAL),
+            _ => Err(EINVAL),
         }
     }
 
     fn require(&self, fd: u32, right: u64) -> Result<&Fd> {
         let entry = self.fd(fd)?;
         if entry.rights_base & right == 0 {
-            return Err(NOTCAPABLE);
+            return Err(ENOTCAPABLE);
         }
         Ok(entry)
     }
@@ -179,7 +179,7 @@ impl Wasi {
     pub fn dir(&self, fd: u32) -> Result<CapRef> {
         match &self.fd(fd)?.kind {
             Kind::Dir { cap, .. } => Ok(*cap),
-            _ => Err(NOTDIR),
+            _ => Err(ENOTDIR),
         }
     }
 
@@ -193,7 +193,7 @@ impl Wasi {
             Kind::ConsoleOut(console) => {
                 // An earlier deferred write failed: report it now.
                 if console.take_write_error().is_some() {
-                    return Err(IO);
+                    return Err(EIO);
                 }
                 if !data.is_empty() {
                     console.write_deferred(&data).map_err(io_error)?;
@@ -201,7 +201,7 @@ impl Wasi {
             }
             Kind::File { cap, offset } => {
                 if entry.rights_base & rights::FD_WRITE == 0 {
-                    return Err(BADF);
+                    return Err(EBADF);
                 }
                 let append = entry.flags & FDFLAGS_APPEND != 0;
                 let end = write_all(cap, offset, &data, append)?;
@@ -213,7 +213,7 @@ impl Wasi {
                     *offset = end;
                 }
             }
-            Kind::Dir { .. } | Kind::ConsoleIn(_) => return Err(BADF),
+            Kind::Dir { .. } | Kind::ConsoleIn(_) => return Err(EBADF),
         }
         app::write_u32(nwritten, data.len() as u32)
     }
@@ -228,8 +228,8 @@ impl Wasi {
     ) -> Result<()> {
         let cap = match self.fd(fd)?.kind {
             Kind::File { cap, .. } => cap,
-            Kind::Dir { .. } => return Err(ISDIR),
-            _ => return Err(SPIPE),
+            Kind::Dir { .. } => return Err(EISDIR),
+            _ => return Err(ESPIPE),
         };
         self.require(fd, rights::FD_WRITE)?;
         let mut data = Vec::new();
@@ -265,8 +265,8 @@ impl Wasi {
                 }
                 data
             }
-            Kind::Dir { .. } => return Err(ISDIR),
-            Kind::ConsoleOut(_) => return Err(BADF),
+            Kind::Dir { .. } => return Err(EISDIR),
+            Kind::ConsoleOut(_) => return Err(EBADF),
         };
         scatter(&iovecs, &data)?;
         app::write_u32(nread, data.len() as u32)
@@ -282,8 +282,8 @@ impl Wasi {
     ) -> Result<()> {
         let cap = match self.fd(fd)?.kind {
             Kind::File { cap, .. } => cap,
-            Kind::Dir { .. } => return Err(ISDIR),
-            _ => return Err(SPIPE),
+            Kind::Dir { .. } => return Err(EISDIR),
+            _ => return Err(ESPIPE),
         };
         self.require(fd, rights::FD_READ)?;
         let iovecs = app::iovecs(iovs, count)?;
@@ -296,18 +296,18 @@ impl Wasi {
     pub fn fd_seek(&mut self, fd: u32, delta: i64, whence: u32, out: u32) -> Result<()> {
         let (cap, offset) = match self.fd(fd)?.kind {
             Kind::File { cap, offset } => (cap, offset),
-            Kind::Dir { .. } => return Err(BADF),
-            _ => return Err(SPIPE),
+            Kind::Dir { .. } => return Err(EBADF),
+            _ => return Err(ESPIPE),
         };
         let base = match whence {
             0 => 0,
             1 => offset as i128,
             2 => fs::file_stat(cap)?.size as i128,
-            _ => return Err(INVAL),
+            _ => return Err(EINVAL),
         };
         let target = base + delta as i128;
         if target < 0 || target > i64::MAX as i128 {
-            return Err(INVAL);
+            return Err(EINVAL);
         }
         if let Some(Fd {
             kind: Kind::File { offset, .. },
@@ -322,8 +322,8 @@ impl Wasi {
     pub fn fd_tell(&self, fd: u32, out: u32) -> Result<()> {
         match self.fd(fd)?.kind {
             Kind::File { offset, .. } => app::write_u64(out, offset),
-            Kind::Dir { .. } => Err(BADF),
-            _ => Err(SPIPE),
+            Kind::Dir { .. } => Err(EBADF),
+            _ => Err(ESPIPE),
         }
     }
 
@@ -344,20 +344,20 @@ impl Wasi {
     /// fdflags is a u16: bits above 16 (Go sets junk there) are not part of
     /// it; an undefined bit within it is EINVAL.
     pub fn fd_fdstat_set_flags(&mut self, fd: u32, flags: u32) -> Result<()> {
-        let entry = self.fds.get_mut(fd).ok_or(BADF)?;
+        let entry = self.fds.get_mut(fd).ok_or(EBADF)?;
         let flags = flags as u16;
         if flags & !FDFLAGS_MASK != 0 {
-            return Err(INVAL);
+            return Err(EINVAL);
         }
         entry.flags = flags;
         Ok(())
     }
 
     pub fn fd_fdstat_set_rights(&mut self, fd: u32, base: u64, inheriting: u64) -> Result<()> {
-        let entry = self.fds.get_mut(fd).ok_or(BADF)?;
+        let entry = self.fds.get_mut(fd).ok_or(EBADF)?;
         // Rights can only be dropped, never gained.
         if base & !entry.rights_base != 0 || inheriting & !entry.rights_inheriting != 0 {
-            return Err(NOTCAPABLE);
+            return Err(ENOTCAPABLE);
         }
         entry.rights_base = base;
         entry.rights_inheriting = inheriting;
@@ -386,8 +386,8 @@ impl Wasi {
                 self.require(fd, rights::FD_WRITE)?;
                 fs::truncate(cap, size)
             }
-            Kind::Dir { .. } => Err(ISDIR),
-            _ => Err(INVAL),
+            Kind::Dir { .. } => Err(EISDIR),
+            _ => Err(EINVAL),
         }
     }
 
@@ -402,7 +402,7 @@ impl Wasi {
         match self.fd(fd)?.kind {
             Kind::File { cap, .. } => fs::set_file_times(cap, &times),
             Kind::Dir { cap, .. } => fs::set_path_times(cap, ".", true, &times),
-            _ => Err(INVAL),
+            _ => Err(EINVAL),
         }
     }
 
@@ -411,25 +411,25 @@ impl Wasi {
     pub fn fd_sync(&self, fd: u32) -> Result<()> {
         match self.fd(fd)?.kind {
             Kind::File { cap, .. } | Kind::Dir { cap, .. } => settle_writes(cap),
-            _ => Err(INVAL),
+            _ => Err(EINVAL),
         }
     }
 
     pub fn fd_advise(&self, fd: u32, advice: u32) -> Result<()> {
         if advice > 5 {
-            return Err(INVAL);
+            return Err(EINVAL);
         }
         match self.fd(fd)?.kind {
             Kind::File { .. } => Ok(()),
-            Kind::Dir { .. } => Err(BADF),
-            _ => Err(SPIPE),
+            Kind::Dir { .. } => Err(EBADF),
+            _ => Err(ESPIPE),
         }
     }
 
     pub fn fd_readdir(&self, fd: u32, buf: u32, len: u32, cookie: u64, used: u32) -> Result<()> {
         let cap = match self.fd(fd)?.kind {
             Kind::Dir { cap, .. } => cap,
-            _ => return Err(NOTDIR),
+            _ => return Err(ENOTDIR),
         };
         let mut out = Vec::new();
         let mut index = u32::try_from(cookie).unwrap_or(u32::MAX);
@@ -470,7 +470,7 @@ impl Wasi {
                 prestat[4..8].copy_from_slice(&(label.len() as u32).to_le_bytes());
                 app::write(out, &prestat)
             }
-            _ => Err(BADF),
+            _ => Err(EBADF),
         }
     }
 
@@ -481,16 +481,16 @@ impl Wasi {
                 ..
             } => {
                 if (len as usize) < label.len() {
-                    return Err(NAMETOOLONG);
+                    return Err(ENAMETOOLONG);
                 }
                 app::write(path, label.as_bytes())
             }
-            _ => Err(BADF),
+            _ => Err(EBADF),
         }
     }
 
     pub fn fd_close(&mut self, fd: u32) -> Result<()> {
-        let entry = self.fds.remove(fd).ok_or(BADF)?;
+        let entry = self.fds.remove(fd).ok_or(EBADF)?;
         match entry.kind {
             Kind::File { cap, .. } => {
                 // Like close(2) on NFS: a write-behind failure is reported here.
@@ -509,7 +509,7 @@ impl Wasi {
 
     pub fn fd_renumber(&mut self, from: u32, to: u32) -> Result<()> {
         self.fd(to)?;
-        let entry = self.fds.remove(from).ok_or(BADF)?;
+        let entry = self.fds.remove(from).ok_or(EBADF)?;
         if let Some(Fd {
             kind: Kind::Dir { cap, .. } | Kind::File { cap, .. },
             ..
@@ -528,7 +528,7 @@ impl Wasi {
     }
 
     pub fn path(ptr: u32, len: u32) -> Result<String> {
-        String::from_utf8(app::read(ptr, len)?).map_err(|_| ILSEQ)
+        String::from_utf8(app::read(ptr, len)?).map_err(|_| EILSEQ)
     }
 
     pub fn path_open(&mut self, req: &PathOpen, out: u32) -> Result<()> {
@@ -546,7 +546,7 @@ impl Wasi {
         let dir = self.dir(dirfd)?;
         let parent = self.fd(dirfd)?.rights_inheriting;
         if fdflags & !FDFLAGS_MASK != 0 || oflags & !0xf != 0 {
-            return Err(INVAL);
+            return Err(EINVAL);
         }
         let flags = OpenFlags {
             create: oflags & 1 != 0,
@@ -558,7 +558,7 @@ impl Wasi {
         let (cap, is_dir) = fs::open(dir, path, &flags)?;
         if is_dir && base & rights::FD_WRITE != 0 {
             let _ = capos_rt::release(cap);
-            return Err(ISDIR);
+            return Err(EISDIR);
         }
         let kind = if is_dir {
             Kind::Dir { cap, preopen: None }
@@ -596,12 +596,12 @@ impl Wasi {
         )
     }
 
-    /// The `target` id for a two-directory call: 0 when both fds are the
-    /// same directory, else the second's CapId.
-    pub fn second_dir(&self, fd: u32, other: u32) -> Result<u32> {
-        let a = self.dir(fd)?;
-        let b = self.dir(other)?;
-        Ok(if a == b { 0 } else { b.cap_id })
+    /// The destination Directory of a two-directory call (rename, link):
+    /// `other`'s, once `fd` is known to be a directory too. The same one
+    /// for a call within one directory.
+    pub fn destination_dir(&self, fd: u32, other: u32) -> Result<CapRef> {
+        self.dir(fd)?;
+        self.dir(other)
     }
 
     pub fn path_readlink(
@@ -619,14 +619,14 @@ impl Wasi {
     }
 
     pub fn random_get(&self, buf: u32, len: u32) -> Result<()> {
-        let random = self.random.ok_or(NOTCAPABLE)?;
+        let random = self.random.ok_or(ENOTCAPABLE)?;
         let mut bytes = vec![0u8; len as usize];
         random.fill(&mut bytes).map_err(io_error)?;
         app::write(buf, &bytes)
     }
 
     fn subscriptions(ptr: u32, count: u32) -> Result<Vec<Subscription>> {
-        let bytes = app::read(ptr, count.checked_mul(48).ok_or(FAULT)?)?;
+        let bytes = app::read(ptr, count.checked_mul(48).ok_or(EFAULT)?)?;
         bytes
             .chunks_exact(48)
             .map(|s| {
@@ -650,7 +650,7 @@ impl Wasi {
                         userdata,
                         fd: u32_at(16),
                     },
-                    _ => return Err(INVAL),
+                    _ => return Err(EINVAL),
                 })
             })
             .collect()
@@ -661,7 +661,7 @@ impl Wasi {
     /// never by spinning here.
     pub fn poll_oneoff(&mut self, input: u32, output: u32, count: u32, nevents: u32) -> Result<()> {
         if count == 0 {
-            return Err(INVAL);
+            return Err(EINVAL);
         }
         let subs = Self::subscriptions(input, count)?;
         let mut events = Vec::new();
@@ -671,7 +671,7 @@ impl Wasi {
                 Subscription::FdWrite { userdata, fd } => {
                     let (error, nbytes) = match self.fds.get(fd).map(|f| &f.kind) {
                         Some(Kind::ConsoleOut(_) | Kind::File { .. }) => (SUCCESS, 65536),
-                        _ => (BADF, 0),
+                        _ => (EBADF, 0),
                     };
                     events.push(Event {
                         userdata,
@@ -690,7 +690,7 @@ impl Wasi {
                     }),
                     _ => events.push(Event {
                         userdata,
-                        error: BADF,
+                        error: EBADF,
                         kind: EVENTTYPE_FD_READ,
                         nbytes: 0,
                     }),
@@ -729,7 +729,7 @@ impl Wasi {
                 } else {
                     events.push(Event {
                         userdata,
-                        error: INVAL,
+                        error: EINVAL,
                         kind: EVENTTYPE_CLOCK,
                         nbytes: 0,
                     });
@@ -813,7 +813,7 @@ fn write_filestat(out: u32, stat: &fs::Stat) -> Result<()> {
 /// fstflags: atim 1, atim_now 2, mtim 4, mtim_now 8.
 fn times(atim: u64, mtim: u64, flags: u16) -> Result<Times> {
     if flags & !0xf != 0 || (flags & 3 == 3) || (flags & 12 == 12) {
-        return Err(INVAL);
+        return Err(EINVAL);
     }
     Ok(Times {
         atim,
@@ -842,9 +842,9 @@ fn read_up_to(cap: CapRef, offset: u64, capacity: u64) -> Result<Vec<u8>> {
 
 /// Waits for every deferred write and reports the first on `cap` that failed.
 fn settle_writes(cap: CapRef) -> Result<()> {
-    capos_rt::settle_deferred().map_err(|_| IO)?;
+    capos_rt::settle_deferred().map_err(|_| EIO)?;
     match capos_rt::take_deferred_error(cap) {
-        Some(_) => Err(IO),
+        Some(_) => Err(EIO),
         None => Ok(()),
     }
 }
@@ -856,7 +856,7 @@ fn settle_writes(cap: CapRef) -> Result<()> {
 /// so it waits.
 fn write_all(cap: CapRef, offset: u64, data: &[u8], append: bool) -> Result<u64> {
     if capos_rt::take_deferred_error(cap).is_some() {
-        return Err(IO);
+        return Err(EIO);
     }
     if append {
         let mut end = fs::file_stat(cap)?.size;
@@ -866,7 +866,7 @@ fn write_all(cap: CapRef, offset: u64, data: &[u8], append: bool) -> Result<u64>
         return Ok(end);
     }
     if offset.saturating_add(data.len() as u64) > capos_rt::config::manifest::MAX_FILE_SIZE {
-        return Err(FBIG);
+        return Err(EFBIG);
     }
     let mut end = offset;
     for chunk in data.chunks(fs::CHUNK) {

@@ -52,6 +52,10 @@ impl RingMemory for HostRing {
         // SAFETY: see the impl comment.
         unsafe { imports::notify(offset as u32) }
     }
+    // Nothing to do: `load`/`store`/`fetch_add` are `Atomics` on the ring's
+    // SharedArrayBuffer on both sides, and sequentially consistent atomics
+    // never reorder a store with a later load of another word.
+    fn fence_seqcst(&self) {}
 }
 
 impl HostRing {

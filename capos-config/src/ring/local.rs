@@ -82,4 +82,7 @@ impl RingMemory for LocalRing {
     fn notify(&self, _offset: usize) {
         self.notifies.fetch_add(1, Ordering::Relaxed);
     }
+    fn fence_seqcst(&self) {
+        core::sync::atomic::fence(Ordering::SeqCst);
+    }
 }

@@ -5,7 +5,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use capos_rt::{
-    CapRef, Console, Endpoint, EndpointFactory, Env, Error, Grant, ProcessSpawner, Timer, Transfer,
+    CapRef, Console, Endpoint, EndpointFactory, Env, Error, Grant, ProcessSpawner, Timer,
+    TransferMode,
 };
 use capos_schema::bench_capnp::echo;
 use capos_schema::interfaces::echo as echo_iface;
@@ -99,12 +100,12 @@ fn init(env: &Env) -> Result<(), Error> {
             Grant {
                 name: "timer".into(),
                 cap: timer.cap(),
-                mode: Transfer::Copy,
+                mode: TransferMode::Copy,
             },
             Grant {
                 name: "report".into(),
                 cap: report.cap(),
-                mode: Transfer::Copy,
+                mode: TransferMode::Copy,
             },
         ];
         let start = timer.now_ns()?;

@@ -7,7 +7,8 @@
 
 use capos_rt::config::ring::CapError;
 use capos_rt::{
-    BootPackage, Console, Endpoint, EndpointFactory, Env, Error, Names, ProcessSpawner, Transfer,
+    BootPackage, Console, Endpoint, EndpointFactory, Env, Error, Names, ProcessSpawner,
+    TransferMode,
 };
 
 capos_rt::entry!(main);
@@ -38,7 +39,7 @@ fn init(env: &Env) -> Result<(), Error> {
         "dead-server: calling pid {}, which will exit without replying",
         quitter.pid
     ))?;
-    match client.call(b"please answer", &[(console.cap(), Transfer::Copy)]) {
+    match client.call(b"please answer", &[(console.cap(), TransferMode::Copy)]) {
         Err(e) if e.cap_error() == Some(CapError::PeerGone) => {
             console.write_line(&format!(
                 "dead-server: the blocked call failed as it should: {e}"

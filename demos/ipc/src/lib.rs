@@ -8,7 +8,7 @@
 use capos_rt::config::ring::CapError;
 use capos_rt::{
     BootPackage, CapRef, Console, Endpoint, EndpointFactory, Env, Error, Names, ProcessSpawner,
-    Transfer,
+    TransferMode,
 };
 
 capos_rt::entry!(main);
@@ -100,7 +100,7 @@ fn client(env: &Env) -> Result<(), Error> {
     ))?;
     let reply = server.call(
         format!("hi from client {n}").as_bytes(),
-        &[(mine, Transfer::Move)],
+        &[(mine, TransferMode::Move)],
     )?;
     console.write_line(&format!(
         "ipc-client {n}: server replied {:?}",
