@@ -19,7 +19,7 @@ export CARGO_TERM_QUIET := true
 # The capos binary serves this checkout, even when cargo builds in a shared target dir.
 export CAPOS_ROOT := $(CURDIR)
 
-.PHONY: run test build prereqs boot lint unit wasm-check loom e2e bench clean
+.PHONY: run test build prereqs boot lint unit wasm-check loom e2e bench profile clean
 .PHONY: wasi-programs wasi-test-programs wasi-test
 
 # WASI preview1 programs (wasm32-wasip1): the demos in demos/wasi/ -> build/wasi/, and the
@@ -115,6 +115,11 @@ bench: build
 	@mkdir -p $(SITE)/bench
 	cp $(TARGET_DIR)/wasm32-wasip1/release/bench-compute.wasm $(SITE)/bench/
 	CAPOS_BIN=$(abspath $(CAPOS)) node capos-cli/driver/bench.mjs
+
+# Where the time goes: V8's sampling profiler on the kernel and every process
+# Worker while the `bench` manifest runs (or PROFILE_MANIFEST=name).
+profile: build
+	CAPOS_BIN=$(abspath $(CAPOS)) node capos-cli/driver/profile.mjs $(or $(PROFILE_MANIFEST),bench)
 
 clean:
 	rm -rf build

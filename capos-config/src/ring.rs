@@ -10,6 +10,7 @@
 //! 256     CQ doorbell (u32, bumped per CQE batch) kernel; the process waits on it
 //! 260     flags     (u32, RING_FLAG_*)           kernel
 //! 264     magic, 268 version                     kernel, at creation
+//! 272     CQ waiting (u32, 1 while asleep on the doorbell) process
 //! 512     SQ entries  [SQ_ENTRIES x 32 bytes]    process
 //! ..      CQ entries  [CQ_ENTRIES x 32 bytes]    kernel
 //! ..      SQ data slots [SQ_ENTRIES x SLOT_DATA_SIZE] process (params)
@@ -55,6 +56,10 @@ pub const CQ_DOORBELL: usize = 256;
 pub const FLAGS: usize = 260;
 pub const MAGIC: usize = 264;
 pub const VERSION: usize = 268;
+/// 1 while the process sleeps (`Atomics.wait`) on `CQ_DOORBELL`, else 0:
+/// the kernel notifies only then, so a process that is spinning for its
+/// answer costs the kernel no `Atomics.notify` (see [`ring_doorbell`]).
+pub const CQ_WAITING: usize = 272;
 pub const HEADER_SIZE: usize = 512;
 
 pub const SQE_SIZE: usize = 32;
@@ -87,7 +92,7 @@ const _: () = assert!(RING_SIZE.is_multiple_of(4));
 // Each index on its own 64-byte line; the rest of the header fits before SQ_ARRAY.
 const _: () =
     assert!(SQ_TAIL >= SQ_HEAD + 64 && CQ_HEAD >= SQ_TAIL + 64 && CQ_TAIL >= CQ_HEAD + 64);
-const _: () = assert!(CQ_DOORBELL >= CQ_TAIL + 64 && VERSION + 4 <= HEADER_SIZE);
+const _: () = assert!(CQ_DOORBELL >= CQ_TAIL + 64 && CQ_WAITING + 4 <= HEADER_SIZE);
 
 /// Why the kernel refused or failed a call; the negative `result` of a CQE.
 /// A failed CQE's data slot carries a UTF-8 message for a human.
@@ -331,11 +336,48 @@ const fn sqe_offset(counter: u32) -> usize {
 const fn sq_data_offset(counter: u32) -> usize {
     SQ_DATA + (counter & (SQ_ENTRIES - 1)) as usize * SLOT_DATA_SIZE as usize
 }
-const fn cqe_offset(counter: u32) -> usize {
-    CQ_ARRAY + (counter & (CQ_ENTRIES - 1)) as usize * CQE_SIZE
-}
 const fn cq_data_offset(counter: u32) -> usize {
     CQ_DATA + (counter & (CQ_ENTRIES - 1)) as usize * SLOT_DATA_SIZE as usize
+}
+
+/// Writes `entries` (whole encoded entries, `size` bytes each) into the
+/// entry array at `array`, starting at the slot of counter `first`: one
+/// write, or two where the run wraps. Producers stage entries in their own
+/// memory and copy a batch across with this, once, before they publish.
+fn write_entry_run(
+    mem: &impl RingMemory,
+    array: usize,
+    entries_in_array: u32,
+    size: usize,
+    first: u32,
+    entries: &[u8],
+) {
+    let start = (first & (entries_in_array - 1)) as usize;
+    let count = entries.len() / size;
+    let before_wrap = count.min(entries_in_array as usize - start);
+    mem.write(array + start * size, &entries[..before_wrap * size]);
+    if count > before_wrap {
+        mem.write(array, &entries[before_wrap * size..]);
+    }
+}
+
+/// Reads `count` entries from the slot of counter `first` on into `out`: the
+/// consumers' side of [`write_entry_run`].
+fn read_entry_run(
+    mem: &impl RingMemory,
+    array: usize,
+    entries_in_array: u32,
+    size: usize,
+    first: u32,
+    out: &mut [u8],
+) {
+    let start = (first & (entries_in_array - 1)) as usize;
+    let count = out.len() / size;
+    let before_wrap = count.min(entries_in_array as usize - start);
+    mem.read(array + start * size, &mut out[..before_wrap * size]);
+    if count > before_wrap {
+        mem.read(array, &mut out[before_wrap * size..]);
+    }
 }
 
 /// Process side: queues SQEs. Entries become visible to the kernel only at
@@ -352,6 +394,9 @@ pub struct SqProducer {
     /// The kernel's SQ head as last read: re-read only when the queue looks
     /// full, so a batch of pushes costs no shared-memory loads.
     head_seen: u32,
+    /// Encoded entries pushed and not yet copied to the ring: a batch
+    /// crosses into shared memory in one copy at `submit`.
+    staged: Vec<u8>,
 }
 
 impl SqProducer {
@@ -360,6 +405,7 @@ impl SqProducer {
             tail: start,
             published: start,
             head_seen: start,
+            staged: Vec::new(),
         }
     }
 
@@ -390,16 +436,28 @@ impl SqProducer {
         }
         let mut entry = *sqe;
         entry.data_len = data.len() as u32;
-        mem.write(sq_data_offset(self.tail), data);
-        mem.write(sqe_offset(self.tail), &entry.encode());
+        if !data.is_empty() {
+            mem.write(sq_data_offset(self.tail), data);
+        }
+        self.staged.extend_from_slice(&entry.encode());
         self.tail = self.tail.wrapping_add(1);
         Ok(())
     }
 
-    /// Publishes every pushed entry. Returns how many were published.
+    /// Publishes every pushed entry: copies the staged entries to the ring,
+    /// then stores the tail (release). Returns how many were published.
     pub fn submit(&mut self, mem: &impl RingMemory) -> u32 {
         let n = self.tail.wrapping_sub(self.published);
         if n > 0 {
+            write_entry_run(
+                mem,
+                SQ_ARRAY,
+                SQ_ENTRIES,
+                SQE_SIZE,
+                self.published,
+                &self.staged,
+            );
+            self.staged.clear();
             mem.store(SQ_TAIL, self.tail);
             self.published = self.tail;
         }
@@ -528,15 +586,8 @@ impl SqConsumer {
         self.tail_seen = tail;
         let count = available.min(max).min((entries.len() / SQE_SIZE) as u32);
         let first = self.head;
-        let start = (first & (SQ_ENTRIES - 1)) as usize;
-        let before_wrap = (count as usize).min(SQ_ENTRIES as usize - start);
-        mem.read(sqe_offset(first), &mut entries[..before_wrap * SQE_SIZE]);
-        if (count as usize) > before_wrap {
-            mem.read(
-                SQ_ARRAY,
-                &mut entries[before_wrap * SQE_SIZE..count as usize * SQE_SIZE],
-            );
-        }
+        let run = &mut entries[..count as usize * SQE_SIZE];
+        read_entry_run(mem, SQ_ARRAY, SQ_ENTRIES, SQE_SIZE, first, run);
         self.head = self.head.wrapping_add(count);
         Ok((first, count))
     }
@@ -556,6 +607,11 @@ pub struct CqProducer {
     tail: u32,
     /// Last tail stored to shared memory.
     published: u32,
+    /// The process's CQ head as last read: re-read only when the queue looks
+    /// full, so staging a batch costs no shared-memory loads.
+    head_seen: u32,
+    /// Encoded entries staged and not yet copied to the ring (see `publish`).
+    staged: Vec<u8>,
 }
 
 impl CqProducer {
@@ -563,6 +619,8 @@ impl CqProducer {
         Self {
             tail: start,
             published: start,
+            head_seen: start,
+            staged: Vec::new(),
         }
     }
 
@@ -601,12 +659,22 @@ impl CqProducer {
         Ok(())
     }
 
-    /// Publishes every staged completion with one release store. Returns
-    /// whether there was anything to publish.
+    /// Publishes every staged completion: copies the staged entries to the
+    /// ring, then stores the tail (release). Returns whether there was
+    /// anything to publish.
     pub fn publish(&mut self, mem: &impl RingMemory) -> bool {
         if self.published == self.tail {
             return false;
         }
+        write_entry_run(
+            mem,
+            CQ_ARRAY,
+            CQ_ENTRIES,
+            CQE_SIZE,
+            self.published,
+            &self.staged,
+        );
+        self.staged.clear();
         mem.store(CQ_TAIL, self.tail);
         self.published = self.tail;
         true
@@ -625,25 +693,43 @@ impl CqProducer {
                 max: SLOT_DATA_SIZE as usize,
             });
         }
-        if self.room(mem) == 0 {
-            return Err(PushError::Full);
+        if self.tail.wrapping_sub(self.head_seen) >= CQ_ENTRIES {
+            self.head_seen = mem.load(CQ_HEAD);
+            // A head the process moved past our tail claims room that is not
+            // there: count the queue as full rather than trust it.
+            if self.tail.wrapping_sub(self.head_seen) >= CQ_ENTRIES {
+                return Err(PushError::Full);
+            }
         }
         let mut entry = *cqe;
         entry.data_len = data.len() as u32;
-        mem.write(cq_data_offset(self.tail), data);
-        mem.write(cqe_offset(self.tail), &entry.encode());
+        if !data.is_empty() {
+            mem.write(cq_data_offset(self.tail), data);
+        }
+        self.staged.extend_from_slice(&entry.encode());
         self.tail = self.tail.wrapping_add(1);
         Ok(())
     }
 }
 
-/// Changes the doorbell word, then wakes its waiters. Changing the word first
-/// means a waiter that checked the CQ just before the new entries landed, and
-/// is about to wait on the old doorbell value, finds it changed and returns
-/// at once instead of missing the wake.
+/// Changes the doorbell word, then wakes the process if it sleeps on it.
+/// Changing the word first means a waiter that checked the CQ just before
+/// the new entries landed, and is about to wait on the old doorbell value,
+/// finds it changed and returns at once instead of missing the wake.
+///
+/// The process sets [`CQ_WAITING`] before it waits (and clears it after), so
+/// `notify` is skipped while it spins, which is most of the time under load.
+/// That is a store-then-load on each side (the kernel: doorbell, then the
+/// flag; the process: the flag, then the wait's compare of the doorbell), so
+/// a SeqCst fence sits between, as in the CQ-stall handshake: one of the two
+/// loads sees the other side's store, so either the kernel notifies or the
+/// wait returns at once.
 pub fn ring_doorbell(mem: &impl RingMemory) {
     mem.fetch_add(CQ_DOORBELL, 1);
-    mem.notify(CQ_DOORBELL);
+    mem.fence_seqcst();
+    if mem.load(CQ_WAITING) != 0 {
+        mem.notify(CQ_DOORBELL);
+    }
 }
 
 /// Process side: takes CQEs off its ring.
@@ -651,6 +737,12 @@ pub fn ring_doorbell(mem: &impl RingMemory) {
 pub struct CqConsumer {
     head: u32,
     released: u32,
+    /// Entries from `head` on, copied out of the ring in one read when the
+    /// consumer caught up with the tail it had seen (`take` then decodes
+    /// from here): a batch of completions crosses shared memory once.
+    fetched: Vec<u8>,
+    /// How many of `fetched` have been taken.
+    fetched_taken: usize,
 }
 
 impl CqConsumer {
@@ -658,6 +750,8 @@ impl CqConsumer {
         Self {
             head: start,
             released: start,
+            fetched: Vec::new(),
+            fetched_taken: 0,
         }
     }
 
@@ -717,16 +811,33 @@ impl CqConsumer {
         mem: &impl RingMemory,
         data: &mut Vec<u8>,
     ) -> Result<Option<Cqe>, RingViolation> {
-        if self.pending(mem)? == 0 {
-            return Ok(None);
+        if self.fetched_taken * CQE_SIZE == self.fetched.len() {
+            let pending = self.pending(mem)?;
+            if pending == 0 {
+                return Ok(None);
+            }
+            self.fetched.resize(pending as usize * CQE_SIZE, 0);
+            self.fetched_taken = 0;
+            read_entry_run(
+                mem,
+                CQ_ARRAY,
+                CQ_ENTRIES,
+                CQE_SIZE,
+                self.head,
+                &mut self.fetched,
+            );
         }
-        let mut raw = [0u8; CQE_SIZE];
-        mem.read(cqe_offset(self.head), &mut raw);
-        let mut cqe = Cqe::decode(&raw);
+        let raw: &[u8; CQE_SIZE] = self.fetched[self.fetched_taken * CQE_SIZE..][..CQE_SIZE]
+            .try_into()
+            .expect("CQE_SIZE bytes");
+        self.fetched_taken += 1;
+        let mut cqe = Cqe::decode(raw);
         cqe.data_len = cqe.data_len.min(SLOT_DATA_SIZE);
         data.clear();
-        data.resize(cqe.data_len as usize, 0);
-        mem.read(cq_data_offset(self.head), data);
+        if cqe.data_len > 0 {
+            data.resize(cqe.data_len as usize, 0);
+            mem.read(cq_data_offset(self.head), data);
+        }
         self.head = self.head.wrapping_add(1);
         Ok(Some(cqe))
     }

@@ -28,8 +28,8 @@
 //! Run: `cargo test -p capos-config --release --test ring_loom`.
 
 use capos_config::ring::{
-    CQ_ARRAY, CQ_DATA, CQ_DOORBELL, CQ_ENTRIES, CQ_HEAD, CQ_TAIL, CQE_SIZE, CqConsumer, CqProducer,
-    Cqe, FLAGS, MAGIC, OP_CALL, PushError, RING_FLAG_CQ_STALLED, RING_SIZE, RingMemory,
+    CQ_ARRAY, CQ_DATA, CQ_DOORBELL, CQ_ENTRIES, CQ_HEAD, CQ_TAIL, CQ_WAITING, CQE_SIZE, CqConsumer,
+    CqProducer, Cqe, FLAGS, MAGIC, OP_CALL, PushError, RING_FLAG_CQ_STALLED, RING_SIZE, RingMemory,
     SLOT_DATA_SIZE, SQ_ARRAY, SQ_DATA, SQ_ENTRIES, SQ_HEAD, SQ_TAIL, SQE_SIZE, SqConsumer,
     SqProducer, Sqe, VERSION, init_ring, ring_doorbell,
 };
@@ -41,6 +41,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// The kernel's wake word: not part of the ring (in the browser it is a
 /// separate 4-byte SharedArrayBuffer), so the model places it past the end.
 const KERNEL_WAKE: usize = RING_SIZE;
+/// 1 while the kernel sleeps on `KERNEL_WAKE` (the kernel Worker's loop sets
+/// it around `Atomics.waitAsync`; the process glue notifies only then).
+const KERNEL_SLEEPING: usize = RING_SIZE + 4;
 
 /// Preemptions loom explores per execution unless `LOOM_MAX_PREEMPTIONS`
 /// says otherwise: every race between two threads that each block a couple
@@ -68,7 +71,8 @@ fn cq_slot(counter: u32) -> usize {
 ///
 /// Filler entries, pushed single-threaded to bring a queue near full, are
 /// written into the void: their slots are not mapped, writes to them are
-/// dropped, and reading them panics (no model ever should).
+/// dropped, and they read as zeros (a consumer copies a whole batch of
+/// entries at once, filler included, but never takes one).
 struct ModelRing {
     /// Keyed by byte offset (a multiple of 4).
     words: BTreeMap<usize, AtomicU32>,
@@ -94,7 +98,9 @@ impl ModelRing {
             FLAGS,
             MAGIC,
             VERSION,
+            CQ_WAITING,
             KERNEL_WAKE,
+            KERNEL_SLEEPING,
         ];
         let slot_words = |entry: usize, data: usize, offsets: &mut Vec<usize>| {
             offsets.extend((0..SQE_SIZE.max(CQE_SIZE) / 4).map(|w| entry + 4 * w));
@@ -167,17 +173,39 @@ impl ModelRing {
 
     /// `Atomics.wait`: sleeps while the word at `offset` holds `expected`,
     /// until some `notify`. Returns after one wake; callers re-check.
+    ///
+    /// A sleeper on the doorbell or the kernel's wake word first raises its
+    /// flag (`CQ_WAITING`, `KERNEL_SLEEPING`), fenced, as the process glue's
+    /// `ring_wait` and the kernel Worker's loop do, and lowers it after.
     fn wait(&self, offset: usize, expected: u32) {
-        let guard = self.futex.lock().unwrap();
-        if self.word(offset).load(Ordering::Acquire) == expected {
-            drop(self.woken.wait(guard).unwrap());
+        let flag = match offset {
+            CQ_DOORBELL => Some(CQ_WAITING),
+            KERNEL_WAKE => Some(KERNEL_SLEEPING),
+            _ => None,
+        };
+        if let Some(flag) = flag {
+            self.store(flag, 1);
+            self.fence_seqcst();
+        }
+        {
+            let guard = self.futex.lock().unwrap();
+            if self.word(offset).load(Ordering::Acquire) == expected {
+                drop(self.woken.wait(guard).unwrap());
+            }
+        }
+        if let Some(flag) = flag {
+            self.store(flag, 0);
         }
     }
 
-    /// What a process does after publishing SQEs (`kernel_notify`).
+    /// What a process does after publishing SQEs (`kernel_notify`): bump the
+    /// word, then notify only a kernel that sleeps.
     fn wake_kernel(&self) {
         self.fetch_add(KERNEL_WAKE, 1);
-        self.notify(KERNEL_WAKE);
+        self.fence_seqcst();
+        if self.load(KERNEL_SLEEPING) != 0 {
+            self.notify(KERNEL_WAKE);
+        }
     }
 }
 
@@ -196,7 +224,13 @@ impl RingMemory for ModelRing {
         let mut filled = 0;
         while filled < out.len() {
             let base = at & !3;
-            let bytes = self.word(base).load(Ordering::Relaxed).to_le_bytes();
+            // A consumer copies every published entry of a batch at once, so
+            // it may copy filler it never takes: that reads as zeros.
+            let bytes = if !self.words.contains_key(&base) && self.is_filler(base) {
+                [0; 4]
+            } else {
+                self.word(base).load(Ordering::Relaxed).to_le_bytes()
+            };
             let from = at - base;
             let n = (4 - from).min(out.len() - filled);
             out[filled..filled + n].copy_from_slice(&bytes[from..from + n]);
@@ -470,12 +504,33 @@ fn sq_full_refuses_until_the_kernel_frees_a_slot() {
 /// does: read the doorbell, drain the CQ, sleep only while
 /// the doorbell still holds what it read. A lost wake-up would leave the
 /// process asleep with completions pending: a loom deadlock.
+///
+/// The kernel notifies only a process that has raised `CQ_WAITING`, so this
+/// also checks that flag's handshake; without its fences (the second test)
+/// loom finds the process asleep with its completions posted.
 #[test]
 fn cq_completions_arrive_once_in_order_and_the_doorbell_loses_no_wake_up() {
+    doorbell_model(true);
+}
+
+#[test]
+fn without_seq_cst_fences_a_process_asleep_on_its_doorbell_is_never_woken() {
+    expect_deadlock(
+        "without_seq_cst_fences_a_process_asleep_on_its_doorbell_is_never_woken",
+        || doorbell_model(false),
+    );
+}
+
+fn doorbell_model(fences: bool) {
     const START: u32 = u32::MAX;
     const N: u64 = 3;
-    check("cq_doorbell", || {
-        let mem = Arc::new(ModelRing::new(&[], &counters(START, N as u32)));
+    check("cq_doorbell", move || {
+        let mem = ModelRing::new(&[], &counters(START, N as u32));
+        let mem = Arc::new(if fences {
+            mem
+        } else {
+            mem.without_seq_cst_fences()
+        });
         init_ring(&*mem, START);
 
         let process = {

@@ -258,7 +258,12 @@ impl<H: Host> Kernel<H> {
             // The same capability twice is fine when both are copies.
             let same = |o: &&Transfer| o.cap_id == t.cap_id;
             let repeated = transfers[..i].iter().any(|o| same(&o));
-            if repeated && transfers[..=i].iter().filter(same).any(|o| o.mode == TransferMode::Move) {
+            if repeated
+                && transfers[..=i]
+                    .iter()
+                    .filter(same)
+                    .any(|o| o.mode == TransferMode::Move)
+            {
                 return Err(Fault::new(
                     CapError::BadParams,
                     format!("capability {:#x} is transferred twice and moved", t.cap_id),
@@ -312,7 +317,10 @@ impl<H: Host> Kernel<H> {
         let entries = self.peek_caps(from, transfers)?;
         // A capability moved within one table frees its own slot first.
         let freed = if from == to {
-            transfers.iter().filter(|t| t.mode == TransferMode::Move).count()
+            transfers
+                .iter()
+                .filter(|t| t.mode == TransferMode::Move)
+                .count()
         } else {
             0
         };
@@ -438,10 +446,8 @@ impl<H: Host> Kernel<H> {
             env: &env,
         };
         self.host.start_process(pid, &name, binary, &ring, &startup);
-        self.processes.insert(
-            pid,
-            Process::new(name, ring, self.ring_counter_start, caps),
-        );
+        self.processes
+            .insert(pid, Process::new(name, ring, self.ring_counter_start, caps));
         self.publish_processes();
         Ok(pid)
     }
@@ -498,7 +504,10 @@ impl<H: Host> Kernel<H> {
                 break; // An earlier call in the batch ended this process.
             };
             let outcome = match op {
-                Err(fault) => Err(Fault::new(CapError::BadSqe, format!("malformed SQE: {fault}"))),
+                Err(fault) => Err(Fault::new(
+                    CapError::BadSqe,
+                    format!("malformed SQE: {fault}"),
+                )),
                 Ok(Op::Nop) => Ok(Served::Done),
                 Ok(Op::Release { cap_id }) => match p.caps.remove(CapId::from_raw(cap_id)) {
                     Ok(_) => {
@@ -522,7 +531,13 @@ impl<H: Host> Kernel<H> {
                         method,
                         badge: 0,
                     };
-                    self.call(&mut scratch, call, cap_id, interface_id, params_len as usize)
+                    self.call(
+                        &mut scratch,
+                        call,
+                        cap_id,
+                        interface_id,
+                        params_len as usize,
+                    )
                 }
             };
             let Some(p) = self.processes.get_mut(&pid) else {
@@ -562,7 +577,10 @@ impl<H: Host> Kernel<H> {
         interface_id: u64,
         params_len: usize,
     ) -> Result<Served, Fault> {
-        let p = self.processes.get(&call.caller).expect("the caller is live");
+        let p = self
+            .processes
+            .get(&call.caller)
+            .expect("the caller is live");
         let entry = p
             .caps
             .get(CapId::from_raw(cap_id))
@@ -614,7 +632,9 @@ impl<H: Host> Kernel<H> {
         }
         scratch.out.clear();
         let served = match served {
-            Ok(Served::Done) => serialize_results(&results, &mut scratch.out).map(|()| Served::Done),
+            Ok(Served::Done) => {
+                serialize_results(&results, &mut scratch.out).map(|()| Served::Done)
+            }
             other => other,
         };
         scratch.results = Some(results.into_allocator());
@@ -725,8 +745,9 @@ impl<H: Host> Kernel<H> {
             return;
         };
         drop(p.caps.drain());
-        self.timers
-            .retain(|t| !matches!(t.0.action, TimerAction::Finish { pid: owner, .. } if owner == pid));
+        self.timers.retain(
+            |t| !matches!(t.0.action, TimerAction::Finish { pid: owner, .. } if owner == pid),
+        );
         self.host.stop_process(pid);
         // A Worker blocked in Atomics.wait lingers after terminate() until
         // woken: flag the ring and ring its doorbell.
@@ -788,8 +809,12 @@ fn serialize_results<A: capnp::message::Allocator>(
     if words * 8 > SLOT_DATA_SIZE as usize {
         return Err(too_large(words * 8));
     }
-    capnp::serialize::write_message(&mut *out, results)
-        .map_err(|e| Fault::new(CapError::Internal, format!("results did not serialize: {e}")))
+    capnp::serialize::write_message(&mut *out, results).map_err(|e| {
+        Fault::new(
+            CapError::Internal,
+            format!("results did not serialize: {e}"),
+        )
+    })
 }
 
 fn too_large(len: usize) -> Fault {

@@ -24,7 +24,12 @@ pub(crate) struct Process<H: Host> {
 }
 
 impl<H: Host> Process<H> {
-    pub(crate) fn new(name: String, ring: H::Ring, start: u32, caps: CapTable<CapEntry<H>>) -> Self {
+    pub(crate) fn new(
+        name: String,
+        ring: H::Ring,
+        start: u32,
+        caps: CapTable<CapEntry<H>>,
+    ) -> Self {
         Self {
             name,
             ring,

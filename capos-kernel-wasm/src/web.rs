@@ -60,22 +60,38 @@ extern "C" {
 #[wasm_bindgen(inline_js = r#"
 let memory = null;
 let view = new Uint8Array(0);
+let wordView = new Int32Array(0);
 // memory.grow detaches the old buffer, which empties views of it.
 const kernelBytes = () => (view.length !== 0 ? view : (view = new Uint8Array(memory.buffer)));
+const kernelWords = () => (wordView.length !== 0 ? wordView : (wordView = new Int32Array(memory.buffer)));
 export function ringInit(kernelMemory) { memory = kernelMemory; }
 export function ringLoad(words, index) { return Atomics.load(words, index); }
 export function ringStore(words, index, value) { Atomics.store(words, index, value); }
 export function ringAdd(words, index, value) { return Atomics.add(words, index, value); }
 export function ringNotify(words, index) { Atomics.notify(words, index); }
-export function ringRead(bytes, offset, ptr, len) {
+// Small copies (entries, Cap'n Proto messages: whole words, word-aligned on
+// both sides) go a word at a time; large ones through TypedArray.set.
+export function ringRead(words, bytes, offset, ptr, len) {
+  if (len > 256) { kernelBytes().set(bytes.subarray(offset, offset + len), ptr); return; }
+  if (((offset | ptr | len) & 3) === 0) {
+    const mem = kernelWords();
+    const from = offset >>> 2, to = ptr >>> 2;
+    for (let i = 0, n = len >>> 2; i < n; i++) mem[to + i] = words[from + i];
+    return;
+  }
   const mem = kernelBytes();
-  if (len <= 64) { for (let i = 0; i < len; i++) mem[ptr + i] = bytes[offset + i]; }
-  else mem.set(bytes.subarray(offset, offset + len), ptr);
+  for (let i = 0; i < len; i++) mem[ptr + i] = bytes[offset + i];
 }
-export function ringWrite(bytes, offset, ptr, len) {
+export function ringWrite(words, bytes, offset, ptr, len) {
+  if (len > 256) { bytes.set(kernelBytes().subarray(ptr, ptr + len), offset); return; }
+  if (((offset | ptr | len) & 3) === 0) {
+    const mem = kernelWords();
+    const from = ptr >>> 2, to = offset >>> 2;
+    for (let i = 0, n = len >>> 2; i < n; i++) words[to + i] = mem[from + i];
+    return;
+  }
   const mem = kernelBytes();
-  if (len <= 64) { for (let i = 0; i < len; i++) bytes[offset + i] = mem[ptr + i]; }
-  else bytes.set(mem.subarray(ptr, ptr + len), offset);
+  for (let i = 0; i < len; i++) bytes[offset + i] = mem[ptr + i];
 }
 "#)]
 extern "C" {
@@ -90,9 +106,9 @@ extern "C" {
     #[wasm_bindgen(js_name = ringNotify)]
     fn ring_notify(words: &Int32Array, index: u32);
     #[wasm_bindgen(js_name = ringRead)]
-    fn ring_read(bytes: &Uint8Array, offset: u32, ptr: u32, len: u32);
+    fn ring_read(words: &Int32Array, bytes: &Uint8Array, offset: u32, ptr: u32, len: u32);
     #[wasm_bindgen(js_name = ringWrite)]
-    fn ring_write(bytes: &Uint8Array, offset: u32, ptr: u32, len: u32);
+    fn ring_write(words: &Int32Array, bytes: &Uint8Array, offset: u32, ptr: u32, len: u32);
 }
 
 thread_local! {
@@ -132,6 +148,7 @@ impl RingMemory for SabRing {
     // offsets in it), and the JS side copies exactly `len` bytes there.
     fn read(&self, offset: usize, out: &mut [u8]) {
         ring_read(
+            &self.words,
             &self.bytes,
             offset as u32,
             out.as_mut_ptr() as u32,
@@ -140,6 +157,7 @@ impl RingMemory for SabRing {
     }
     fn write(&self, offset: usize, data: &[u8]) {
         ring_write(
+            &self.words,
             &self.bytes,
             offset as u32,
             data.as_ptr() as u32,

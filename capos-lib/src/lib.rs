@@ -11,4 +11,6 @@ pub mod cap_table;
 pub mod object;
 
 pub use cap_table::{CapId, CapLookupError, CapTable, CapTableFull};
-pub use object::{CallContext, CapError, CapObject, Completion, Fault, Reply, Served, Service, TerminalEvent};
+pub use object::{
+    CallContext, CapError, CapObject, Completion, Fault, Reply, Served, Service, TerminalEvent,
+};

@@ -3,7 +3,7 @@
 //! This is the only module of capos-rt with `unsafe`.
 
 use crate::ring::KernelPort;
-use capos_config::ring::RingMemory;
+use capos_config::ring::{CQ_WAITING, RingMemory};
 
 // SAFETY: these signatures are the ones web/process/capos-imports.js provides
 // (integers and pointer/length pairs into this module's memory).
@@ -15,7 +15,7 @@ unsafe extern "C" {
     fn ring_read(offset: u32, ptr: *mut u8, len: u32);
     fn ring_write(offset: u32, ptr: *const u8, len: u32);
     fn ring_notify(offset: u32);
-    fn ring_wait(offset: u32, expected: u32, timeout_ms: i32) -> u32;
+    fn ring_wait(offset: u32, expected: u32, timeout_ms: i32, waiting_flag: u32) -> u32;
     fn kernel_notify();
     fn startup_len(which: u32) -> u32;
     fn startup_read(which: u32, ptr: *mut u8, len: u32);
@@ -82,9 +82,11 @@ impl KernelPort for HostPort {
     }
     fn wait(&self, offset: usize, expected: u32, timeout_ms: Option<u32>) {
         let timeout = timeout_ms.map_or(-1, |t| t.min(i32::MAX as u32) as i32);
-        // SAFETY: integers only; the glue does `Atomics.wait` on the ring word.
+        // SAFETY: integers only; the glue raises the ring's CQ_WAITING flag
+        // (so the kernel notifies), does `Atomics.wait` on the ring word, and
+        // lowers the flag.
         unsafe {
-            ring_wait(offset as u32, expected, timeout);
+            ring_wait(offset as u32, expected, timeout, CQ_WAITING as u32);
         }
     }
 }

@@ -3,7 +3,7 @@
 // CQEs it posts. Blocks in Atomics.wait, without a timeout, when it cannot
 // go on; the page's overall timeout is what catches a deadlock.
 
-import { SQ_HEAD, CQ_HEAD, CQ_DOORBELL, CQ_ENTRIES } from '/generated/abi.js';
+import { SQ_HEAD, CQ_HEAD, CQ_DOORBELL, CQ_WAITING, CQ_ENTRIES } from '/generated/abi.js';
 import { SqProducer, CqConsumer, RingViolation } from './ring.js';
 import {
   STREAM_SQ_PRODUCER, STREAM_CQ_CONSUMER, entryKey, writePayload, payloadMismatch, expectedPayloadByte,
@@ -96,7 +96,10 @@ function consumeCq(count, seed, start, stats) {
     const wanted = fill ? Math.min(CQ_ENTRIES, count - next) : 1;
     if (pending < wanted) {
       stats.waits++;
+      // The kernel side notifies only a process that raised CQ_WAITING.
+      Atomics.store(ringWords, CQ_WAITING >>> 2, 1);
       status.wait(ringWords, CQ_DOORBELL >>> 2, seen, CQ_DOORBELL);
+      Atomics.store(ringWords, CQ_WAITING >>> 2, 0);
       continue;
     }
     fill = false;

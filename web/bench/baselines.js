@@ -1,5 +1,7 @@
 // Baselines for `make bench`: round trips between two Workers, measured in
 // groups (cross-origin-isolated timers have 5 us resolution).
+import { RING_SIZE } from '/generated/abi.js';
+
 const GROUP = 100;
 const SAMPLES = 200;
 const out = document.getElementById('out');
@@ -22,6 +24,22 @@ function run(kind) {
   });
 }
 
+// The raw ring: the same batches of null calls as the bench manifest's
+// batched_calls_per_s, over the ring's layout in plain JS (raw-ring-worker.js).
+function rawRing() {
+  return new Promise((resolve, reject) => {
+    const url = new URL('./raw-ring-worker.js', import.meta.url);
+    const kernel = new Worker(url, { type: 'module', name: 'raw ring kernel' });
+    const process = new Worker(url, { type: 'module', name: 'raw ring process' });
+    const sab = new SharedArrayBuffer(RING_SIZE);
+    const job = { sab, batches: [1, 16, 64, 256], calls: 65536 };
+    process.onmessage = ({ data }) => { kernel.terminate(); process.terminate(); resolve(data); };
+    kernel.onerror = process.onerror = (e) => reject(new Error(e.message));
+    kernel.postMessage({ role: 'kernel', ...job });
+    process.postMessage({ role: 'process', ...job });
+  });
+}
+
 function summary(samples) {
   const s = [...samples].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], p99: s[Math.ceil(s.length * 0.99) - 1] };
@@ -37,6 +55,8 @@ async function main() {
     results[key] = summary(await run(kind));
     report({ kind: 'bench', key, value: results[key] });
   }
+  results.raw_ring_calls_per_s = await rawRing();
+  report({ kind: 'bench', key: 'raw_ring_calls_per_s', value: results.raw_ring_calls_per_s });
   out.textContent = JSON.stringify(results, null, 2);
   report({ kind: 'benchDone' });
 }

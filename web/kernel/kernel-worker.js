@@ -44,7 +44,8 @@ async function boot(request) {
   // The kernel's doorbell: processes bump and notify it after publishing
   // SQEs; the kernel sleeps on it with Atomics.waitAsync when idle. One word
   // for all processes, so the kernel never has more than one waiter.
-  const wake = new Int32Array(new SharedArrayBuffer(4));
+  // Word 1 is 1 while the kernel sleeps on word 0: processes notify only then.
+  const wake = new Int32Array(new SharedArrayBuffer(8));
   const host = new ProcessHost(wake, (event) => self.postMessage(event));
   const kernel = new Kernel(host);
   host.attach(kernel);
@@ -95,7 +96,7 @@ const nextTask = () => new Promise((resolve) => { resumers.push(resolve); channe
 // After the last piece of work, keep watching the doorbell this long before
 // sleeping: a process that calls again at once (the common case in a call
 // loop) is then served without a waitAsync wake-up, which costs 5-10 us.
-const IDLE_SPIN_MS = 0.05;
+const IDLE_SPIN_MS = 0.3;
 
 async function run(kernel, wake, host) {
   let busyRounds = 0;
@@ -119,9 +120,14 @@ async function run(kernel, wake, host) {
     const spinUntil = performance.now() + IDLE_SPIN_MS;
     while (Atomics.load(wake, 0) === seen && performance.now() < spinUntil);
     if (Atomics.load(wake, 0) !== seen) continue;
-    // Sleep until a process rings, or the next timer is due.
+    // Sleep until a process rings, or the next timer is due. Raise the
+    // sleeping flag first: a process that bumps the word after this store
+    // sees it and notifies, and one that bumped it before makes waitAsync
+    // return at once (Atomics are sequentially consistent).
     const timeout = kernel.nextDeadlineMs();
+    Atomics.store(wake, 1, 1);
     const wait = Atomics.waitAsync(wake, 0, seen, timeout === undefined ? Infinity : timeout);
     if (wait.async) await wait.value;
+    Atomics.store(wake, 1, 0);
   }
 }

@@ -2,7 +2,13 @@
 // process Worker. Glue only: ring access with bounds checks, the kernel's
 // doorbell, startup blocks, and exit.
 
-const SPIN_BEFORE_WAIT_MS = 0.01;
+// How long cap_enter watches its doorbell before sleeping, and how quick
+// recent answers must have been for watching to pay: a kernel answer lands
+// sooner than a wake-up from Atomics.wait (and the kernel skips its notify
+// while nobody sleeps), but when answers are slow -- waiting on another
+// process -- spinning only takes a core from whoever does the work.
+const SPIN_BEFORE_WAIT_MS = 0.3;
+const SPIN_PAYS_BELOW_MS = 1;
 
 // Thrown to unwind the program's stack after exit() or a panic report.
 export class ProcessEnded extends Error {}
@@ -12,7 +18,8 @@ export function caposImports({ pid, ring, wake, startup, memory }) {
   const words = new Int32Array(ring);
   const bytes = new Uint8Array(ring);
   const wakeWord = new Int32Array(wake);
-  let spinPays = true;
+  // Moving average of how long recent waits took, whether spun or slept.
+  let recentWaitMs = 0;
 
   // Offsets come from the program: check them, and throw (ending the
   // process) rather than let a typed-array view clamp silently.
@@ -31,6 +38,8 @@ export function caposImports({ pid, ring, wake, startup, memory }) {
   // the old buffer (which empties views of it): small copies allocate nothing.
   let view = new Uint8Array(0);
   const programView = () => (view.length !== 0 ? view : (view = new Uint8Array(memory().buffer)));
+  let wordView = new Int32Array(0);
+  const programWords = () => (wordView.length !== 0 ? wordView : (wordView = new Int32Array(memory().buffer)));
   const block = (which) => {
     const b = startup[which];
     if (!b) throw new RangeError(`no startup block ${which}`);
@@ -41,19 +50,35 @@ export function caposImports({ pid, ring, wake, startup, memory }) {
     ring_load: (offset) => Atomics.load(words, wordIndex(offset)),
     ring_store: (offset, value) => { Atomics.store(words, wordIndex(offset), value); },
     ring_fetch_add: (offset, value) => Atomics.add(words, wordIndex(offset), value),
+    // Small copies (entries, Cap'n Proto messages: whole words, word-aligned
+    // on both sides) go a word at a time; large ones through TypedArray.set.
     ring_read: (offset, ptr, len) => {
       const [o, n] = ringRange(offset, len);
-      if (n > 64) return programBytes(ptr, n).set(bytes.subarray(o, o + n));
-      const mem = programView();
+      if (n > 256) return programBytes(ptr, n).set(bytes.subarray(o, o + n));
       const p = ptr >>> 0;
+      if (((o | p | n) & 3) === 0) {
+        const mem = programWords();
+        if (p + n > mem.length * 4) throw new RangeError('ring_read past the end of memory');
+        const from = o >>> 2, to = p >>> 2;
+        for (let i = 0, w = n >>> 2; i < w; i++) mem[to + i] = words[from + i];
+        return;
+      }
+      const mem = programView();
       if (p + n > mem.length) throw new RangeError('ring_read past the end of memory');
       for (let i = 0; i < n; i++) mem[p + i] = bytes[o + i];
     },
     ring_write: (offset, ptr, len) => {
       const [o, n] = ringRange(offset, len);
-      if (n > 64) return bytes.set(programBytes(ptr, n), o);
-      const mem = programView();
+      if (n > 256) return bytes.set(programBytes(ptr, n), o);
       const p = ptr >>> 0;
+      if (((o | p | n) & 3) === 0) {
+        const mem = programWords();
+        if (p + n > mem.length * 4) throw new RangeError('ring_write past the end of memory');
+        const from = p >>> 2, to = o >>> 2;
+        for (let i = 0, w = n >>> 2; i < w; i++) words[to + i] = mem[from + i];
+        return;
+      }
+      const mem = programView();
       if (p + n > mem.length) throw new RangeError('ring_write past the end of memory');
       for (let i = 0; i < n; i++) bytes[o + i] = mem[p + i];
     },
@@ -62,22 +87,34 @@ export function caposImports({ pid, ring, wake, startup, memory }) {
     // A kernel answer usually lands sooner than a wake-up from Atomics.wait,
     // so watch the word briefly first -- but only while that pays: when
     // completions take longer (waiting on another process), spinning just
-    // takes a core from whoever is doing the work.
-    ring_wait: (offset, expected, timeoutMs) => {
+    // takes a core from whoever is doing the work. Before sleeping, raise the
+    // ring's waiting flag (offset `flagOffset`, from capos-config): the kernel
+    // notifies only a process that has (see ring_doorbell); Atomics ops are
+    // sequentially consistent, so either it sees the flag or the wait sees
+    // the new doorbell.
+    ring_wait: (offset, expected, timeoutMs, flagOffset) => {
       const index = wordIndex(offset);
-      if (spinPays) {
-        const spinUntil = performance.now() + SPIN_BEFORE_WAIT_MS;
-        while (Atomics.load(words, index) === expected && performance.now() < spinUntil);
-        if (Atomics.load(words, index) !== expected) return 1;
-      }
+      const flag = wordIndex(flagOffset);
       const start = performance.now();
-      const r = Atomics.wait(words, index, expected, timeoutMs < 0 ? Infinity : timeoutMs);
-      spinPays = performance.now() - start < SPIN_BEFORE_WAIT_MS;
-      return r === 'ok' ? 0 : r === 'not-equal' ? 1 : 2;
+      let result = 1;
+      if (recentWaitMs < SPIN_PAYS_BELOW_MS) {
+        const spinUntil = start + SPIN_BEFORE_WAIT_MS;
+        while (Atomics.load(words, index) === expected && performance.now() < spinUntil);
+      }
+      if (Atomics.load(words, index) === expected) {
+        Atomics.store(words, flag, 1);
+        const r = Atomics.wait(words, index, expected, timeoutMs < 0 ? Infinity : timeoutMs);
+        Atomics.store(words, flag, 0);
+        result = r === 'ok' ? 0 : r === 'not-equal' ? 1 : 2;
+      }
+      recentWaitMs = 0.75 * recentWaitMs + 0.25 * (performance.now() - start);
+      return result;
     },
+    // Word 0 counts wake-ups; word 1 is 1 while the kernel sleeps on word 0
+    // (web/kernel/kernel-worker.js): notify only then.
     kernel_notify: () => {
       Atomics.add(wakeWord, 0, 1);
-      Atomics.notify(wakeWord, 0);
+      if (Atomics.load(wakeWord, 1) !== 0) Atomics.notify(wakeWord, 0);
     },
     startup_len: (which) => block(which).length,
     startup_read: (which, ptr, len) => {

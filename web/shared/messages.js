@@ -43,7 +43,7 @@ export function checkStartMessage(m) {
   if (!isInt(m.pid, 1, U32)) return 'pid must be a positive integer';
   if (!(m.module instanceof WebAssembly.Module)) return 'module must be a WebAssembly.Module';
   if (!(m.ring instanceof SharedArrayBuffer)) return 'ring must be a SharedArrayBuffer';
-  if (!(m.wake instanceof SharedArrayBuffer) || m.wake.byteLength < 4) return 'wake must be a SharedArrayBuffer';
+  if (!(m.wake instanceof SharedArrayBuffer) || m.wake.byteLength < 8) return 'wake must be a SharedArrayBuffer of two words';
   if (!(m.capset instanceof Uint8Array)) return 'capset must be a Uint8Array';
   if (!(m.argv instanceof Uint8Array)) return 'argv must be a Uint8Array';
   if (!(m.env instanceof Uint8Array)) return 'env must be a Uint8Array';

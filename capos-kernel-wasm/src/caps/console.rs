@@ -103,7 +103,9 @@ impl<H: Host> Service<Kernel<H>> for TerminalInput {
                 .into_iter()
                 .partition(|w| w.0.pid == pid);
             s.watchers = kept;
-            gone.into_iter().filter_map(|(_, timer)| timer).collect::<Vec<_>>()
+            gone.into_iter()
+                .filter_map(|(_, timer)| timer)
+                .collect::<Vec<_>>()
         };
         for id in timers {
             kernel.cancel_timer(id);
@@ -238,7 +240,11 @@ impl<H: Host> Server<Kernel<H>> for Console {
             pid: call.caller,
             user_data: call.user_data,
         };
-        self.input.state.borrow_mut().readers.push_back((caller, max));
+        self.input
+            .state
+            .borrow_mut()
+            .readers
+            .push_back((caller, max));
         // Input already buffered finishes it at once (the kernel posts a
         // call finished while it is being served as soon as it parks).
         self.input.serve(kernel);

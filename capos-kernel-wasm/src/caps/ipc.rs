@@ -332,7 +332,11 @@ impl<H: Host> endpoint_server::Server<Kernel<H>> for Endpoint {
         }
         match kernel.transfer_caps(call.caller, pending.caller, &caps) {
             Ok(granted) => {
-                kernel.finish(pending.caller, pending.user_data, call_results(data, &granted));
+                kernel.finish(
+                    pending.caller,
+                    pending.user_data,
+                    call_results(data, &granted),
+                );
                 Ok(Served::Done)
             }
             Err(fault) => {

@@ -26,7 +26,7 @@ pub use random::RandomSource;
 pub use timer::Timer;
 
 use crate::host::Host;
-use crate::kernel::{CapEntry, GrantedCap, Grant, Kernel, Transfer};
+use crate::kernel::{CapEntry, Grant, GrantedCap, Kernel, Transfer};
 use crate::view::Stream;
 use capos_config::manifest::{CapSource, KernelService, Manifest};
 use capos_lib::{CapError, CapObject, Fault};
@@ -121,9 +121,7 @@ fn kernel_service<H: Host>(
             services.processes.clone(),
         )),
         KernelService::BootPackage => Rc::new(BootPackage::new(manifest.clone())),
-        KernelService::EndpointFactory => {
-            Rc::new(EndpointFactory::new(services.endpoints.clone()))
-        }
+        KernelService::EndpointFactory => Rc::new(EndpointFactory::new(services.endpoints.clone())),
         KernelService::Timer => Rc::new(Timer),
         KernelService::Echo => Rc::new(Echo),
     }

@@ -22,6 +22,9 @@ impl<H: Host> Server<Kernel<H>> for KernelPanicTrigger {
         _results: kernel_panic_trigger::trigger_results::Builder<'_>,
     ) -> Reply {
         let reason = text(params.get_reason())?;
-        panic!("KernelPanicTrigger invoked by pid {}: {reason}", call.caller)
+        panic!(
+            "KernelPanicTrigger invoked by pid {}: {reason}",
+            call.caller
+        )
     }
 }

@@ -5,9 +5,7 @@ use super::{encode, read_transfer, results_builder, serve, set_cap_ref, text};
 use crate::host::Host;
 use crate::kernel::{CapEntry, Kernel, Transfer};
 use capos_config::capset::is_valid_cap_name;
-use capos_config::manifest::{
-    ARGV_MAX_BYTES, ARGV_MAX_ITEMS, Manifest, ProcessSpec, validate_env,
-};
+use capos_config::manifest::{ARGV_MAX_BYTES, ARGV_MAX_ITEMS, Manifest, ProcessSpec, validate_env};
 use capos_lib::{CallContext, CapError, Completion, Fault, Reply, Served, Service};
 use capos_schema::process_capnp::{process_handle, process_spawner};
 use capos_schema::servers::{process_handle as handle_server, process_spawner as spawner_server};

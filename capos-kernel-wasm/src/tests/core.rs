@@ -79,7 +79,10 @@ fn results_too_large_for_a_slot_are_refused_with_their_size_not_cut() {
     assert_eq!(done[1].0.user_data, too_big);
     assert_eq!(done[1].0.result, CapError::TooLarge.code());
     let message = String::from_utf8(done[1].1.clone()).unwrap();
-    assert!(message.contains("exceed the 2048-byte ring slot"), "{message}");
+    assert!(
+        message.contains("exceed the 2048-byte ring slot"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -142,7 +145,11 @@ fn flags_and_fields_an_opcode_does_not_use_are_refused() {
     let done = init.completions();
     let result = |ud: u64| done.iter().find(|c| c.0.user_data == ud).unwrap();
     assert_eq!(result(flagged).0.result, CapError::BadSqe.code());
-    assert!(result(flagged).1.contains("flags 0x01"), "{}", result(flagged).1);
+    assert!(
+        result(flagged).1.contains("flags 0x01"),
+        "{}",
+        result(flagged).1
+    );
     assert_eq!(result(nop_with_cap).0.result, CapError::BadSqe.code());
     assert!(result(nop_with_cap).1.contains("cap_id must be zero"));
     assert_eq!(result(unknown).0.result, CapError::BadSqe.code());

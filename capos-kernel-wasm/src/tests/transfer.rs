@@ -668,18 +668,34 @@ fn a_spawn_refused_for_its_environment_moves_nothing() {
     let (mut k, mut init) = boot_init();
     let console = init.cap("console");
     let held = k.cap_count(1).unwrap();
-    let err = spawn_with_env(&mut k, &mut init, &[("out", console, MOVE)], &["NO_EQUALS"])
-        .unwrap_err();
+    let err =
+        spawn_with_env(&mut k, &mut init, &[("out", console, MOVE)], &["NO_EQUALS"]).unwrap_err();
     assert_eq!(err.0, CapError::BadParams, "{}", err.1);
-    assert_eq!(k.cap_count(1), Some(held), "the moved grant is still init's");
-    init.call(&mut k, console, console::INTERFACE_ID, 0, &write_params("kept\n"))
-        .expect("the console id still works");
+    assert_eq!(
+        k.cap_count(1),
+        Some(held),
+        "the moved grant is still init's"
+    );
+    init.call(
+        &mut k,
+        console,
+        console::INTERFACE_ID,
+        0,
+        &write_params("kept\n"),
+    )
+    .expect("the console id still works");
     assert_eq!(k.live_pids(), [1], "nothing was spawned");
     // The same spawn with a good environment moves it.
     spawn_with_env(&mut k, &mut init, &[("out", console, MOVE)], &["A=1"]).unwrap();
     assert_eq!(k.cap_count(1), Some(held), "-1 moved, +1 ProcessHandle");
     let err = init
-        .call(&mut k, console, console::INTERFACE_ID, 0, &write_params("x"))
+        .call(
+            &mut k,
+            console,
+            console::INTERFACE_ID,
+            0,
+            &write_params("x"),
+        )
         .unwrap_err();
     assert_eq!(err.0, CapError::StaleCap);
 }
@@ -706,7 +722,10 @@ fn a_call_no_server_ever_receives_leaves_its_moved_caps_with_the_caller() {
         endpoint::method::CALL,
         &call_params(b"take this", &[(out, MOVE)]),
     );
-    assert!(child.poll(&mut k, ud).is_none(), "the call waits for a server");
+    assert!(
+        child.poll(&mut k, ud).is_none(),
+        "the call waits for a server"
+    );
     // init drops the only receive-capable capability: the call fails...
     init.proc.submit(
         capos_config::ring::Sqe {
@@ -720,7 +739,13 @@ fn a_call_no_server_ever_receives_leaves_its_moved_caps_with_the_caller() {
     assert_eq!(cqe.error(), Some(CapError::PeerGone));
     // ...and the console never left the child.
     child
-        .call(&mut k, out, console::INTERFACE_ID, 0, &write_params("still here\n"))
+        .call(
+            &mut k,
+            out,
+            console::INTERFACE_ID,
+            0,
+            &write_params("still here\n"),
+        )
         .expect("the moved capability is the caller's again");
     assert!(console_text(&k).contains("still here"));
 }
@@ -769,7 +794,12 @@ fn a_reply_that_cannot_be_delivered_leaves_its_caps_with_the_server() {
         endpoint::method::CALL,
         &call_params(b"q", &[]),
     );
-    let receive = init.start(ep, endpoint::INTERFACE_ID, endpoint::method::RECEIVE, &empty());
+    let receive = init.start(
+        ep,
+        endpoint::INTERFACE_ID,
+        endpoint::method::RECEIVE,
+        &empty(),
+    );
     let (_, data) = init.poll(&mut k, receive).expect("received");
     let (call_id, ..) = received(&data);
     // init's reply moves a capability to a process with no room for it.
