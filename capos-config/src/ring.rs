@@ -278,6 +278,38 @@ pub trait RingMemory {
     /// places. Where every `load` and `store` is already sequentially
     /// consistent (JavaScript `Atomics`), this may do nothing.
     fn fence_seqcst(&self);
+
+    /// Copies each span's `len` bytes at ring offset `ring` to `local` in
+    /// `out`: every data slot of a batch in one call, which an implementation
+    /// across a costly boundary (a Worker's JS glue) makes one crossing.
+    /// Spans are in bounds of the ring and of `out` (the ring code builds
+    /// them from its layout).
+    fn gather(&self, spans: &[Span], out: &mut [u8]) {
+        for s in spans {
+            let local = s.local as usize;
+            self.read(s.ring as usize, &mut out[local..local + s.len as usize]);
+        }
+    }
+
+    /// The reverse of [`gather`](Self::gather): each span's `len` bytes at
+    /// `local` in `from` to ring offset `ring`.
+    fn scatter(&self, spans: &[Span], from: &[u8]) {
+        for s in spans {
+            let local = s.local as usize;
+            self.write(s.ring as usize, &from[local..local + s.len as usize]);
+        }
+    }
+}
+
+/// One piece of a [`RingMemory::gather`] or [`RingMemory::scatter`]: `len`
+/// bytes at offset `ring` of the ring and at offset `local` of the caller's
+/// buffer. `repr(C)`, three `u32`s: the JS glue reads lists of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Span {
+    pub ring: u32,
+    pub local: u32,
+    pub len: u32,
 }
 
 /// The producer or consumer on the other side broke the ring's rules.
@@ -361,6 +393,22 @@ fn write_entry_run(
     }
 }
 
+/// Appends `data` to a producer's staged data (8-byte aligned, so the glue
+/// copies whole words) with the span that will place it at `ring`.
+fn stage_data(staged: &mut Vec<u8>, spans: &mut Vec<Span>, ring: usize, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let local = staged.len();
+    spans.push(Span {
+        ring: ring as u32,
+        local: local as u32,
+        len: data.len() as u32,
+    });
+    staged.extend_from_slice(data);
+    staged.resize(local + data.len().div_ceil(8) * 8, 0);
+}
+
 /// Reads `count` entries from the slot of counter `first` on into `out`: the
 /// consumers' side of [`write_entry_run`].
 fn read_entry_run(
@@ -397,6 +445,9 @@ pub struct SqProducer {
     /// Encoded entries pushed and not yet copied to the ring: a batch
     /// crosses into shared memory in one copy at `submit`.
     staged: Vec<u8>,
+    /// Their data, and the spans that place it (one scatter at publish).
+    staged_data: Vec<u8>,
+    staged_spans: Vec<Span>,
 }
 
 impl SqProducer {
@@ -406,6 +457,8 @@ impl SqProducer {
             published: start,
             head_seen: start,
             staged: Vec::new(),
+            staged_data: Vec::new(),
+            staged_spans: Vec::new(),
         }
     }
 
@@ -436,9 +489,12 @@ impl SqProducer {
         }
         let mut entry = *sqe;
         entry.data_len = data.len() as u32;
-        if !data.is_empty() {
-            mem.write(sq_data_offset(self.tail), data);
-        }
+        stage_data(
+            &mut self.staged_data,
+            &mut self.staged_spans,
+            sq_data_offset(self.tail),
+            data,
+        );
         self.staged.extend_from_slice(&entry.encode());
         self.tail = self.tail.wrapping_add(1);
         Ok(())
@@ -449,6 +505,9 @@ impl SqProducer {
     pub fn submit(&mut self, mem: &impl RingMemory) -> u32 {
         let n = self.tail.wrapping_sub(self.published);
         if n > 0 {
+            mem.scatter(&self.staged_spans, &self.staged_data);
+            self.staged_data.clear();
+            self.staged_spans.clear();
             write_entry_run(
                 mem,
                 SQ_ARRAY,
@@ -592,12 +651,29 @@ impl SqConsumer {
         Ok((first, count))
     }
 
-    /// Copies the params of the entry with counter `counter` (taken and not
-    /// yet released) into `out`, whose length the caller has bounded by the
-    /// slot size.
-    pub fn read_params(&self, mem: &impl RingMemory, counter: u32, out: &mut [u8]) {
-        debug_assert!(out.len() <= SLOT_DATA_SIZE as usize);
-        mem.read(sq_data_offset(counter), out);
+    /// Copies the params of the batch taken from counter `first` (taken and
+    /// not yet released) in one gather: entry `i`'s `lens[i]` bytes (bounded
+    /// by the slot size; 0 for none) to `out[i * SLOT_DATA_SIZE..]`.
+    /// `spans` is scratch space.
+    pub fn read_params(
+        &self,
+        mem: &impl RingMemory,
+        first: u32,
+        lens: &[u32],
+        out: &mut [u8],
+        spans: &mut Vec<Span>,
+    ) {
+        spans.clear();
+        for (i, &len) in lens.iter().enumerate() {
+            if len > 0 {
+                spans.push(Span {
+                    ring: sq_data_offset(first.wrapping_add(i as u32)) as u32,
+                    local: i as u32 * SLOT_DATA_SIZE,
+                    len: len.min(SLOT_DATA_SIZE),
+                });
+            }
+        }
+        mem.gather(spans, out);
     }
 }
 
@@ -612,6 +688,9 @@ pub struct CqProducer {
     head_seen: u32,
     /// Encoded entries staged and not yet copied to the ring (see `publish`).
     staged: Vec<u8>,
+    /// Their data, and the spans that place it (one scatter at publish).
+    staged_data: Vec<u8>,
+    staged_spans: Vec<Span>,
 }
 
 impl CqProducer {
@@ -621,6 +700,8 @@ impl CqProducer {
             published: start,
             head_seen: start,
             staged: Vec::new(),
+            staged_data: Vec::new(),
+            staged_spans: Vec::new(),
         }
     }
 
@@ -666,6 +747,9 @@ impl CqProducer {
         if self.published == self.tail {
             return false;
         }
+        mem.scatter(&self.staged_spans, &self.staged_data);
+        self.staged_data.clear();
+        self.staged_spans.clear();
         write_entry_run(
             mem,
             CQ_ARRAY,
@@ -703,9 +787,12 @@ impl CqProducer {
         }
         let mut entry = *cqe;
         entry.data_len = data.len() as u32;
-        if !data.is_empty() {
-            mem.write(cq_data_offset(self.tail), data);
-        }
+        stage_data(
+            &mut self.staged_data,
+            &mut self.staged_spans,
+            cq_data_offset(self.tail),
+            data,
+        );
         self.staged.extend_from_slice(&entry.encode());
         self.tail = self.tail.wrapping_add(1);
         Ok(())
@@ -743,6 +830,11 @@ pub struct CqConsumer {
     fetched: Vec<u8>,
     /// How many of `fetched` have been taken.
     fetched_taken: usize,
+    /// Their results, gathered in the same refill: entry `i`'s at
+    /// `fetched_at[i]` in `fetched_data`.
+    fetched_data: Vec<u8>,
+    fetched_at: Vec<usize>,
+    spans: Vec<Span>,
 }
 
 impl CqConsumer {
@@ -752,6 +844,9 @@ impl CqConsumer {
             released: start,
             fetched: Vec::new(),
             fetched_taken: 0,
+            fetched_data: Vec::new(),
+            fetched_at: Vec::new(),
+            spans: Vec::new(),
         }
     }
 
@@ -816,30 +911,53 @@ impl CqConsumer {
             if pending == 0 {
                 return Ok(None);
             }
-            self.fetched.resize(pending as usize * CQE_SIZE, 0);
-            self.fetched_taken = 0;
-            read_entry_run(
-                mem,
-                CQ_ARRAY,
-                CQ_ENTRIES,
-                CQE_SIZE,
-                self.head,
-                &mut self.fetched,
-            );
+            self.refill(mem, pending);
         }
-        let raw: &[u8; CQE_SIZE] = self.fetched[self.fetched_taken * CQE_SIZE..][..CQE_SIZE]
+        let i = self.fetched_taken;
+        let raw: &[u8; CQE_SIZE] = self.fetched[i * CQE_SIZE..][..CQE_SIZE]
             .try_into()
             .expect("CQE_SIZE bytes");
         self.fetched_taken += 1;
         let mut cqe = Cqe::decode(raw);
         cqe.data_len = cqe.data_len.min(SLOT_DATA_SIZE);
         data.clear();
-        if cqe.data_len > 0 {
-            data.resize(cqe.data_len as usize, 0);
-            mem.read(cq_data_offset(self.head), data);
-        }
+        let at = self.fetched_at[i];
+        data.extend_from_slice(&self.fetched_data[at..at + cqe.data_len as usize]);
         self.head = self.head.wrapping_add(1);
         Ok(Some(cqe))
+    }
+
+    /// Copies the `pending` published entries from `head` on, then their
+    /// results in one gather.
+    fn refill(&mut self, mem: &impl RingMemory, pending: u32) {
+        self.fetched.resize(pending as usize * CQE_SIZE, 0);
+        self.fetched_taken = 0;
+        read_entry_run(
+            mem,
+            CQ_ARRAY,
+            CQ_ENTRIES,
+            CQE_SIZE,
+            self.head,
+            &mut self.fetched,
+        );
+        self.spans.clear();
+        self.fetched_at.clear();
+        let mut total = 0;
+        for (i, raw) in self.fetched.chunks_exact(CQE_SIZE).enumerate() {
+            let raw: &[u8; CQE_SIZE] = raw.try_into().expect("CQE_SIZE bytes");
+            let len = Cqe::decode(raw).data_len.min(SLOT_DATA_SIZE);
+            self.fetched_at.push(total);
+            if len > 0 {
+                self.spans.push(Span {
+                    ring: cq_data_offset(self.head.wrapping_add(i as u32)) as u32,
+                    local: total as u32,
+                    len,
+                });
+            }
+            total += (len as usize).div_ceil(8) * 8;
+        }
+        self.fetched_data.resize(total, 0);
+        mem.gather(&self.spans, &mut self.fetched_data);
     }
 }
 
@@ -871,6 +989,12 @@ macro_rules! forward_ring_memory {
             }
             fn notify(&self, offset: usize) {
                 (**self).notify(offset)
+            }
+            fn gather(&self, spans: &[Span], out: &mut [u8]) {
+                (**self).gather(spans, out)
+            }
+            fn scatter(&self, spans: &[Span], from: &[u8]) {
+                (**self).scatter(spans, from)
             }
             fn fence_seqcst(&self) {
                 (**self).fence_seqcst()

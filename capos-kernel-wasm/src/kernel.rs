@@ -16,7 +16,8 @@ use capos_config::capset::{CapSet, CapSetEntry};
 use capos_config::manifest::{Manifest, ProcessSpec, TransferMode};
 use capos_config::ring::op::Op;
 use capos_config::ring::{
-    CapError, RING_FLAG_KILLED, SLOT_DATA_SIZE, SQ_ENTRIES, SQE_SIZE, init_ring, ring_doorbell,
+    CQ_DOORBELL, CapError, RING_FLAG_KILLED, RingMemory, SLOT_DATA_SIZE, SQ_ENTRIES, SQE_SIZE,
+    init_ring, ring_doorbell,
 };
 use capos_lib::{
     CallContext, CapId, CapLookupError, CapObject, CapTable, Completion, Fault, Served, Service,
@@ -102,12 +103,15 @@ impl<H: Host> Ord for Timer<H> {
     }
 }
 
-/// Buffers the dispatch path reuses for every SQE, so a call allocates
-/// nothing for its entry or params. Params are decoded in place from
-/// `params`, which is 8-byte aligned as Cap'n Proto wants.
+/// Buffers the dispatch path reuses for every batch, so a call allocates
+/// nothing for its entry or params. A batch's params are gathered into
+/// `params` (entry `i`'s at slot `i`) in one copy and decoded in place from
+/// there, 8-byte aligned as Cap'n Proto wants.
 struct Scratch {
     entries: Vec<u8>,
     params: Vec<capnp::Word>,
+    params_lens: Vec<u32>,
+    spans: Vec<capos_config::ring::Span>,
     /// First segment of every results message: results are built here.
     results: Option<capnp::message::ScratchSpaceHeapAllocator<'static>>,
     /// The serialized results of one call.
@@ -123,7 +127,11 @@ impl Scratch {
         );
         Self {
             entries: vec![0; SQ_ENTRIES as usize * SQE_SIZE],
-            params: capnp::Word::allocate_zeroed_vec(SLOT_DATA_SIZE as usize / 8),
+            params: capnp::Word::allocate_zeroed_vec(
+                SQ_ENTRIES as usize * SLOT_DATA_SIZE as usize / 8,
+            ),
+            params_lens: Vec::with_capacity(SQ_ENTRIES as usize),
+            spans: Vec::with_capacity(SQ_ENTRIES as usize),
             results: Some(capnp::message::ScratchSpaceHeapAllocator::new(
                 capnp::Word::words_to_bytes_mut(results),
             )),
@@ -495,6 +503,23 @@ impl<H: Host> Kernel<H> {
                 return true;
             }
         };
+        // Every call's params in one gather, before anything is dispatched.
+        scratch.params_lens.clear();
+        for raw in scratch.entries[..count as usize * SQE_SIZE].chunks_exact(SQE_SIZE) {
+            let (_, op) = Op::decode(raw.try_into().expect("SQE_SIZE bytes"));
+            let len = match op {
+                Ok(Op::Call { params_len, .. }) => params_len,
+                _ => 0,
+            };
+            scratch.params_lens.push(len);
+        }
+        p.sq.read_params(
+            &p.ring,
+            first,
+            &scratch.params_lens,
+            capnp::Word::words_to_bytes_mut(&mut scratch.params),
+            &mut scratch.spans,
+        );
         for i in 0..count {
             let raw: &[u8; SQE_SIZE] = scratch.entries[i as usize * SQE_SIZE..][..SQE_SIZE]
                 .try_into()
@@ -522,22 +547,15 @@ impl<H: Host> Kernel<H> {
                     method,
                     params_len,
                 }) => {
-                    let params = &mut capnp::Word::words_to_bytes_mut(&mut scratch.params)
-                        [..params_len as usize];
-                    p.sq.read_params(&p.ring, first.wrapping_add(i), params);
+                    let slot = i as usize * SLOT_DATA_SIZE as usize;
+                    let params = slot..slot + params_len as usize;
                     let call = CallContext {
                         caller: pid,
                         user_data: sqe.user_data,
                         method,
                         badge: 0,
                     };
-                    self.call(
-                        &mut scratch,
-                        call,
-                        cap_id,
-                        interface_id,
-                        params_len as usize,
-                    )
+                    self.call(&mut scratch, call, cap_id, interface_id, params)
                 }
             };
             let Some(p) = self.processes.get_mut(&pid) else {
@@ -575,7 +593,7 @@ impl<H: Host> Kernel<H> {
         mut call: CallContext,
         cap_id: u32,
         interface_id: u64,
-        params_len: usize,
+        params: std::ops::Range<usize>,
     ) -> Result<Served, Fault> {
         let p = self
             .processes
@@ -597,10 +615,11 @@ impl<H: Host> Kernel<H> {
             ));
         }
         call.badge = entry.badge;
+        let params_len = params.len();
         let params = if params_len == 0 {
             &EMPTY_MESSAGE[..]
         } else {
-            &capnp::Word::words_to_bytes(&scratch.params)[..params_len]
+            &capnp::Word::words_to_bytes(&scratch.params)[params]
         };
         let options = capnp::message::ReaderOptions {
             traversal_limit_in_words: Some(params_len / 8 + 64),
@@ -753,6 +772,8 @@ impl<H: Host> Kernel<H> {
         // woken: flag the ring and ring its doorbell.
         p.set_flag(RING_FLAG_KILLED, true);
         ring_doorbell(&p.ring);
+        // Whatever its CQ_WAITING says (it may have died mid-update).
+        p.ring.notify(CQ_DOORBELL);
         self.host.emit(UiEvent::ProcessExited {
             pid,
             name: p.name.clone(),

@@ -5,7 +5,7 @@
 use crate::host::{Host, Startup};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
-use capos_config::ring::{RING_SIZE, RingMemory};
+use capos_config::ring::{RING_SIZE, RingMemory, Span};
 use capos_schema::wasi_manifest::HostNode;
 use js_sys::{Int32Array, SharedArrayBuffer, Uint8Array};
 use std::cell::RefCell;
@@ -82,6 +82,20 @@ export function ringRead(words, bytes, offset, ptr, len) {
   const mem = kernelBytes();
   for (let i = 0; i < len; i++) mem[ptr + i] = bytes[offset + i];
 }
+// A batch's data slots in one crossing: `count` spans (ring offset, offset
+// in kernel memory from `base`, length: three u32s each) at `spansPtr`.
+export function ringGather(words, bytes, spansPtr, count, base) {
+  const spans = kernelWords(); // re-read below: a copy never grows memory
+  for (let i = 0, s = spansPtr >>> 2; i < count; i++, s += 3) {
+    ringRead(words, bytes, spans[s] >>> 0, base + (spans[s + 1] >>> 0), spans[s + 2] >>> 0);
+  }
+}
+export function ringScatter(words, bytes, spansPtr, count, base) {
+  const spans = kernelWords();
+  for (let i = 0, s = spansPtr >>> 2; i < count; i++, s += 3) {
+    ringWrite(words, bytes, spans[s] >>> 0, base + (spans[s + 1] >>> 0), spans[s + 2] >>> 0);
+  }
+}
 export function ringWrite(words, bytes, offset, ptr, len) {
   if (len > 256) { bytes.set(kernelBytes().subarray(ptr, ptr + len), offset); return; }
   if (((offset | ptr | len) & 3) === 0) {
@@ -109,6 +123,10 @@ extern "C" {
     fn ring_read(words: &Int32Array, bytes: &Uint8Array, offset: u32, ptr: u32, len: u32);
     #[wasm_bindgen(js_name = ringWrite)]
     fn ring_write(words: &Int32Array, bytes: &Uint8Array, offset: u32, ptr: u32, len: u32);
+    #[wasm_bindgen(js_name = ringGather)]
+    fn ring_gather(words: &Int32Array, bytes: &Uint8Array, spans: u32, count: u32, base: u32);
+    #[wasm_bindgen(js_name = ringScatter)]
+    fn ring_scatter(words: &Int32Array, bytes: &Uint8Array, spans: u32, count: u32, base: u32);
 }
 
 thread_local! {
@@ -166,6 +184,28 @@ impl RingMemory for SabRing {
     }
     fn notify(&self, offset: usize) {
         ring_notify(&self.words, (offset / 4) as u32);
+    }
+    // The spans are the ring code's own (in bounds of the ring and of the
+    // buffer); the JS side reads them from this module's memory.
+    fn gather(&self, spans: &[Span], out: &mut [u8]) {
+        let base = out.as_mut_ptr() as u32;
+        ring_gather(
+            &self.words,
+            &self.bytes,
+            spans.as_ptr() as u32,
+            spans.len() as u32,
+            base,
+        );
+    }
+    fn scatter(&self, spans: &[Span], from: &[u8]) {
+        let base = from.as_ptr() as u32;
+        ring_scatter(
+            &self.words,
+            &self.bytes,
+            spans.as_ptr() as u32,
+            spans.len() as u32,
+            base,
+        );
     }
     // Nothing to do: `load`, `store` and `fetch_add` are `Atomics` on the
     // ring's SharedArrayBuffer, and the process's glue reaches the ring's

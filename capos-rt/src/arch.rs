@@ -3,7 +3,7 @@
 //! This is the only module of capos-rt with `unsafe`.
 
 use crate::ring::KernelPort;
-use capos_config::ring::{CQ_WAITING, RingMemory};
+use capos_config::ring::{CQ_WAITING, RingMemory, Span};
 
 // SAFETY: these signatures are the ones web/process/capos-imports.js provides
 // (integers and pointer/length pairs into this module's memory).
@@ -15,6 +15,8 @@ unsafe extern "C" {
     fn ring_read(offset: u32, ptr: *mut u8, len: u32);
     fn ring_write(offset: u32, ptr: *const u8, len: u32);
     fn ring_notify(offset: u32);
+    fn ring_gather(spans: *const Span, count: u32, out: *mut u8, out_len: u32);
+    fn ring_scatter(spans: *const Span, count: u32, from: *const u8, from_len: u32);
     fn ring_wait(offset: u32, expected: u32, timeout_ms: i32, waiting_flag: u32) -> u32;
     fn kernel_notify();
     fn startup_len(which: u32) -> u32;
@@ -61,6 +63,30 @@ impl RingMemory for HostRing {
     fn notify(&self, offset: usize) {
         // SAFETY: see the impl comment.
         unsafe { ring_notify(offset as u32) }
+    }
+    fn gather(&self, spans: &[Span], out: &mut [u8]) {
+        // SAFETY: `spans` is a readable array of `count` three-u32 spans and
+        // `out` a writable region of that length; the glue checks every span
+        // against the ring and against `out` before copying.
+        unsafe {
+            ring_gather(
+                spans.as_ptr(),
+                spans.len() as u32,
+                out.as_mut_ptr(),
+                out.len() as u32,
+            )
+        }
+    }
+    fn scatter(&self, spans: &[Span], from: &[u8]) {
+        // SAFETY: as for `gather`, with `from` a readable region.
+        unsafe {
+            ring_scatter(
+                spans.as_ptr(),
+                spans.len() as u32,
+                from.as_ptr(),
+                from.len() as u32,
+            )
+        }
     }
     // Nothing to do: the glue's `ring_load`, `ring_store` and
     // `ring_fetch_add` are `Atomics` on the ring's SharedArrayBuffer, as are

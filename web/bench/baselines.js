@@ -32,7 +32,7 @@ function rawRing() {
     const kernel = new Worker(url, { type: 'module', name: 'raw ring kernel' });
     const process = new Worker(url, { type: 'module', name: 'raw ring process' });
     const sab = new SharedArrayBuffer(RING_SIZE);
-    const job = { sab, batches: [1, 16, 64, 256], calls: 65536 };
+    const job = { sab, batches: [1, 16, 64, 256], calls: 262144 };
     process.onmessage = ({ data }) => { kernel.terminate(); process.terminate(); resolve(data); };
     kernel.onerror = process.onerror = (e) => reject(new Error(e.message));
     kernel.postMessage({ role: 'kernel', ...job });

@@ -98,8 +98,12 @@ const nextTask = () => new Promise((resolve) => { resumers.push(resolve); channe
 // loop) is then served without a waitAsync wake-up, which costs 5-10 us.
 const IDLE_SPIN_MS = 0.3;
 
+// While busy, the loop still lets Worker messages (exits, panics, input) in
+// this often: by time, not by rounds, since a round may be one call or 256.
+const YIELD_EVERY_MS = 4;
+
 async function run(kernel, wake, host) {
-  let busyRounds = 0;
+  let lastYield = performance.now();
   while (!host.dead && !kernel.isHalted()) {
     // Read the doorbell before polling: a process that publishes after the
     // poll looked at its ring has changed the word, so the wait returns.
@@ -112,11 +116,12 @@ async function run(kernel, wake, host) {
       return;
     }
     if (busy) {
-      // Let Worker messages (exits, panics) in now and then.
-      if (++busyRounds % 16 === 0) await nextTask();
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await nextTask();
+        lastYield = performance.now();
+      }
       continue;
     }
-    busyRounds = 0;
     const spinUntil = performance.now() + IDLE_SPIN_MS;
     while (Atomics.load(wake, 0) === seen && performance.now() < spinUntil);
     if (Atomics.load(wake, 0) !== seen) continue;
@@ -129,5 +134,6 @@ async function run(kernel, wake, host) {
     const wait = Atomics.waitAsync(wake, 0, seen, timeout === undefined ? Infinity : timeout);
     if (wait.async) await wait.value;
     Atomics.store(wake, 1, 0);
+    lastYield = performance.now();
   }
 }

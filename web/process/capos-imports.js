@@ -46,7 +46,19 @@ export function caposImports({ pid, ring, wake, startup, memory }) {
     return b;
   };
 
-  return {
+  const forEachSpan = (spansPtr, count, bufferLen, copy) => {
+    const mem = programWords();
+    const first = spansPtr >>> 0;
+    count >>>= 0;
+    if (first % 4 !== 0 || first + count * 12 > mem.length * 4) throw new RangeError('span list out of bounds');
+    for (let i = 0, s = first >>> 2; i < count; i++, s += 3) {
+      const ring = mem[s] >>> 0, local = mem[s + 1] >>> 0, len = mem[s + 2] >>> 0;
+      if (local + len > (bufferLen >>> 0)) throw new RangeError(`span ${local}+${len} outside its buffer`);
+      copy(ring, local, len);
+    }
+  };
+
+  const imports = {
     ring_load: (offset) => Atomics.load(words, wordIndex(offset)),
     ring_store: (offset, value) => { Atomics.store(words, wordIndex(offset), value); },
     ring_fetch_add: (offset, value) => Atomics.add(words, wordIndex(offset), value),
@@ -83,6 +95,15 @@ export function caposImports({ pid, ring, wake, startup, memory }) {
       for (let i = 0; i < n; i++) bytes[o + i] = mem[p + i];
     },
     ring_notify: (offset) => { Atomics.notify(words, wordIndex(offset)); },
+    // A batch's data slots in one crossing: `count` spans at `spansPtr`
+    // (ring offset, offset in the buffer, length: three u32s each), each
+    // checked against the ring and against the program's buffer.
+    ring_gather: (spansPtr, count, outPtr, outLen) => {
+      forEachSpan(spansPtr, count, outLen, (ring, local, len) => imports.ring_read(ring, (outPtr >>> 0) + local, len));
+    },
+    ring_scatter: (spansPtr, count, fromPtr, fromLen) => {
+      forEachSpan(spansPtr, count, fromLen, (ring, local, len) => imports.ring_write(ring, (fromPtr >>> 0) + local, len));
+    },
     // cap_enter's block: 0 woken, 1 the word had already changed, 2 timed out.
     // A kernel answer usually lands sooner than a wake-up from Atomics.wait,
     // so watch the word briefly first -- but only while that pays: when
@@ -133,4 +154,5 @@ export function caposImports({ pid, ring, wake, startup, memory }) {
       throw new ProcessEnded();
     },
   };
+  return imports;
 }

@@ -215,12 +215,62 @@ fn a_corrupted_cq_head_cannot_grant_extra_room() {
 }
 
 #[test]
-fn doorbell_changes_the_word_before_waking() {
+fn doorbell_changes_the_word_and_wakes_only_a_sleeper() {
     let (mem, ..) = pair(0);
     let before = mem.load(CQ_DOORBELL);
     ring_doorbell(&mem);
     assert_eq!(mem.load(CQ_DOORBELL), before.wrapping_add(1));
-    assert_eq!(mem.notify_count(), 1);
+    assert_eq!(mem.notify_count(), 0, "nobody sleeps: no notify");
+    mem.store(CQ_WAITING, 1);
+    ring_doorbell(&mem);
+    assert_eq!(mem.load(CQ_DOORBELL), before.wrapping_add(2));
+    assert_eq!(mem.notify_count(), 1, "the process sleeps: notified");
+}
+
+#[test]
+fn a_batch_of_entries_and_data_crosses_the_wrap_intact() {
+    let (mem, mut sq, mut kernel_sq, mut cq, mut cq_consumer) = pair(SQ_ENTRIES - 3);
+    let params: Vec<Vec<u8>> = (0..7u8).map(|i| vec![i; 8 * (i as usize + 1)]).collect();
+    for (i, p) in params.iter().enumerate() {
+        let sqe = Sqe {
+            user_data: i as u64,
+            opcode: OP_CALL,
+            ..Sqe::default()
+        };
+        sq.push(&mem, &sqe, p).unwrap();
+    }
+    assert_eq!(sq.submit(&mem), 7);
+    let mut entries = vec![0; SQ_ENTRIES as usize * SQE_SIZE];
+    let (first, count) = kernel_sq.take_batch(&mem, 64, &mut entries).unwrap();
+    assert_eq!(count, 7);
+    let lens: Vec<u32> = (0..7)
+        .map(|i| {
+            Sqe::decode(entries[i * SQE_SIZE..][..SQE_SIZE].try_into().unwrap())
+                .0
+                .data_len
+        })
+        .collect();
+    let mut out = vec![0; 7 * SLOT_DATA_SIZE as usize];
+    kernel_sq.read_params(&mem, first, &lens, &mut out, &mut Vec::new());
+    for (i, p) in params.iter().enumerate() {
+        assert_eq!(&out[i * SLOT_DATA_SIZE as usize..][..p.len()], &p[..]);
+        // Answer each with its params reversed, across the CQ's wrap too.
+        let reversed: Vec<u8> = p.iter().rev().copied().collect();
+        let cqe = Cqe {
+            user_data: i as u64,
+            ..Cqe::default()
+        };
+        cq.stage(&mem, &cqe, &reversed).unwrap();
+    }
+    kernel_sq.release(&mem);
+    assert!(cq.publish(&mem));
+    let mut data = Vec::new();
+    for (i, p) in params.iter().enumerate() {
+        let cqe = cq_consumer.take(&mem, &mut data).unwrap().unwrap();
+        assert_eq!(cqe.user_data, i as u64);
+        assert_eq!(data, p.iter().rev().copied().collect::<Vec<u8>>());
+    }
+    assert!(cq_consumer.take(&mem, &mut data).unwrap().is_none());
 }
 
 #[test]

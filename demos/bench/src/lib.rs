@@ -15,7 +15,7 @@ capos_rt::entry!(main);
 
 const GROUP: usize = 100;
 const SAMPLES: usize = 200;
-const BATCH_CALLS: usize = 65_536;
+const BATCH_CALLS: usize = 262_144;
 const SPAWNS: usize = 12;
 
 fn main(env: &Env) -> Result<(), Error> {
