@@ -73,7 +73,8 @@ pub type Bundle<H> = fn(&mut Kernel<H>, &Rc<Manifest>) -> Result<Vec<Grant<H>>, 
 
 /// What a deadline does when it passes.
 pub enum TimerAction<H: Host> {
-    /// Finishes a parked call with empty results (`Timer.sleep`).
+    /// Finishes a parked call with empty results (`Timer.sleep`): a message
+    /// whose root is the empty struct, as every results message is one.
     Finish { pid: u32, user_data: u64 },
     /// Tells a service (`Service::on_timer` with the timer's id).
     Notify { service: Rc<dyn Service<Kernel<H>>> },
@@ -140,8 +141,9 @@ impl Scratch {
     }
 }
 
-/// The root of a message with no params (an empty struct pointer), for
-/// calls whose params slot is empty.
+/// A message whose root is null (it reads as the empty struct): the params
+/// of a call whose params slot is empty, and the results of a parked call
+/// finished with nothing to say.
 const EMPTY_MESSAGE: [u8; 16] = [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
 pub struct Kernel<H: Host> {
@@ -226,7 +228,7 @@ impl<H: Host> Kernel<H> {
             fired = true;
             match timer.action {
                 TimerAction::Finish { pid, user_data } => {
-                    self.finish(pid, user_data, Completion::Done(Vec::new()))
+                    self.finish(pid, user_data, Completion::Done(EMPTY_MESSAGE.to_vec()))
                 }
                 TimerAction::Notify { service } => service.on_timer(self, timer.id),
             }

@@ -156,3 +156,35 @@ fn flags_and_fields_an_opcode_does_not_use_are_refused() {
     assert!(result(unknown).1.contains("unknown opcode 7"));
     assert_eq!(result(nop).0.result, 0);
 }
+
+#[test]
+fn a_sleep_finishes_with_a_results_message_the_generated_client_can_read() {
+    use capos_schema::interfaces::timer;
+    use capos_schema::timer_capnp::timer as t;
+    let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    let pid = kernel
+        .boot(&manifest(&[(
+            "timer",
+            capos_schema::manifest_capnp::KernelService::Timer,
+        )]))
+        .unwrap();
+    let mut init = Proc::attach(&kernel, pid);
+    let (cap, iface) = init.cap("timer");
+    let mut m = capnp::message::Builder::new_default();
+    m.init_root::<t::sleep_params::Builder>().set_ns(1);
+    let ud = init.call(
+        cap,
+        iface,
+        timer::method::SLEEP,
+        &capnp::serialize::write_message_to_words(&m),
+    );
+    kernel.poll();
+    kernel.poll();
+    let done = init.raw_completions();
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].0.user_data, ud);
+    assert_eq!(done[0].0.result, 0);
+    let message = capnp::serialize::read_message(&mut &done[0].1[..], Default::default())
+        .expect("a results message, not empty bytes");
+    message.get_root::<t::sleep_results::Reader>().unwrap();
+}
