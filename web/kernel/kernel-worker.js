@@ -97,6 +97,11 @@ const nextTask = () => new Promise((resolve) => { resumers.push(resolve); channe
 // sleeping: a process that calls again at once (the common case in a call
 // loop) is then served without a waitAsync wake-up, which costs 5-10 us.
 const IDLE_SPIN_MS = 0.3;
+// The longest the kernel sleeps without looking at the rings. The wake-up
+// protocol loses no wake-up (loom checks it), so this only bounds what a
+// lost one would cost -- a hang becomes a 50 ms stall -- for a few idle
+// polls a second.
+const MAX_SLEEP_MS = 50;
 
 // While busy, the loop still lets Worker messages (exits, panics, input) in
 // this often: by time, not by rounds, since a round may be one call or 256.
@@ -129,9 +134,9 @@ async function run(kernel, wake, host) {
     // sleeping flag first: a process that bumps the word after this store
     // sees it and notifies, and one that bumped it before makes waitAsync
     // return at once (Atomics are sequentially consistent).
-    const timeout = kernel.nextDeadlineMs();
+    const deadline = kernel.nextDeadlineMs();
     Atomics.store(wake, 1, 1);
-    const wait = Atomics.waitAsync(wake, 0, seen, timeout === undefined ? Infinity : timeout);
+    const wait = Atomics.waitAsync(wake, 0, seen, Math.min(deadline ?? Infinity, MAX_SLEEP_MS));
     if (wait.async) await wait.value;
     Atomics.store(wake, 1, 0);
     lastYield = performance.now();

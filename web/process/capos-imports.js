@@ -9,6 +9,10 @@
 // process -- spinning only takes a core from whoever does the work.
 const SPIN_BEFORE_WAIT_MS = 0.3;
 const SPIN_PAYS_BELOW_MS = 1;
+// The longest one Atomics.wait sleeps: cap_enter and the other waits re-check
+// their queue and wait again, so this only bounds what a lost wake-up would
+// cost (the protocol loses none; loom checks it): a stall, not a hang.
+const MAX_SLEEP_MS = 100;
 
 // Thrown to unwind the program's stack after exit() or a panic report.
 export class ProcessEnded extends Error {}
@@ -124,7 +128,9 @@ export function caposImports({ pid, ring, wake, startup, memory }) {
       }
       if (Atomics.load(words, index) === expected) {
         Atomics.store(words, flag, 1);
-        const r = Atomics.wait(words, index, expected, timeoutMs < 0 ? Infinity : timeoutMs);
+        // Callers re-check and wait again, so a capped wait only bounds what a
+        // lost wake-up would cost (see MAX_SLEEP_MS).
+        const r = Atomics.wait(words, index, expected, Math.min(timeoutMs < 0 ? Infinity : timeoutMs, MAX_SLEEP_MS));
         Atomics.store(words, flag, 0);
         result = r === 'ok' ? 0 : r === 'not-equal' ? 1 : 2;
       }
