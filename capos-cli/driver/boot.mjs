@@ -57,14 +57,24 @@ async function main() {
     let finish;
     const finished = new Promise((resolve) => { finish = resolve; });
     finishEarly = () => finish({ kind: 'orphaned' });
+    // What the page last reported, for a timeout to say where things stood.
+    const seen = { events: 0, last: [], processes: null };
     await page.exposeFunction('__caposReport', (event) => {
       if (event === null || typeof event !== 'object' || typeof event.kind !== 'string') return;
+      seen.events++;
+      seen.last = [...seen.last.slice(-7), event.kind];
+      if (event.kind === 'processes') seen.processes = event.processes;
       emit(event);
       if (FINAL.has(event.kind)) finish(event);
     });
     page.on('pageerror', (err) => emit({ kind: 'pageError', message: String(err) }));
     page.on('crash', () => finish(emit({ kind: 'browserError', message: 'the page crashed' })));
-    const timer = setTimeout(() => finish(emit({ kind: 'timeout', message: `no halt within ${timeoutMs} ms` })), timeoutMs);
+    const timer = setTimeout(() => {
+      const procs = (seen.processes ?? []).map((p) => `pid ${p.pid} ${p.name}`).join(', ') || 'none';
+      const message = `no halt within ${timeoutMs} ms (${seen.events} events from the page, the last: `
+        + `${seen.last.join(' ') || 'none'}; processes: ${procs})`;
+      finish(emit({ kind: 'timeout', message }));
+    }, timeoutMs);
     try {
       await page.goto(url, { timeout: timeoutMs });
     } catch (err) {

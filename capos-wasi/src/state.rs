@@ -556,7 +556,10 @@ impl Wasi {
             follow: dirflags & 1 != 0,
         };
         let (cap, is_dir) = fs::open(dir, path, &flags)?;
-        if is_dir && base & rights::FD_WRITE != 0 {
+        // Writing to a directory opened as a file is EISDIR; one opened with
+        // O_DIRECTORY may ask for any rights (programs pass on the rights
+        // their preopen reported, FD_WRITE among them), as wasmtime allows.
+        if is_dir && !flags.directory && base & rights::FD_WRITE != 0 {
             let _ = capos_rt::release(cap);
             return Err(EISDIR);
         }

@@ -103,13 +103,18 @@ const IDLE_SPIN_MS = 0.3;
 // polls a second.
 const MAX_SLEEP_MS = 50;
 
-// While busy, the loop still lets Worker messages (exits, panics, input) in
-// this often: by time, not by rounds, since a round may be one call or 256.
+// However busy, the loop lets Worker messages (exits, panics, input) in this
+// often: by time, not by rounds, since a round may be one call or 256.
 const YIELD_EVERY_MS = 4;
 
 async function run(kernel, wake, host) {
   let lastYield = performance.now();
   while (!host.dead && !kernel.isHalted()) {
+    // Whatever the rings are doing, let Worker messages in this often.
+    if (performance.now() - lastYield > YIELD_EVERY_MS) {
+      await nextTask();
+      lastYield = performance.now();
+    }
     // Read the doorbell before polling: a process that publishes after the
     // poll looked at its ring has changed the word, so the wait returns.
     const seen = Atomics.load(wake, 0);
@@ -120,13 +125,7 @@ async function run(kernel, wake, host) {
       host.kernelDied(err);
       return;
     }
-    if (busy) {
-      if (performance.now() - lastYield > YIELD_EVERY_MS) {
-        await nextTask();
-        lastYield = performance.now();
-      }
-      continue;
-    }
+    if (busy) continue;
     const spinUntil = performance.now() + IDLE_SPIN_MS;
     while (Atomics.load(wake, 0) === seen && performance.now() < spinUntil);
     if (Atomics.load(wake, 0) !== seen) continue;
@@ -137,8 +136,10 @@ async function run(kernel, wake, host) {
     const deadline = kernel.nextDeadlineMs();
     Atomics.store(wake, 1, 1);
     const wait = Atomics.waitAsync(wake, 0, seen, Math.min(deadline ?? Infinity, MAX_SLEEP_MS));
-    if (wait.async) await wait.value;
+    if (wait.async) {
+      await wait.value;
+      lastYield = performance.now();
+    }
     Atomics.store(wake, 1, 0);
-    lastYield = performance.now();
   }
 }
