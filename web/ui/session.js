@@ -13,6 +13,8 @@ export function startSession({ terminal, processList, status, fatal, request, la
   const kernel = new Worker('/kernel/kernel-worker.js', { type: 'module', name: 'capOS kernel' });
   const bootStarted = performance.now();
   setStatus(status, `booting ${label}…`);
+  // Only for a driver's diagnostics (a timeout says how far a boot got).
+  report({ kind: 'booting', label });
 
   const fail = (kind, message) => {
     kernel.terminate(); // No recovery: a dead kernel takes every Worker with it.
