@@ -1,30 +1,20 @@
 // `make bench`: one headless Chromium run measuring the ring side by side
 // with the browser's own floor. Prints a table and writes target/bench/ring.json.
 // Usage: node capos-cli/driver/bench.mjs  (CAPOS_BIN: the capos binary)
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+import { serveSite } from './serve.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
 const BOOTS = 10;
 
-function serve() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CAPOS, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) resolve({ url: m[0], stop: () => child.kill('SIGTERM') });
-    });
-    child.on('exit', (code) => reject(new Error(`capos serve exited (${code})`)));
-  });
-}
+const serve = () => serveSite(CAPOS);
 
 // Opens `url` and resolves with the reported events once `done(events)` says so.
 async function visit(context, url, done, timeoutMs = 300_000) {

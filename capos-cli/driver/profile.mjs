@@ -4,11 +4,11 @@
 // Usage: node capos-cli/driver/profile.mjs [manifest] [top-N]  (CAPOS_BIN: the capos binary)
 // Needs a release build with names (`wasm-bindgen --keep-debug` is not
 // required: wasm function names come from the name section).
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+import { serveSite } from './serve.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
@@ -18,18 +18,7 @@ const TOP = Number(process.argv[3] || 25);
 // to be asked for their profile): for `bench`, the batched-calls figure.
 const STOP_AT = new RegExp(process.env.PROFILE_STOP_AT || (MANIFEST === 'bench' ? 'batched_calls_per_s' : '$^'));
 
-function serve() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CAPOS, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) resolve({ url: m[0], stop: () => child.kill('SIGTERM') });
-    });
-    child.on('exit', (code) => reject(new Error(`capos serve exited (${code})`)));
-  });
-}
+const serve = () => serveSite(CAPOS);
 
 // Worker targets, reached through Target.sendMessageToTarget (non-flat
 // sessions): each auto-attaches its own child Workers in turn.

@@ -32,18 +32,9 @@ struct Method {
     results: String,
 }
 
-pub fn write(request_path: &Path, dest: &Path) {
-    let bytes = std::fs::read(request_path).expect("read code generator request");
-    let message = capnp::serialize::read_message(
-        &mut &bytes[..],
-        capnp::message::ReaderOptions {
-            traversal_limit_in_words: None,
-            nesting_limit: 128,
-        },
-    )
-    .expect("parse code generator request");
+pub fn write(message: &capnp::message::Reader<capnp::serialize::OwnedSegments>, dest: &Path) {
     // capnpc's own naming, so every path below is a module capnpc generated.
-    let ctx = GeneratorContext::new(&message).expect("capnpc generator context");
+    let ctx = GeneratorContext::new(message).expect("capnpc generator context");
     let docs = doc_comments(ctx.request);
     let mut interfaces = Vec::new();
     for n in ctx.request.get_nodes().expect("nodes") {

@@ -1,6 +1,7 @@
 // Shared pieces of the end-to-end tests: the capos binary, a served site,
 // and headless Debian Chromium driven by playwright-core.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { serveSite } from '../../capos-cli/driver/serve.mjs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -18,18 +19,7 @@ export function capos(args, { timeoutMs = 120_000 } = {}) {
 }
 
 // Starts `capos serve --port 0`; resolves to { url, stop }.
-export function serve() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CAPOS, ['serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) resolve({ url: m[0], stop: () => child.kill('SIGTERM') });
-    });
-    child.on('exit', (code) => reject(new Error(`capos serve exited early (${code}): ${out}`)));
-  });
-}
+export const serve = () => serveSite(CAPOS);
 
 export async function launchBrowser() {
   const profile = mkdtempSync(join(tmpdir(), 'capos-e2e-'));
