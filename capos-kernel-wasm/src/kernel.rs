@@ -14,9 +14,9 @@ use crate::process::Process;
 use crate::view::{ProcessView, Stream, UiEvent};
 use capos_config::capset::{CapSet, CapSetEntry};
 use capos_config::manifest::{Manifest, ProcessSpec, TransferMode};
-use capos_config::ring::op::Op;
+use capos_config::ring::op::{Op, SqeFault};
 use capos_config::ring::{
-    CQ_DOORBELL, CapError, RING_FLAG_KILLED, RingMemory, SLOT_DATA_SIZE, SQ_ENTRIES, SQE_SIZE,
+    CQ_DOORBELL, CapError, RING_FLAG_KILLED, RingMemory, SLOT_DATA_SIZE, SQ_ENTRIES, SQE_SIZE, Sqe,
     init_ring, ring_doorbell,
 };
 use capos_lib::{
@@ -111,6 +111,8 @@ impl<H: Host> Ord for Timer<H> {
 struct Scratch {
     entries: Vec<u8>,
     params: Vec<capnp::Word>,
+    /// The batch's entries, decoded once.
+    ops: Vec<(Sqe, Result<Op, SqeFault>)>,
     params_lens: Vec<u32>,
     spans: Vec<capos_config::ring::Span>,
     /// First segment of every results message: results are built here.
@@ -131,6 +133,7 @@ impl Scratch {
             params: capnp::Word::allocate_zeroed_vec(
                 SQ_ENTRIES as usize * SLOT_DATA_SIZE as usize / 8,
             ),
+            ops: Vec::with_capacity(SQ_ENTRIES as usize),
             params_lens: Vec::with_capacity(SQ_ENTRIES as usize),
             spans: Vec::with_capacity(SQ_ENTRIES as usize),
             results: Some(capnp::message::ScratchSpaceHeapAllocator::new(
@@ -479,7 +482,8 @@ impl<H: Host> Kernel<H> {
     /// Lets every service fail the parked calls that can no longer complete.
     /// Run after anything that drops capabilities or ends processes.
     pub fn settle(&mut self) {
-        for service in self.services.clone() {
+        for i in 0..self.services.len() {
+            let service = self.services[i].clone();
             service.settle(self);
         }
     }
@@ -506,13 +510,15 @@ impl<H: Host> Kernel<H> {
             }
         };
         // Every call's params in one gather, before anything is dispatched.
+        scratch.ops.clear();
         scratch.params_lens.clear();
         for raw in scratch.entries[..count as usize * SQE_SIZE].chunks_exact(SQE_SIZE) {
-            let (_, op) = Op::decode(raw.try_into().expect("SQE_SIZE bytes"));
+            let (sqe, op) = Op::decode(raw.try_into().expect("SQE_SIZE bytes"));
             let len = match op {
                 Ok(Op::Call { params_len, .. }) => params_len,
                 _ => 0,
             };
+            scratch.ops.push((sqe, op));
             scratch.params_lens.push(len);
         }
         p.sq.read_params(
@@ -523,10 +529,7 @@ impl<H: Host> Kernel<H> {
             &mut scratch.spans,
         );
         for i in 0..count {
-            let raw: &[u8; SQE_SIZE] = scratch.entries[i as usize * SQE_SIZE..][..SQE_SIZE]
-                .try_into()
-                .expect("SQE_SIZE bytes");
-            let (sqe, op) = Op::decode(raw);
+            let (sqe, op) = scratch.ops[i as usize];
             let Some(p) = self.processes.get_mut(&pid) else {
                 break; // An earlier call in the batch ended this process.
             };
@@ -710,7 +713,8 @@ impl<H: Host> Kernel<H> {
     }
 
     fn tell_services(&mut self, event: TerminalEvent<'_>) {
-        for service in self.services.clone() {
+        for i in 0..self.services.len() {
+            let service = self.services[i].clone();
             service.on_terminal(self, event);
         }
     }
@@ -783,7 +787,8 @@ impl<H: Host> Kernel<H> {
             reason: reason.clone(),
         });
         self.publish_processes();
-        for service in self.services.clone() {
+        for i in 0..self.services.len() {
+            let service = self.services[i].clone();
             service.on_exit(self, pid, code, &reason);
         }
         self.settle();
@@ -801,7 +806,8 @@ impl<H: Host> Kernel<H> {
         for pid in self.live_pids() {
             self.reap(pid, exit_code::KILLED, "killed: system halted".into());
         }
-        for service in self.services.clone() {
+        for i in 0..self.services.len() {
+            let service = self.services[i].clone();
             service.on_halt(self);
         }
         self.host.emit(UiEvent::Halted { code, reason });

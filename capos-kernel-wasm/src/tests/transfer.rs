@@ -39,6 +39,16 @@ impl Actor {
         self.proc.cap(name).0
     }
 
+    /// Submits an OP_RELEASE of `cap` without waiting.
+    fn release(&mut self, cap: u32) {
+        let sqe = capos_config::ring::Sqe {
+            cap_id: cap,
+            opcode: capos_config::ring::OP_RELEASE,
+            ..Default::default()
+        };
+        self.proc.submit(sqe, &[]);
+    }
+
     /// Submits a call without waiting.
     fn start(&mut self, cap: u32, interface: u64, method: u16, params: &[u8]) -> u64 {
         self.proc.call(cap, interface, method, params)
@@ -727,14 +737,7 @@ fn a_call_no_server_ever_receives_leaves_its_moved_caps_with_the_caller() {
         "the call waits for a server"
     );
     // init drops the only receive-capable capability: the call fails...
-    init.proc.submit(
-        capos_config::ring::Sqe {
-            cap_id: ep,
-            opcode: capos_config::ring::OP_RELEASE,
-            ..Default::default()
-        },
-        &[],
-    );
+    init.release(ep);
     let (cqe, _) = child.poll(&mut k, ud).expect("the call fails");
     assert_eq!(cqe.error(), Some(CapError::PeerGone));
     // ...and the console never left the child.
@@ -818,14 +821,7 @@ fn a_reply_that_cannot_be_delivered_leaves_its_caps_with_the_server() {
     assert_eq!(k.cap_count(1), Some(held), "the gift is still init's");
     assert!(child.poll(&mut k, call).is_none(), "the caller still waits");
     // Once the child has room, the same reply goes through.
-    child.proc.submit(
-        capos_config::ring::Sqe {
-            cap_id: extra[0],
-            opcode: capos_config::ring::OP_RELEASE,
-            ..Default::default()
-        },
-        &[],
-    );
+    child.release(extra[0]);
     while k.poll() {}
     init.call(
         &mut k,
