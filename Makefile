@@ -82,8 +82,12 @@ unit: prereqs
 wasm-check: prereqs
 	cargo build --target wasm32-unknown-unknown -p capos-config -p capos-lib -p capos-rt
 
+# `capos run` in the tests goes through the warm daemon; it is stopped after them, pass or fail.
+STOP_DAEMON := $(abspath $(CAPOS)) daemon stop >/dev/null
+
 e2e: build wasi-test-programs
-	CAPOS_BIN=$(abspath $(CAPOS)) node --test --test-concurrency=1 tests/e2e/
+	CAPOS_BIN=$(abspath $(CAPOS)) node --test --test-concurrency=1 tests/e2e/; \
+	  status=$$?; $(STOP_DAEMON); exit $$status
 
 loom: prereqs
 	cargo test -p capos-config --release --test ring_loom
@@ -107,8 +111,11 @@ wasi-test-programs: prereqs
 	  $(WASI_CC) tests/wasi/c/$$p.c -o build/wasi-tests/$$p.wasm || exit 1; \
 	done
 
+# The differential suite, and the official WASI testsuite (WASI_TESTSUITE=DIR, default
+# ../shared/wasi-testsuite; skipped with a note when absent).
 wasi-test: build wasi-test-programs
-	CAPOS_RUN="$(CAPOS_RUN)" node --test --test-concurrency=1 tests/wasi/
+	CAPOS_RUN="$(CAPOS_RUN)" CAPOS_BIN=$(abspath $(CAPOS)) node --test --test-concurrency=1 tests/wasi/ tests/wasi-testsuite/; \
+	  status=$$?; $(STOP_DAEMON); exit $$status
 
 bench: build
 	cargo build --release --target wasm32-wasip1 --manifest-path demos/bench-compute/Cargo.toml --target-dir $(TARGET_DIR)

@@ -1,12 +1,15 @@
 @0xc533c6495474e854;
-# Text output to the terminal the system is attached to.
+# Output to the terminal the system is attached to, and its input. Bytes,
+# not text: what a program writes reaches the terminal (or the file or pipe
+# `capos run` writes to) exactly as written.
 
 using Cap = import "cap.capnp";
 
 interface Console {
-  write @0 (text :Text) -> ();
-  # Appends `text` to the terminal. The kernel refuses text that is not
-  # valid UTF-8 (BadParams).
+  write @0 (data :Data) -> ();
+  # Appends `data` to the output stream, byte for byte. A UTF-8 character
+  # may be split across writes; whoever renders the stream as text decodes
+  # it across write boundaries.
 
   withPrefix @1 (prefix :Text) -> (console :Cap.CapRef);
   # An attenuated Console: everything written through it starts each line
@@ -19,4 +22,10 @@ interface Console {
   waitReadable @3 (timeoutNs :UInt64) -> (ready :Bool);
   # Blocks until `read` would not block, or `timeoutNs` passes
   # (0xffffffffffffffff: no timeout). For WASI poll_oneoff.
+
+  isTerminal @4 () -> (input :Bool, output :Bool);
+  # Whether the input is typed at a terminal, and whether this Console's
+  # output stream reaches one (not a pipe or a file): what `isatty` answers.
+  # On the page both are; under `capos run` each follows the CLI's own
+  # stdin, stdout and stderr.
 }

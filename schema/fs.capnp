@@ -1,7 +1,9 @@
 @0xfd966ae2e034d321;
 # Files and directories, as capabilities. A Directory capability reaches its
 # own subtree and nothing above it: paths are relative, `..` cannot climb out,
-# and a symlink cannot lead out either.
+# and a symlink cannot lead out either. A path ending in `/` names a
+# directory (POSIX): `file/` is ENOTDIR, and at a new `name/` only a
+# directory can be made.
 #
 # File-system failures are results, not refusals: `errno` carries the WASI
 # preview1 errno number (0: success; 44 ENOENT, 20 EEXIST, 54 ENOTDIR,

@@ -15,6 +15,15 @@ struct Manifest {
   # capabilities of init's, with `fromParent`.
   mounts @4 :List(Mount);
   # Directory trees the kernel holds in memory; init may be granted them.
+  terminal @5 :Terminal;
+  # Which standard streams reach a terminal (what Console.isTerminal says).
+  # Absent: all of them, as on the page.
+}
+
+struct Terminal {
+  input @0 :Bool = true;
+  stdout @1 :Bool = true;
+  stderr @2 :Bool = true;
 }
 
 struct Mount {
@@ -46,6 +55,10 @@ struct ProcessSpec {
   # looks up in its CapSet.
   env @3 :List(Text);
   # KEY=VALUE strings (what WASI's environ_get returns).
+  trapUnknownImports @4 :Bool;
+  # A WASI program importing what the shim does not provide starts anyway;
+  # such an import traps when called (wasmtime's --trap-unknown-imports).
+  # Without it the program does not start, and the error names the import.
 }
 
 struct CapGrant {

@@ -5,7 +5,7 @@
 
 import { createProcessList } from './ui/process-list.js';
 import { setStatus, showFatal } from './ui/status.js';
-import { report, startSession } from './ui/session.js';
+import { report, startKernel, startSession } from './ui/session.js';
 
 const DEMO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const $ = (id) => document.getElementById(id);
@@ -28,7 +28,12 @@ async function fillDemoSelector(select, current) {
   }
 }
 
+// How far the page got, for a driver to read when a boot stalls.
+const stage = (name) => { globalThis.__caposStage = name; };
+stage('main.js loaded');
+
 async function main() {
+  stage('main started');
   const status = $('status');
   const fatal = $('fatal');
   const params = new URLSearchParams(location.search);
@@ -56,8 +61,11 @@ async function main() {
   let terminal;
   try {
     // Loaded only once isolation is confirmed, so that check never depends on it.
+    stage('loading the terminal');
     const { createTerminal } = await import('./ui/terminal.js');
+    stage('creating the terminal');
     terminal = createTerminal($('terminal'));
+    stage('terminal ready');
   } catch (err) {
     const why = `cannot load the terminal (xterm.js): ${err.message}`;
     showFatal(fatal, why);
@@ -67,12 +75,17 @@ async function main() {
   }
 
   let session = null;
+  // ?standby: a page a warm `capos run` keeps ready; its kernel Worker
+  // loads now, and the first boot it is asked for uses it.
+  let spareKernel = params.has('standby') ? startKernel() : null;
   const boot = (request, label) => {
     session?.stop();
     fatal.hidden = true;
     processList.clear();
     terminal.reset();
-    session = startSession({ terminal, processList, status, fatal, request, label });
+    const kernel = spareKernel ?? undefined;
+    spareKernel = null;
+    session = startSession({ terminal, processList, status, fatal, request, label, kernel });
   };
   terminal.onInput((line) => session?.input(line), () => session?.endInput());
   // For DevTools and the headless driver: read what the terminal shows, and
@@ -81,9 +94,21 @@ async function main() {
     terminalText: () => terminal.text(),
     input: (input) => session?.input(input),
     endInput: () => session?.endInput(),
+    // Boots a demo by name, or a manifest at a path on this site: what the
+    // ?manifest= parameter does, without loading the page again.
+    boot: (manifest) => {
+      const requested = manifestUrlFrom(new URLSearchParams({ manifest: String(manifest) }));
+      if (requested.error) {
+        report({ kind: 'bootError', message: requested.error });
+        return false;
+      }
+      boot({ type: 'boot', manifestUrl: requested.url }, requested.name);
+      return true;
+    },
   });
 
-  boot({ type: 'boot', manifestUrl: target.url }, target.name);
+  if (params.has('standby')) setStatus(status, 'standing by for a boot');
+  else boot({ type: 'boot', manifestUrl: target.url }, target.name);
 
   $('boot-form').addEventListener('submit', (event) => {
     event.preventDefault();

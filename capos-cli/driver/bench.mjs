@@ -87,6 +87,10 @@ async function main() {
     const wasi = await wasiBench(context, server.url);
     writeFileSync(join(ROOT, 'target', 'bench', 'wasi.json'), `${JSON.stringify(wasi, null, 2)}\n`);
     printWasiTable(wasi);
+
+    const cli = await cliBench();
+    writeFileSync(join(ROOT, 'target', 'bench', 'cli.json'), `${JSON.stringify(cli, null, 2)}\n`);
+    printCliTable(cli);
   } finally {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
@@ -179,6 +183,67 @@ function printWasiTable(w) {
   console.log('\nruns: capos and wasmtime / browser_wasi_shim');
   console.log('targets: compute capos/wasmtime <= 1.3, capos/shim <= 1.05; small_writes capos/shim <= 2');
   console.log('written: target/bench/wasi.json');
+}
+
+// `capos run` as a command: a small program start to exit, cold (a browser
+// of its own, CAPOS_DAEMON=off) and warm (through the daemon, started by an
+// uncounted first run), next to wasmtime; then the official WASI testsuite
+// through warm runs, when it is present.
+const HELLO = [join(ROOT, 'build', 'wasi-tests', 'stdio_bytes.wasm'), 'split'];
+const CLI_RUNS = { cold: 5, warm: 15, wasmtime: 5 };
+
+function timedRun(argv, env = {}) {
+  const started = performance.now();
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return performance.now() - started;
+}
+
+async function cliBench() {
+  const median = (xs) => round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)], 1);
+  const result = { program: 'build/wasi-tests/stdio_bytes.wasm split (writes two lines)' };
+  const times = (n, argv, env) => Array.from({ length: n }, () => timedRun(argv, env));
+  spawnSync(CAPOS, ['daemon', 'stop']);
+  result.capos_run_hello_ms = { cold: median(times(CLI_RUNS.cold, [CAPOS, 'run', ...HELLO], { CAPOS_DAEMON: 'off' })) };
+  timedRun([CAPOS, 'run', ...HELLO], { CAPOS_DAEMON: 'on' }); // starts the daemon
+  result.capos_run_hello_ms.warm = median(times(CLI_RUNS.warm, [CAPOS, 'run', ...HELLO], { CAPOS_DAEMON: 'on' }));
+  result.capos_run_hello_ms.wasmtime = median(times(CLI_RUNS.wasmtime, [...WASMTIME, ...HELLO]));
+  result.runs = CLI_RUNS;
+  result.ratios = {
+    warm_over_wasmtime: round(result.capos_run_hello_ms.warm / result.capos_run_hello_ms.wasmtime),
+    cold_over_warm: round(result.capos_run_hello_ms.cold / result.capos_run_hello_ms.warm),
+  };
+  const { suitePresent, listTests, runTest, judge, SUITE } = await import('../../tests/wasi-testsuite/suite.mjs');
+  if (suitePresent()) {
+    const tests = listTests(SUITE);
+    const started = performance.now();
+    let passed = 0;
+    for (const t of tests) if (judge(t, await runTest(t, CAPOS)).length === 0) passed++;
+    result.wasi_testsuite_s = { seconds: round((performance.now() - started) / 1000, 1), passed, of: tests.length };
+  } else {
+    result.wasi_testsuite_s = { skipped: `no suite at ${SUITE}` };
+  }
+  result.dir_open_1gib_ms = { not_measured: '--dir trees are copied into the boot manifest up front (at most 48 MiB); lazy trees are not built yet' };
+  spawnSync(CAPOS, ['daemon', 'stop']);
+  return result;
+}
+
+function printCliTable(c) {
+  const pad = (s, n) => String(s).padEnd(n);
+  const h = c.capos_run_hello_ms;
+  console.log(`
+capos run, start to exit of ${c.program}; medians, ms:
+`);
+  console.log(`${pad('cold (own browser)', 22)}${pad('warm (daemon)', 16)}${pad('wasmtime', 12)}${pad('warm/wasmtime', 16)}cold/warm`);
+  console.log(`${pad(h.cold, 22)}${pad(h.warm, 16)}${pad(h.wasmtime, 12)}${pad(c.ratios.warm_over_wasmtime, 16)}${c.ratios.cold_over_warm}`);
+  const s = c.wasi_testsuite_s;
+  console.log(s.seconds === undefined ? `
+official WASI testsuite: ${s.skipped}`
+    : `
+official WASI testsuite through warm capos run: ${s.passed}/${s.of} passed in ${s.seconds} s`);
+  console.log(`dir_open_1gib_ms: ${c.dir_open_1gib_ms.not_measured}`);
+  console.log('targets: warm <= 150 ms, cold <= 1.5 s; testsuite <= 20 s');
+  console.log('written: target/bench/cli.json');
 }
 
 function printTable(r) {

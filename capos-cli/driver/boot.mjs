@@ -8,9 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+import { pageState } from './diagnose.mjs';
 
 
 const FINAL = new Set(['halted', 'panic', 'bootError', 'fatal']);
+// How long a loaded page has to report anything (times the attempt), and how
+// many loads it gets.
+const PAGE_SPEAKS_WITHIN_MS = 5000;
+const PAGE_ATTEMPTS = 3;
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
 // If capos went away (killed, or its reader closed), there is no one to
 // report to: stop, which closes the browser in main's finally.
@@ -69,18 +74,32 @@ async function main() {
     });
     page.on('pageerror', (err) => emit({ kind: 'pageError', message: String(err) }));
     page.on('crash', () => finish(emit({ kind: 'browserError', message: 'the page crashed' })));
-    const timer = setTimeout(() => {
+    const timer = setTimeout(async () => {
       const procs = (seen.processes ?? []).map((p) => `pid ${p.pid} ${p.name}`).join(', ') || 'none';
+      const state = await pageState(page).catch(() => 'unknown');
       const message = `no halt within ${timeoutMs} ms (${seen.events} events from the page, the last: `
-        + `${seen.last.join(' ') || 'none'}; processes: ${procs})`;
+        + `${seen.last.join(' ') || 'none'}; processes: ${procs}; ${state})`;
       finish(emit({ kind: 'timeout', message }));
     }, timeoutMs);
-    try {
-      await page.goto(url, { timeout: timeoutMs });
-    } catch (err) {
-      emit({ kind: 'browserError', message: `cannot load ${url}: ${err.message.split('\n')[0]}` });
-      clearTimeout(timer);
-      return 0;
+    // Chromium now and then never finishes loading a page's module scripts
+    // (they are served; they never run). A page that has said nothing in
+    // time is loaded again, a few times, before giving up.
+    let loaded = false;
+    for (let attempt = 1; attempt <= PAGE_ATTEMPTS && !loaded; attempt++) {
+      try {
+        if (attempt === 1) await page.goto(url, { timeout: timeoutMs, waitUntil: 'commit' });
+        else await page.reload({ timeout: timeoutMs, waitUntil: 'commit' });
+        const deadline = Date.now() + PAGE_SPEAKS_WITHIN_MS * attempt;
+        while (seen.events === 0 && Date.now() < deadline) await new Promise((r) => { setTimeout(r, 20); });
+        loaded = seen.events > 0;
+      } catch (err) {
+        emit({ kind: 'browserError', message: `cannot load ${url}: ${err.message.split('\n')[0]}` });
+        clearTimeout(timer);
+        return 0;
+      }
+    }
+    if (!loaded) {
+      finish(emit({ kind: 'browserError', message: `the page at ${url} did not start (${PAGE_ATTEMPTS} loads)` }));
     }
     if (forwardStdin) forwardInput(page).catch((err) => emit({ kind: 'driverError', message: `stdin: ${err.message}` }));
     await finished;

@@ -23,8 +23,8 @@ pub fn boot(target: &str, timeout_s: u64) -> Result<u8, Failure> {
             "--timeout must be at least 1 second",
         ));
     }
-    let mut site = Site::discover()?;
-    let manifest_param = resolve_target(&mut site, target)?;
+    let site = Site::discover()?;
+    let manifest_param = resolve_target(&site, target)?;
     boot_site(site, &manifest_param, timeout_s, Mode::Boot).map(|done| done.code)
 }
 
@@ -54,7 +54,7 @@ pub fn boot_site(
     mode: Mode,
 ) -> Result<Finished, Failure> {
     let driver = site.root.join("capos-cli/driver/boot.mjs");
-    let server = serve::start(site, 0)?;
+    let server = serve::start(std::sync::Arc::new(site), 0)?;
     let url = format!("{}?manifest={manifest_param}", server.url());
     let result = drive(&driver, &url, Duration::from_secs(timeout_s), mode);
     server.stop();
@@ -62,7 +62,7 @@ pub fn boot_site(
 }
 
 /// A demo name, or a manifest file served at `BOOT_PATH`.
-fn resolve_target(site: &mut Site, target: &str) -> Result<String, Failure> {
+fn resolve_target(site: &Site, target: &str) -> Result<String, Failure> {
     let path = Path::new(target);
     let looks_like_file =
         target.contains('/') || target.ends_with(".bin") || target.ends_with(".capnp");
@@ -143,8 +143,8 @@ fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<Fini
             format!("cannot start node for the browser driver: {e}"),
         )
     })?;
-    if let Some(driver_stdin) = child.stdin.take() {
-        std::thread::spawn(move || forward_stdin(driver_stdin));
+    if let Some(mut driver_stdin) = child.stdin.take() {
+        std::thread::spawn(move || forward_stdin(&mut driver_stdin));
     }
     let stdout = child.stdout.take().expect("piped stdout");
     let (lines_tx, lines_rx) = mpsc::channel();
@@ -155,14 +155,35 @@ fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<Fini
             }
         }
     });
+    let result = follow(&lines_rx, timeout, mode, || stop_driver(&mut child));
+    let status = child
+        .wait()
+        .map_err(|e| Failure::new(exit::UNAVAILABLE, e.to_string()))?;
+    result.unwrap_or_else(|| {
+        Err(Failure::new(
+            exit::UNAVAILABLE,
+            format!("the browser driver ended ({status}) without a result"),
+        ))
+    })
+}
 
+/// Follows a boot's events (JSON lines from the driver or the daemon) until
+/// they end: prints what the program writes and returns how the boot ended,
+/// or `None` if the events stopped without saying. Past `timeout` (and a
+/// grace period for the browser to close), calls `give_up`.
+pub fn follow(
+    lines: &mpsc::Receiver<String>,
+    timeout: Duration,
+    mode: Mode,
+    give_up: impl FnOnce(),
+) -> Option<Result<Finished, Failure>> {
     let deadline = Instant::now() + timeout + DRIVER_GRACE;
     let mut outcome = None;
     let mut filesystems = None;
     let mut out = std::io::stdout().lock();
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
-        match lines_rx.recv_timeout(remaining) {
+        match lines.recv_timeout(remaining) {
             Ok(line) => {
                 if let Some(o) = handle_event(&line, &mut out, mode, &mut filesystems) {
                     outcome.get_or_insert(o);
@@ -170,34 +191,27 @@ fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<Fini
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                stop_driver(&mut child);
+                give_up();
                 outcome.get_or_insert(Outcome::Failed(Failure::new(
                     exit::TIMEOUT,
-                    "the browser driver did not finish in time and was killed",
+                    "the browser driver did not finish in time and was stopped",
                 )));
                 break;
             }
         }
     }
     let _ = out.flush();
-    let status = child
-        .wait()
-        .map_err(|e| Failure::new(exit::UNAVAILABLE, e.to_string()))?;
-    match outcome {
-        Some(Outcome::Halted(code)) => Ok(Finished {
+    match outcome? {
+        Outcome::Halted(code) => Some(Ok(Finished {
             code: code.clamp(0, 255) as u8,
             filesystems,
-        }),
-        Some(Outcome::Failed(f)) => Err(f),
-        None => Err(Failure::new(
-            exit::UNAVAILABLE,
-            format!("the browser driver ended ({status}) without a result"),
-        )),
+        })),
+        Outcome::Failed(f) => Some(Err(f)),
     }
 }
 
 /// Sends this process's stdin to the driver, base64 in JSON lines, then EOF.
-fn forward_stdin(mut driver: std::process::ChildStdin) {
+pub fn forward_stdin(driver: &mut impl Write) {
     use base64::Engine as _;
     use std::io::Read as _;
     let mut stdin = std::io::stdin().lock();
@@ -251,13 +265,22 @@ fn handle_event(
     };
     match event.get("kind").and_then(Value::as_str).unwrap_or("") {
         "console" => {
-            let text = text(&event, "text");
+            // The bytes the program wrote, exactly (base64: JSON has no bytes).
+            use base64::Engine as _;
+            let Some(data) = event
+                .get("data")
+                .and_then(Value::as_str)
+                .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            else {
+                eprintln!("capos: driver sent console output without base64 data: {line}");
+                return None;
+            };
             if mode == Mode::Run && event.get("stream").and_then(Value::as_str) == Some("stderr") {
                 let mut err = std::io::stderr().lock();
-                let _ = err.write_all(text.as_bytes());
+                let _ = err.write_all(&data);
                 let _ = err.flush();
             } else {
-                let _ = out.write_all(text.as_bytes());
+                let _ = out.write_all(&data);
                 let _ = out.flush();
             }
             None
@@ -307,12 +330,16 @@ mod tests {
     }
 
     #[test]
-    fn console_text_streams_and_halt_gives_the_exit_code() {
+    fn console_bytes_stream_exactly_and_halt_gives_the_exit_code() {
         let mut out = Vec::new();
-        assert!(
-            handle_event_boot(r#"{"kind":"console","pid":1,"text":"hello\n"}"#, &mut out).is_none()
-        );
-        assert_eq!(out, b"hello\n");
+        // "hello\n", then the bytes ff 00 c3 (not UTF-8, kept as they are).
+        for line in [
+            r#"{"kind":"console","pid":1,"data":"aGVsbG8K"}"#,
+            r#"{"kind":"console","pid":1,"data":"/wDD"}"#,
+        ] {
+            assert!(handle_event_boot(line, &mut out).is_none());
+        }
+        assert_eq!(out, b"hello\n\xff\x00\xc3");
         assert!(matches!(
             handle_event_boot(
                 r#"{"kind":"halted","code":3,"reason":"init exited with code 3"}"#,

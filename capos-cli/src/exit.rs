@@ -1,6 +1,8 @@
 //! Exit codes of `capos` besides init's own (sysexits.h where one fits).
 
 pub const OK: u8 = 0;
+/// `capos daemon status`: no daemon runs (as `systemctl status` says it).
+pub const NOT_RUNNING: u8 = 3;
 /// Unknown demo name, or a manifest file that can't be read or compiled.
 pub const USAGE: u8 = 64;
 /// The kernel refused the manifest.

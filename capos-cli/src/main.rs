@@ -2,6 +2,7 @@
 //! Chromium from a terminal.
 
 mod boot;
+mod daemon;
 mod exit;
 mod mounts;
 mod run;
@@ -58,11 +59,23 @@ enum Command {
         /// Give up after this many seconds.
         #[arg(long, default_value_t = 600)]
         timeout: u64,
+        /// Start a program that imports functions capOS does not provide;
+        /// calling one traps (without this, such a program does not start).
+        #[arg(long)]
+        trap_unknown_imports: bool,
         /// The program.
         file: String,
         /// Its arguments.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
+    },
+    /// The background process that keeps a browser up for warm `capos run`s:
+    /// `status` (exits 3 when none runs), `start`, `stop`. `capos run` starts
+    /// it by itself; it exits after CAPOS_DAEMON_IDLE_S seconds (default 600)
+    /// without a run. CAPOS_DAEMON=off makes every run start its own browser.
+    Daemon {
+        #[arg(value_parser = ["status", "start", "stop", "serve"], hide_possible_values = true)]
+        action: String,
     },
     /// List the demo manifests that `boot` and the page can run.
     List,
@@ -80,15 +93,20 @@ fn main() -> ExitCode {
             dirs,
             env,
             timeout,
+            trap_unknown_imports,
             file,
             args,
         } => run::run(run::RunArgs {
             dirs,
             env,
             timeout,
+            trap_unknown_imports,
             file,
             args,
         }),
+        Command::Daemon { action } => {
+            site::Site::discover().and_then(|site| daemon::command(&site.root, &action))
+        }
         Command::List => site::Site::discover().map(|site| {
             for name in site.demo_names() {
                 println!("{name}");

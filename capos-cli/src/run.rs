@@ -4,17 +4,20 @@
 //! RandomSource, plus its arguments and environment.
 
 use crate::boot::{self, BOOT_PATH, Mode};
+use crate::daemon;
 use crate::exit::{self, Failure};
 use crate::mounts;
 use crate::site::Site;
-use capos_config::manifest::validate_env;
-use capos_schema::wasi_manifest;
+use capos_config::manifest::{Terminal, validate_env};
+use capos_schema::wasi_manifest::{self, WasiProgram};
+use std::io::IsTerminal;
 use std::path::Path;
 
 pub struct RunArgs {
     pub dirs: Vec<String>,
     pub env: Vec<String>,
     pub timeout: u64,
+    pub trap_unknown_imports: bool,
     pub file: String,
     pub args: Vec<String>,
 }
@@ -52,10 +55,30 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .to_string();
     let mut argv = vec![args.file.clone()];
     argv.extend(args.args.iter().cloned());
-    let manifest = wasi_manifest::build(&name, &program, &argv, &args.env, &trees);
-    let mut site = Site::discover()?;
-    site.add_file(BOOT_PATH, manifest);
-    let finished = boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run)?;
+    // Each stdio stream is a terminal to the program only if this
+    // command's own is one (as wasmtime does): `| cat` gets no escape codes.
+    let terminal = Terminal {
+        input: std::io::stdin().is_terminal(),
+        stdout: std::io::stdout().is_terminal(),
+        stderr: std::io::stderr().is_terminal(),
+    };
+    let manifest = wasi_manifest::build(&WasiProgram {
+        name: &name,
+        program: &program,
+        argv: &argv,
+        env: &args.env,
+        mounts: &trees,
+        terminal,
+        trap_unknown_imports: args.trap_unknown_imports,
+    });
+    let site = Site::discover()?;
+    let timeout = std::time::Duration::from_secs(args.timeout);
+    let finished = if daemon::enabled() {
+        daemon::run(&site.root, &manifest, timeout, Mode::Run)?
+    } else {
+        site.add_file(BOOT_PATH, manifest);
+        boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run)?
+    };
     if !mappings.is_empty() {
         write_back(&mappings, finished.filesystems.as_ref())?;
     }

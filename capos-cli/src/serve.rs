@@ -31,7 +31,7 @@ impl Running {
 }
 
 /// Starts serving `site` on 127.0.0.1:`port` (0 picks a free port).
-pub fn start(site: Site, port: u16) -> Result<Running, Failure> {
+pub fn start(site: Arc<Site>, port: u16) -> Result<Running, Failure> {
     let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| {
         Failure::new(
             exit::UNAVAILABLE,
@@ -43,14 +43,19 @@ pub fn start(site: Site, port: u16) -> Result<Running, Failure> {
         .to_ip()
         .ok_or_else(|| Failure::new(exit::UNAVAILABLE, "server has no IP address"))?;
     let server = Arc::new(server);
-    let site = Arc::new(site);
     let threads = (0..WORKER_THREADS)
         .map(|_| {
             let server = server.clone();
             let site = site.clone();
             thread::spawn(move || {
+                let log = std::env::var_os("CAPOS_SERVE_LOG").is_some();
                 while let Ok(request) = server.recv() {
+                    let started = std::time::Instant::now();
+                    let url = log.then(|| request.url().to_string());
                     respond(&site, request);
+                    if let Some(url) = url {
+                        eprintln!("serve: {url} {:?}", started.elapsed());
+                    }
                 }
             })
         })
@@ -120,7 +125,7 @@ fn with_policy<R: std::io::Read>(response: tiny_http::Response<R>) -> tiny_http:
 
 /// `capos serve`: serves until interrupted.
 pub fn serve_forever(port: u16) -> Result<u8, Failure> {
-    let running = start(Site::discover()?, port)?;
+    let running = start(Arc::new(Site::discover()?), port)?;
     println!("capOS demo page: {}", running.url());
     println!("(serving on loopback with COOP/COEP; Ctrl-C to stop)");
     for t in running.threads {

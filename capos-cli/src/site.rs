@@ -3,13 +3,15 @@
 
 use crate::exit::{self, Failure};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 pub struct Site {
     pub root: PathBuf,
     /// (URL prefix, directory), longest prefix first.
     mounts: Vec<(&'static str, PathBuf)>,
-    /// Bytes served at a fixed path (a manifest given on the command line).
-    extra: Vec<(String, Vec<u8>)>,
+    /// Bytes served at a fixed path (a manifest given on the command line,
+    /// or one a warm run brought to the daemon).
+    extra: Mutex<Vec<(String, Arc<Vec<u8>>)>>,
 }
 
 impl Site {
@@ -51,12 +53,21 @@ impl Site {
         Ok(Self {
             root,
             mounts,
-            extra: Vec::new(),
+            extra: Mutex::default(),
         })
     }
 
-    pub fn add_file(&mut self, url_path: &str, bytes: Vec<u8>) {
-        self.extra.push((url_path.to_string(), bytes));
+    pub fn add_file(&self, url_path: &str, bytes: Vec<u8>) {
+        self.extra().push((url_path.to_string(), Arc::new(bytes)));
+    }
+
+    pub fn remove_file(&self, url_path: &str) {
+        self.extra().retain(|(p, _)| p != url_path);
+    }
+
+    fn extra(&self) -> std::sync::MutexGuard<'_, Vec<(String, Arc<Vec<u8>>)>> {
+        // The list is consistent after any panic (each change is one call).
+        self.extra.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn manifest_dir(&self) -> PathBuf {
@@ -84,8 +95,13 @@ impl Site {
     /// that could step outside a mounted directory.
     pub fn resource(&self, url_path: &str) -> Option<Resource> {
         let path = url_path.split(['?', '#']).next().unwrap_or("/");
-        if let Some((_, bytes)) = self.extra.iter().find(|(p, _)| p == path) {
-            return Some(Resource::new(bytes.clone(), content_type(path), None));
+        let extra = self
+            .extra()
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|e| e.1.clone());
+        if let Some(bytes) = extra {
+            return Some(Resource::new(bytes.to_vec(), content_type(path), None));
         }
         if path == "/manifests/index.json" {
             let list = serde_json::to_vec(&self.demo_names()).ok()?;
@@ -161,7 +177,7 @@ mod tests {
         Site {
             root: dir.to_path_buf(),
             mounts: vec![("/", dir.join("web"))],
-            extra: vec![("/boot/manifest.bin".into(), vec![1, 2])],
+            extra: Mutex::new(vec![("/boot/manifest.bin".into(), Arc::new(vec![1, 2]))]),
         }
     }
 

@@ -24,6 +24,8 @@ pub fn layout_module() -> String {
         ("CQ_DOORBELL", CQ_DOORBELL as i64),
         ("FLAGS", FLAGS as i64),
         ("CQ_WAITING", CQ_WAITING as i64),
+        ("PROCESS_STAGE", PROCESS_STAGE as i64),
+        ("PROCESS_WAITS", PROCESS_WAITS as i64),
         ("MAGIC", MAGIC as i64),
         ("VERSION", VERSION as i64),
         ("HEADER_SIZE", HEADER_SIZE as i64),

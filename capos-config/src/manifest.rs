@@ -137,6 +137,9 @@ pub struct ProcessSpec {
     pub caps: Vec<CapGrant>,
     /// `KEY=VALUE` strings.
     pub env: Vec<String>,
+    /// Imports the process's host does not provide trap when called,
+    /// instead of keeping the program from starting.
+    pub trap_unknown_imports: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,6 +157,27 @@ pub struct Manifest {
     pub children: Vec<ProcessSpec>,
     /// Directory trees held in memory.
     pub mounts: Vec<Mount>,
+    /// Which standard streams reach a terminal.
+    pub terminal: Terminal,
+}
+
+/// Which of the system's standard streams are attached to a terminal (not
+/// a pipe or a file): on the page all are; `capos run` says what its own are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Terminal {
+    pub input: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+}
+
+impl Default for Terminal {
+    fn default() -> Self {
+        Self {
+            input: true,
+            stdout: true,
+            stderr: true,
+        }
+    }
 }
 
 impl Manifest {
@@ -315,6 +339,7 @@ mod tests {
                     source: CapSource::Kernel(KernelService::Console),
                 }],
                 env: vec!["HOME=/".to_string()],
+                trap_unknown_imports: false,
             },
             children: vec![ProcessSpec {
                 binary: "hello".to_string(),
@@ -327,8 +352,10 @@ mod tests {
                     },
                 }],
                 env: Vec::new(),
+                trap_unknown_imports: false,
             }],
             mounts: Vec::new(),
+            terminal: Terminal::default(),
         }
     }
 

@@ -60,6 +60,12 @@ pub const VERSION: usize = 268;
 /// the kernel notifies only then, so a process that is spinning for its
 /// answer costs the kernel no `Atomics.notify` (see [`ring_doorbell`]).
 pub const CQ_WAITING: usize = 272;
+/// Diagnostics only, written by the process's host (JavaScript) and read by
+/// no one but a person looking at a stalled boot: how far the process got
+/// (1 start received, 2 instantiated, 3 runtime initialised, 4 in `_start`)
+/// and how many times it has waited for its CQ.
+pub const PROCESS_STAGE: usize = 276;
+pub const PROCESS_WAITS: usize = 280;
 pub const HEADER_SIZE: usize = 512;
 
 pub const SQE_SIZE: usize = 32;
@@ -92,7 +98,7 @@ const _: () = assert!(RING_SIZE.is_multiple_of(4));
 // Each index on its own 64-byte line; the rest of the header fits before SQ_ARRAY.
 const _: () =
     assert!(SQ_TAIL >= SQ_HEAD + 64 && CQ_HEAD >= SQ_TAIL + 64 && CQ_TAIL >= CQ_HEAD + 64);
-const _: () = assert!(CQ_DOORBELL >= CQ_TAIL + 64 && CQ_WAITING + 4 <= HEADER_SIZE);
+const _: () = assert!(CQ_DOORBELL >= CQ_TAIL + 64 && PROCESS_WAITS + 4 <= HEADER_SIZE);
 
 /// Why the kernel refused or failed a call; the negative `result` of a CQE.
 /// A failed CQE's data slot carries a UTF-8 message for a human.

@@ -3,7 +3,8 @@
 //! Inodes in a table; a directory maps names to inodes. Every path is
 //! resolved from a base directory and may not leave it: an absolute path,
 //! `..` above the base, or a symlink leading out is ENOTCAPABLE, as WASI
-//! preview1 specifies for a preopen. Errors are WASI errno numbers.
+//! preview1 specifies for a preopen. A trailing slash asks for a directory
+//! (POSIX pathname resolution). Errors are WASI errno numbers.
 
 use capos_config::manifest::{FsNode, FsNodeKind, is_valid_entry_name};
 use std::collections::{BTreeMap, HashMap};
@@ -48,12 +49,38 @@ pub struct Tree {
 
 /// Where a path leads: the directory holding the last component, and that
 /// component (with its inode if it exists). `name` is `None` when the path
-/// names the directory itself (`.`, or the base).
+/// names the directory itself (`.`, or the base). `dir_only`: the path ended
+/// in a slash, so what it names must be a directory (POSIX pathname
+/// resolution); for a name that does not exist yet, only a directory may be
+/// made there.
 #[derive(Debug)]
 pub struct Resolved {
     pub parent: Ino,
     pub name: Option<String>,
     pub ino: Option<Ino>,
+    pub dir_only: bool,
+}
+
+/// What resolution does with a symlink as the last component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LastLink {
+    /// Follow it (`SYMLINK_FOLLOW`).
+    Follow,
+    /// Keep it, unless the path ends in a slash, which follows it (POSIX).
+    Keep,
+    /// Keep it even with a trailing slash, which is then ENOTDIR: the entry
+    /// itself is what is removed or moved (rmdir(2), rename(2) on Linux).
+    Entry,
+}
+
+/// A path's components, the first one last (to be popped); empty ones
+/// (`a//b`, a trailing slash) name nothing and are left out.
+fn components(path: &str) -> Vec<String> {
+    path.split('/')
+        .rev()
+        .filter(|c| !c.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 impl Tree {
@@ -151,8 +178,25 @@ impl Tree {
     }
 
     /// Resolves `path` from `base` without leaving it. `follow` says whether
-    /// a symlink as the last component is followed.
+    /// a symlink as the last component is followed (a trailing slash
+    /// follows it too).
     pub fn resolve(&self, base: Ino, path: &str, follow: bool) -> Result<Resolved, Errno> {
+        let last_link = if follow {
+            LastLink::Follow
+        } else {
+            LastLink::Keep
+        };
+        self.walk(base, path, last_link)
+    }
+
+    /// Resolves the entry `path` names, for removing or moving it: a
+    /// symlink as the last component is never followed, and with a trailing
+    /// slash it is ENOTDIR.
+    pub fn resolve_entry(&self, base: Ino, path: &str) -> Result<Resolved, Errno> {
+        self.walk(base, path, LastLink::Entry)
+    }
+
+    fn walk(&self, base: Ino, path: &str, last_link: LastLink) -> Result<Resolved, Errno> {
         if path.is_empty() {
             return Err(ENOENT);
         }
@@ -164,19 +208,20 @@ impl Tree {
         }
         // The directories walked so far, from the base (which must stay on it).
         let mut stack = vec![base];
-        let mut pending: Vec<String> = path.split('/').rev().map(str::to_string).collect();
-        let trailing_slash = path.ends_with('/');
+        let mut pending = components(path);
+        let mut dir_only = path.ends_with('/');
         let mut links = 0;
         while let Some(component) = pending.pop() {
             let last = pending.is_empty();
             let here = *stack.last().expect("never empty");
             match component.as_str() {
-                "" | "." => {
+                "." => {
                     if last {
                         return Ok(Resolved {
                             parent: here,
                             name: None,
                             ino: Some(here),
+                            dir_only,
                         });
                     }
                 }
@@ -191,6 +236,7 @@ impl Tree {
                             parent: dir,
                             name: None,
                             ino: Some(dir),
+                            dir_only,
                         });
                     }
                 }
@@ -206,13 +252,19 @@ impl Tree {
                                 parent: here,
                                 name: Some(name.to_string()),
                                 ino: None,
+                                dir_only,
                             });
                         }
                         return Err(ENOENT);
                     };
                     let node = self.nodes.get(&child).ok_or(ENOENT)?;
+                    let follow_last = match last_link {
+                        LastLink::Follow => true,
+                        LastLink::Keep => dir_only,
+                        LastLink::Entry => false,
+                    };
                     match &node.data {
-                        Data::Symlink(target) if !last || follow || trailing_slash => {
+                        Data::Symlink(target) if !last || follow_last => {
                             links += 1;
                             if links > MAX_SYMLINKS {
                                 return Err(ELOOP);
@@ -220,36 +272,30 @@ impl Tree {
                             if target.starts_with('/') {
                                 return Err(ENOTCAPABLE);
                             }
-                            if last && trailing_slash {
-                                pending.push(String::new());
+                            // The target's last component is now the path's.
+                            if last && target.ends_with('/') {
+                                dir_only = true;
                             }
-                            pending.extend(target.split('/').rev().map(str::to_string));
+                            pending.extend(components(target));
                         }
+                        Data::Dir { .. } if !last => stack.push(child),
                         Data::Dir { .. } => {
-                            if last && !trailing_slash {
-                                return Ok(Resolved {
-                                    parent: here,
-                                    name: Some(name.to_string()),
-                                    ino: Some(child),
-                                });
-                            }
-                            stack.push(child);
-                            if last {
-                                return Ok(Resolved {
-                                    parent: here,
-                                    name: Some(name.to_string()),
-                                    ino: Some(child),
-                                });
-                            }
+                            return Ok(Resolved {
+                                parent: here,
+                                name: Some(name.to_string()),
+                                ino: Some(child),
+                                dir_only,
+                            });
                         }
                         _ if last => {
-                            if trailing_slash {
+                            if dir_only {
                                 return Err(ENOTDIR);
                             }
                             return Ok(Resolved {
                                 parent: here,
                                 name: Some(name.to_string()),
                                 ino: Some(child),
+                                dir_only,
                             });
                         }
                         _ => return Err(ENOTDIR),
@@ -257,11 +303,14 @@ impl Tree {
                 }
             }
         }
+        // Every component was walked (a symlink's empty target, say): the
+        // path names the directory reached.
         let here = *stack.last().expect("never empty");
         Ok(Resolved {
             parent: here,
             name: None,
             ino: Some(here),
+            dir_only,
         })
     }
 
@@ -344,7 +393,7 @@ impl Tree {
     }
 
     pub fn rmdir(&mut self, base: Ino, path: &str, now: u64) -> Result<(), Errno> {
-        let r = self.resolve(base, path, false)?;
+        let r = self.resolve_entry(base, path)?;
         let (Some(name), Some(ino)) = (r.name, r.ino) else {
             return Err(if r.ino == Some(base) { EPERM } else { ENOENT });
         };
@@ -387,6 +436,10 @@ impl Tree {
         if r.ino.is_some() {
             return Err(EEXIST);
         }
+        // "name/" can only be made as a directory (symlinkat(2): ENOENT).
+        if r.dir_only {
+            return Err(ENOENT);
+        }
         let ino = self.alloc(Data::Symlink(target.to_string()), now);
         self.add_entry(r.parent, &name, ino, now);
         Ok(())
@@ -412,6 +465,10 @@ impl Tree {
         };
         if to.ino.is_some() {
             return Err(EEXIST);
+        }
+        // "name/" can only be made as a directory (linkat(2): ENOENT).
+        if to.dir_only {
+            return Err(ENOENT);
         }
         self.add_entry(to.parent, &name, ino, now);
         if let Some(n) = self.nodes.get_mut(&ino) {
@@ -442,15 +499,19 @@ impl Tree {
         new_path: &str,
         now: u64,
     ) -> Result<(), Errno> {
-        let from = self.resolve(base, path, false)?;
+        let from = self.resolve_entry(base, path)?;
         let (Some(old_name), Some(ino)) = (from.name, from.ino) else {
             return Err(if from.ino.is_some() { EINVAL } else { ENOENT });
         };
-        let to = self.resolve(target_base, new_path, false)?;
+        let to = self.resolve_entry(target_base, new_path)?;
         let Some(new_name) = to.name else {
             return Err(EINVAL);
         };
         let moving_dir = matches!(self.kind(ino), Some(Data::Dir { .. }));
+        // A trailing slash on either name asks for a directory (rename(2)).
+        if !moving_dir && to.dir_only {
+            return Err(ENOTDIR);
+        }
         if moving_dir && self.is_ancestor(ino, to.parent) {
             return Err(EINVAL);
         }
@@ -576,5 +637,35 @@ mod tests {
             "not into itself"
         );
         assert_eq!(t.symlink(root, "/etc/passwd", "abs", 10), Err(EPERM));
+    }
+
+    #[test]
+    fn a_trailing_slash_names_a_directory() {
+        let (mut t, root) = tree();
+        t.mkdir(root, "d/", 1).unwrap();
+        t.mkdir(root, "d/e//", 1).unwrap();
+        let r = t.resolve(root, "d/", false).unwrap();
+        assert_eq!((r.name.as_deref(), r.dir_only), (Some("d"), true));
+        t.rmdir(root, "d/e/", 2).unwrap();
+        t.rename(root, "d/", root, "moved", 3).unwrap();
+        t.rename(root, "moved", root, "d/", 4).unwrap();
+        t.rename(root, "d//", root, "moved/", 5).unwrap();
+        assert_eq!(t.rmdir(root, "a.txt/", 6), Err(ENOTDIR));
+        assert_eq!(t.rename(root, "a.txt/", root, "x", 6), Err(ENOTDIR));
+        assert_eq!(t.rename(root, "a.txt", root, "x/", 6), Err(ENOTDIR));
+        assert_eq!(t.rename(root, "a.txt", root, "moved/", 6), Err(ENOTDIR));
+        assert_eq!(t.symlink(root, "a.txt", "new/", 6), Err(ENOENT));
+        assert_eq!(t.link(root, "a.txt", false, root, "new/", 6), Err(ENOENT));
+        assert_eq!(t.unlink(root, "a.txt/", 6), Err(ENOTDIR));
+        assert_eq!(t.unlink(root, "moved/", 6), Err(EISDIR));
+        // A symlink with a trailing slash: followed to look at, never
+        // removed or moved in the place of what it leads to.
+        t.symlink(root, "moved", "to-dir", 7).unwrap();
+        assert!(t.resolve(root, "to-dir/", false).unwrap().ino.is_some());
+        assert_eq!(t.rmdir(root, "to-dir/", 8), Err(ENOTDIR));
+        assert_eq!(t.rename(root, "to-dir/", root, "x", 8), Err(ENOTDIR));
+        assert_eq!(t.rename(root, "moved", root, "to-dir/", 8), Err(ENOTDIR));
+        t.rmdir(root, "moved/", 9).unwrap();
+        assert_eq!(t.rmdir(root, "moved/", 10), Err(ENOENT));
     }
 }

@@ -13,6 +13,9 @@ pub struct Startup<'a> {
     pub argv: &'a [u8],
     /// NUL-terminated `KEY=VALUE` strings.
     pub env: &'a [u8],
+    /// Imports the host does not provide trap when called (else the
+    /// program fails to start, naming the first of them).
+    pub trap_unknown_imports: bool,
 }
 
 pub trait Host: 'static {

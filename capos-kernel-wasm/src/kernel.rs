@@ -457,6 +457,7 @@ impl<H: Host> Kernel<H> {
             capset: &capset,
             argv: &argv,
             env: &env,
+            trap_unknown_imports: spec.trap_unknown_imports,
         };
         self.host.start_process(pid, &name, binary, &ring, &startup);
         self.processes
@@ -752,12 +753,12 @@ impl<H: Host> Kernel<H> {
         let Some(p) = self.processes.get(&pid) else {
             return;
         };
-        let text = format!("[pid {pid} {}] {reason}\n", p.name);
+        let data = format!("[pid {pid} {}] {reason}\n", p.name).into_bytes();
         self.service(pid, SQ_ENTRIES);
         self.host.emit(UiEvent::Console {
             pid,
             stream: Stream::Stderr,
-            text,
+            data,
         });
         self.reap(pid, code, reason);
     }

@@ -3,7 +3,7 @@
 
 use capos_config::manifest::{
     CapGrant, CapSource, FsNode, FsNodeKind, KernelService, MANIFEST_MAX_BYTES, Manifest, Mount,
-    NamedBlob, ProcessSpec,
+    NamedBlob, ProcessSpec, Terminal,
 };
 use capos_schema::manifest_capnp;
 
@@ -56,6 +56,14 @@ fn read(root: manifest_capnp::manifest::Reader<'_>) -> capnp::Result<Manifest> {
         init: read_spec(root.get_init()?)?,
         children,
         mounts,
+        terminal: {
+            let t = root.get_terminal()?;
+            Terminal {
+                input: t.get_input(),
+                stdout: t.get_stdout(),
+                stderr: t.get_stderr(),
+            }
+        },
     })
 }
 
@@ -130,5 +138,6 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
         argv,
         caps,
         env,
+        trap_unknown_imports: spec.get_trap_unknown_imports(),
     })
 }

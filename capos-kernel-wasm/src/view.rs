@@ -28,11 +28,13 @@ pub struct ProcessView {
     rename_all_fields = "camelCase"
 )]
 pub enum UiEvent {
-    /// Text a process wrote to its Console.
+    /// Bytes a process wrote to its Console, exactly as written (a
+    /// `Uint8Array` in JavaScript).
     Console {
         pid: u32,
         stream: Stream,
-        text: String,
+        #[serde(serialize_with = "as_bytes")]
+        data: Vec<u8>,
     },
     /// The process table changed.
     Processes { processes: Vec<ProcessView> },
@@ -50,6 +52,12 @@ pub enum UiEvent {
     Filesystems { mounts: Vec<MountSnapshot> },
     /// init ended; the system is down (every process has been reaped).
     Halted { code: i32, reason: String },
+}
+
+/// Serializes as bytes (a `Uint8Array` through serde-wasm-bindgen), not as
+/// a list of numbers.
+fn as_bytes<S: serde::Serializer>(data: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bytes(data)
 }
 
 /// One mount's contents, flattened: parents before children.

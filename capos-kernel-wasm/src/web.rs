@@ -32,6 +32,7 @@ extern "C" {
         capset: &[u8],
         argv: &[u8],
         env: &[u8],
+        trap_unknown_imports: bool,
     );
 
     #[wasm_bindgen(method, js_name = stopProcess)]
@@ -257,6 +258,7 @@ impl Host for WebHost {
             startup.capset,
             startup.argv,
             startup.env,
+            startup.trap_unknown_imports,
         );
     }
 
@@ -319,7 +321,16 @@ impl WasmKernel {
         env: Vec<String>,
     ) -> Result<u32, JsError> {
         let scratch = [(PAGE_SCRATCH_DIR.to_owned(), HostNode::Directory(Vec::new()))];
-        let manifest = capos_schema::wasi_manifest::build(name, program, &argv, &env, &scratch);
+        let manifest =
+            capos_schema::wasi_manifest::build(&capos_schema::wasi_manifest::WasiProgram {
+                name,
+                program,
+                argv: &argv,
+                env: &env,
+                mounts: &scratch,
+                terminal: Default::default(), // The page's terminal is one.
+                trap_unknown_imports: false,
+            });
         self.kernel.boot(&manifest).map_err(|e| JsError::new(&e))
     }
 

@@ -1,5 +1,5 @@
-//! `Console` (schema/console.capnp): line-oriented writes over the
-//! generated client.
+//! `Console` (schema/console.capnp): writes of bytes, exactly as given,
+//! over the generated client.
 
 use crate::ring::results_ok;
 use crate::{CapRef, Error, RingRequest, RingTransport};
@@ -8,7 +8,7 @@ use capos_schema::console_capnp::console;
 use capos_schema::interfaces::console as iface;
 use capos_schema::rpc::Params;
 
-/// Text output to the terminal.
+/// Output to the terminal (bytes, as written), and its input.
 #[derive(Clone, Copy, Debug)]
 pub struct Console {
     client: clients::Console<RingTransport>,
@@ -45,17 +45,22 @@ impl Console {
 
     /// The params message of `Console.write`, for calls made without a
     /// client (on an id that may name nothing).
-    pub fn write_params(text: &str) -> Vec<u8> {
+    pub fn write_params(data: &[u8]) -> Vec<u8> {
         let mut params = Params::<console::write_params::Owned>::new();
-        params.get().set_text(text);
+        params.get().set_data(data);
         params.to_bytes()
     }
 
     /// Writes `text`, split into as many calls as the ring's slot size needs.
     pub fn write(&self, text: &str) -> Result<(), Error> {
-        for chunk in chunks(text, WRITE_CHUNK) {
+        self.write_bytes(text.as_bytes())
+    }
+
+    /// Writes `data` byte for byte, in as many calls as the slot size needs.
+    pub fn write_bytes(&self, data: &[u8]) -> Result<(), Error> {
+        for chunk in data.chunks(WRITE_CHUNK) {
             let mut request = self.client.write_request();
-            request.get().set_text(chunk);
+            request.get().set_data(chunk);
             request.send()?;
         }
         Ok(())
@@ -67,16 +72,14 @@ impl Console {
         crate::take_deferred_error(self.cap())
     }
 
-    /// Queues a write without waiting for it (see `call_deferred`); order
-    /// with later calls is kept. Text larger than a slot is split; a failure
-    /// is reported by [`take_write_error`](Self::take_write_error).
-    pub fn write_deferred(&self, bytes: &[u8]) -> Result<(), Error> {
-        // The kernel wants UTF-8; split only on char boundaries of valid
-        // text, and pass invalid bytes through lossily.
-        let text = String::from_utf8_lossy(bytes);
-        for chunk in chunks(&text, WRITE_CHUNK) {
+    /// Queues a write of `data`, byte for byte, without waiting for it (see
+    /// `call_deferred`); order with later calls is kept. Data larger than a
+    /// slot is split; a failure is reported by
+    /// [`take_write_error`](Self::take_write_error).
+    pub fn write_deferred(&self, data: &[u8]) -> Result<(), Error> {
+        for chunk in data.chunks(WRITE_CHUNK) {
             let mut request = self.client.write_request();
-            request.get().set_text(chunk);
+            request.get().set_data(chunk);
             request.send_deferred(results_ok)?;
         }
         Ok(())
@@ -97,30 +100,21 @@ impl Console {
         Ok(request.send()?.get()?.get_ready())
     }
 
+    /// Whether input comes from a terminal, and whether this Console's
+    /// output reaches one: what `isatty` answers for stdin and this stream.
+    pub fn is_terminal(&self) -> Result<(bool, bool), Error> {
+        let response = self.client.is_terminal_request().send()?;
+        let r = response.get()?;
+        Ok((r.get_input(), r.get_output()))
+    }
+
     pub fn write_line(&self, text: &str) -> Result<(), Error> {
         self.write(&format!("{text}\n"))
     }
 }
 
-/// Text bytes per `write` call: a slot's capacity less the message framing.
+/// Bytes per `write` call: a slot's capacity less the message framing.
 pub const WRITE_CHUNK: usize = capos_config::ring::SLOT_DATA_SIZE as usize - 64;
-
-/// Splits `text` into pieces of at most `max` bytes on char boundaries.
-pub fn chunks(text: &str, max: usize) -> impl Iterator<Item = &str> {
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        let mut end = rest.len().min(max);
-        while !rest.is_char_boundary(end) {
-            end -= 1;
-        }
-        let (head, tail) = rest.split_at(end);
-        rest = tail;
-        Some(head)
-    })
-}
 
 #[cfg(test)]
 mod tests {
@@ -128,15 +122,7 @@ mod tests {
 
     #[test]
     fn write_params_fit_in_a_slot_at_the_chunk_size() {
-        let text = "x".repeat(WRITE_CHUNK);
-        assert!(Console::write_params(&text).len() <= capos_config::ring::SLOT_DATA_SIZE as usize);
-    }
-
-    #[test]
-    fn chunks_respect_char_boundaries() {
-        let text = "aé".repeat(10);
-        let parts: Vec<_> = chunks(&text, 4).collect();
-        assert_eq!(parts.concat(), text);
-        assert!(parts.iter().all(|p| p.len() <= 4));
+        let data = vec![0xff; WRITE_CHUNK];
+        assert!(Console::write_params(&data).len() <= capos_config::ring::SLOT_DATA_SIZE as usize);
     }
 }

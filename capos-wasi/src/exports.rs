@@ -74,10 +74,9 @@ pub extern "C" fn wasi_fd_advise(fd: u32, _offset: u64, _len: u64, advice: u32) 
     serve(|w| w.fd_advise(fd, advice))
 }
 
-/// Files grow on write; preallocation has nothing to do.
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_fd_allocate(fd: u32, _offset: u64, _len: u64) -> i32 {
-    serve(|w| w.on_open_fd(fd, ENOTSUP))
+    serve(|w| w.fd_allocate(fd))
 }
 
 #[unsafe(no_mangle)]

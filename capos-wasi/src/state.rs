@@ -3,12 +3,14 @@
 use crate::app;
 use crate::fds::{
     FDFLAGS_APPEND, FDFLAGS_MASK, FILETYPE_CHARACTER_DEVICE, FILETYPE_DIRECTORY,
-    FILETYPE_REGULAR_FILE, Fd, Kind, Table, rights,
+    FILETYPE_REGULAR_FILE, FILETYPE_UNKNOWN, Fd, Kind, Table, rights,
 };
 use crate::fsclient::{self as fs, OpenFlags, Times};
 use capos_rt::config::errno::*;
 use capos_rt::{CapRef, Console, Env, Error, RandomSource, Timer};
 use capos_schema::interfaces::directory as dir_iface;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 pub type Result<T> = std::result::Result<T, Errno>;
 
@@ -33,6 +35,9 @@ pub struct Wasi {
     pub fds: Table,
     timer: Option<Timer>,
     random: Option<RandomSource>,
+    /// What each Console said `isTerminal` is, by capability id: asked once,
+    /// on the first fdstat of a stdio fd.
+    terminals: RefCell<BTreeMap<u32, (bool, bool)>>,
 }
 
 const CLOCK_REALTIME: u32 = 0;
@@ -105,8 +110,10 @@ impl Wasi {
                         preopen: Some(label),
                     },
                     flags: 0,
-                    rights_base: rights::ALL,
-                    rights_inheriting: rights::ALL,
+                    // A directory's rights, and every right to pass on to
+                    // what is opened in it.
+                    rights_base: rights::DIRECTORY,
+                    rights_inheriting: rights::DIRECTORY | rights::FILE,
                 },
             );
             next += 1;
@@ -116,6 +123,32 @@ impl Wasi {
             fds,
             timer: Timer::open(env, "timer").ok(),
             random: RandomSource::open(env, "random").ok(),
+            terminals: RefCell::default(),
+        }
+    }
+
+    /// A Console fd's filetype: a character device when it is a terminal,
+    /// else unknown (a pipe or a file on the host), as wasmtime reports
+    /// stdio; `isatty` follows it.
+    fn console_filetype(&self, kind: &Kind) -> u8 {
+        let (console, input) = match kind {
+            Kind::ConsoleIn(console) => (console, true),
+            Kind::ConsoleOut(console) => (console, false),
+            _ => return FILETYPE_UNKNOWN,
+        };
+        let id = console.cap().cap_id;
+        let known = self.terminals.borrow().get(&id).copied();
+        // A Console that cannot say is taken for a terminal, as it was
+        // before it could be asked.
+        let (in_terminal, out_terminal) = known.unwrap_or_else(|| {
+            let answer = console.is_terminal().unwrap_or((true, true));
+            self.terminals.borrow_mut().insert(id, answer);
+            answer
+        });
+        if (input && in_terminal) || (!input && out_terminal) {
+            FILETYPE_CHARACTER_DEVICE
+        } else {
+            FILETYPE_UNKNOWN
         }
     }
 
@@ -333,7 +366,7 @@ impl Wasi {
         stat[0] = match entry.kind {
             Kind::Dir { .. } => FILETYPE_DIRECTORY,
             Kind::File { .. } => FILETYPE_REGULAR_FILE,
-            _ => FILETYPE_CHARACTER_DEVICE,
+            ref console => self.console_filetype(console),
         };
         stat[2..4].copy_from_slice(&entry.flags.to_le_bytes());
         stat[8..16].copy_from_slice(&entry.rights_base.to_le_bytes());
@@ -368,8 +401,8 @@ impl Wasi {
         match self.fd(fd)?.kind {
             Kind::File { cap, .. } => fs::file_stat(cap),
             Kind::Dir { cap, .. } => fs::stat(cap, ".", true),
-            _ => Ok(fs::Stat {
-                filetype: FILETYPE_CHARACTER_DEVICE,
+            ref console => Ok(fs::Stat {
+                filetype: self.console_filetype(console),
                 nlink: 1,
                 ..fs::Stat::default()
             }),
@@ -423,6 +456,16 @@ impl Wasi {
             Kind::File { .. } => Ok(()),
             Kind::Dir { .. } => Err(EBADF),
             _ => Err(ESPIPE),
+        }
+    }
+
+    /// Files grow on write: preallocation has nothing to do (ENOTSUP, as
+    /// posix_fallocate(3) on a file system without it). A directory is not
+    /// open for writing: EBADF, as fallocate(2) and wasmtime say.
+    pub fn fd_allocate(&self, fd: u32) -> Result<()> {
+        match self.fd(fd)?.kind {
+            Kind::Dir { .. } => Err(EBADF),
+            _ => Err(ENOTSUP),
         }
     }
 
@@ -544,7 +587,11 @@ impl Wasi {
         let (dirfd, dirflags, oflags, base, inheriting, fdflags) =
             (*dirfd, *dirflags, *oflags, *base, *inheriting, *fdflags);
         let dir = self.dir(dirfd)?;
-        let parent = self.fd(dirfd)?.rights_inheriting;
+        let Fd {
+            rights_base: dir_rights,
+            rights_inheriting: parent,
+            ..
+        } = *self.fd(dirfd)?;
         if fdflags & !FDFLAGS_MASK != 0 || oflags & !0xf != 0 {
             return Err(EINVAL);
         }
@@ -555,23 +602,30 @@ impl Wasi {
             truncate: oflags & 8 != 0,
             follow: dirflags & 1 != 0,
         };
+        // PATH_FILESTAT_SET_SIZE "includes the right to invoke path_open
+        // with oflags::trunc".
+        if flags.truncate && dir_rights & rights::PATH_FILESTAT_SET_SIZE == 0 {
+            return Err(ENOTCAPABLE);
+        }
         let (cap, is_dir) = fs::open(dir, path, &flags)?;
-        // Writing to a directory opened as a file is EISDIR; one opened with
-        // O_DIRECTORY may ask for any rights (programs pass on the rights
-        // their preopen reported, FD_WRITE among them), as wasmtime allows.
-        if is_dir && !flags.directory && base & rights::FD_WRITE != 0 {
+        // A directory cannot be opened for writing (open(2): EISDIR), with
+        // O_DIRECTORY or without.
+        if is_dir && base & rights::FD_WRITE != 0 {
             let _ = capos_rt::release(cap);
             return Err(EISDIR);
         }
-        let kind = if is_dir {
-            Kind::Dir { cap, preopen: None }
+        let (kind, rights_base) = if is_dir {
+            // Only what a directory can do: it never reports FD_SEEK, say,
+            // whatever was asked for.
+            let kind = Kind::Dir { cap, preopen: None };
+            (kind, base & parent & rights::DIRECTORY)
         } else {
-            Kind::File { cap, offset: 0 }
+            (Kind::File { cap, offset: 0 }, base & parent)
         };
         let fd = self.fds.push(Fd {
             kind,
             flags: fdflags & FDFLAGS_MASK,
-            rights_base: base & parent,
+            rights_base,
             rights_inheriting: inheriting & parent,
         });
         app::write_u32(out, fd)

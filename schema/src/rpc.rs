@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! let mut request = console.write_request();   // console: clients::Console<T>
-//! request.get().set_text("hello\n");
+//! request.get().set_data(b"hello\n");
 //! request.send()?;                              // a call through T
 //! let ns = timer.now_request().send()?.get()?.get_ns();
 //! ```
@@ -259,7 +259,7 @@ mod tests {
         let client = Console::from_cap(7, interfaces::console::INTERFACE_ID, &kernel).unwrap();
         assert_eq!(client.cap_id(), 7);
         let mut request = client.write_request();
-        request.get().set_text("hello\n");
+        request.get().set_data(b"hello\n");
         request.send().unwrap();
 
         let calls = kernel.calls.borrow();
@@ -275,7 +275,7 @@ mod tests {
             }
         );
         let params = read::<console::write_params::Owned>(params);
-        assert_eq!(params.get().unwrap().get_text().unwrap(), "hello\n");
+        assert_eq!(params.get().unwrap().get_data().unwrap(), b"hello\n");
     }
 
     #[test]

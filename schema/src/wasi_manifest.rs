@@ -36,15 +36,36 @@ fn set_node(mut b: crate::manifest_capnp::fs_node::Builder<'_>, name: &str, node
     }
 }
 
-/// A binary manifest: one blob, init running it with `GRANTS`, `argv` and
-/// `env`, and a Directory ("dir.N") on each of `mounts` (guest path, tree).
-pub fn build(
-    name: &str,
-    program: &[u8],
-    argv: &[String],
-    env: &[String],
-    mounts: &[(String, HostNode)],
-) -> Vec<u8> {
+/// One WASI program to run as init, and what it runs with.
+#[derive(Clone, Copy, Debug)]
+pub struct WasiProgram<'a> {
+    /// The manifest's (and the process's) name.
+    pub name: &'a str,
+    /// The module's bytes.
+    pub program: &'a [u8],
+    pub argv: &'a [String],
+    pub env: &'a [String],
+    /// A Directory ("dir.N") on each: guest path, tree.
+    pub mounts: &'a [(String, HostNode)],
+    /// Which stdio streams reach a terminal.
+    pub terminal: capos_config::manifest::Terminal,
+    /// Imports the shim does not provide trap when called, instead of
+    /// refusing to start the program (`--trap-unknown-imports`).
+    pub trap_unknown_imports: bool,
+}
+
+/// A binary manifest: one blob, init running it with `GRANTS`, its argv
+/// and env, and a Directory on each of its mounts.
+pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
+    let WasiProgram {
+        name,
+        program,
+        argv,
+        env,
+        mounts,
+        terminal,
+        trap_unknown_imports,
+    } = *p;
     let mut message = capnp::message::Builder::new_default();
     let mut root = message.init_root::<manifest::Builder>();
     root.set_name(name);
@@ -57,8 +78,13 @@ pub fn build(
         m.set_guest(guest);
         set_node(m.init_root(), "", tree);
     }
+    let mut flags = root.reborrow().init_terminal();
+    flags.set_input(terminal.input);
+    flags.set_stdout(terminal.stdout);
+    flags.set_stderr(terminal.stderr);
     let mut init = root.init_init();
     init.set_binary("program");
+    init.set_trap_unknown_imports(trap_unknown_imports);
     let mut list = init.reborrow().init_argv(argv.len() as u32);
     for (i, a) in argv.iter().enumerate() {
         list.set(i as u32, a);
@@ -88,17 +114,26 @@ mod tests {
     #[test]
     fn the_manifest_grants_exactly_the_wasi_capabilities() {
         let tree = HostNode::Directory(vec![("a.txt".into(), HostNode::File(b"hi".to_vec()))]);
-        let bytes = build(
-            "p",
-            b"\0asm",
-            &["p.wasm".into(), "x".into()],
-            &["A=1".into()],
-            &[("/data".into(), tree)],
-        );
+        let bytes = build(&WasiProgram {
+            name: "p",
+            program: b"\0asm",
+            argv: &["p.wasm".into(), "x".into()],
+            env: &["A=1".into()],
+            mounts: &[("/data".into(), tree)],
+            terminal: capos_config::manifest::Terminal {
+                input: true,
+                stdout: false,
+                stderr: true,
+            },
+            trap_unknown_imports: true,
+        });
         let reader = capnp::serialize::read_message(&mut &bytes[..], Default::default()).unwrap();
         let m = reader.get_root::<manifest::Reader>().unwrap();
         let init = m.get_init().unwrap();
         assert_eq!(init.get_binary().unwrap(), "program");
+        assert!(init.get_trap_unknown_imports());
+        let terminal = m.get_terminal().unwrap();
+        assert!(terminal.get_input() && !terminal.get_stdout() && terminal.get_stderr());
         assert_eq!(init.get_argv().unwrap().len(), 2);
         assert_eq!(init.get_env().unwrap().get(0).unwrap(), "A=1");
         let names: Vec<String> = init

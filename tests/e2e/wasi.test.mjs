@@ -142,3 +142,25 @@ test('on the page: an environment entry that is not KEY=VALUE is refused before 
   assert.equal(events.filter((e) => e.kind === 'halted').length, 1, 'only the first boot halted');
   await page.close();
 });
+
+test('on the page: program output is bytes, and a character split across writes shows whole', async () => {
+  const { page, waitFor, events } = await openBoot(browser.context, `${server.url}?manifest=hello`);
+  await waitFor('halted');
+  const before = events.length;
+  await page.locator('#wasm-file').setInputFiles(join(TESTS, 'stdio_bytes.wasm'));
+  await page.locator('#wasm-args').fill('split');
+  await page.locator('#run-form button').click();
+  await page.waitForFunction(() => globalThis.capos.terminalText().includes('system halted'), null, { timeout: 60_000 });
+  const output = events.slice(before).filter((e) => e.kind === 'console');
+  const bytesOf = (stream) => Buffer.concat(output.filter((e) => e.stream === stream).map((e) => Buffer.from(e.data, 'base64')));
+  // What a driver gets is exactly what the program wrote, write by write...
+  assert.deepEqual(bytesOf('stdout'), Buffer.from('café\n'));
+  assert.deepEqual(bytesOf('stderr'), Buffer.from('é\n'));
+  assert.ok(output.some((e) => Buffer.from(e.data, 'base64').equals(Buffer.from([0xc3]))), 'é was split across writes');
+  // ...and the terminal decoded each stream across its write boundaries.
+  const text = await terminalText(page);
+  assert.match(text, /^café$/m, text);
+  assert.match(text, /^é$/m, text);
+  assert.doesNotMatch(text, /\uFFFD/);
+  await page.close();
+});

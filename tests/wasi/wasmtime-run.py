@@ -3,7 +3,8 @@
 
 PyPI has no wasmtime CLI, only the library, so this script gives it the CLI's shape:
 
-    wasmtime-run.py [--dir HOST[::GUEST]]... [--env KEY=VALUE]... [--timeout SECONDS] FILE.wasm [ARGS...]
+    wasmtime-run.py [--dir HOST[::GUEST]]... [--env KEY=VALUE]... [--timeout SECONDS]
+                    [--trap-unknown-imports] FILE.wasm [ARGS...]
 
 which is also exactly `capos run`'s, so the suite drives both the same way. As with the CLI:
 argv[0] is FILE.wasm as given, stdio is inherited, a --dir without ::GUEST is preopened under
@@ -42,6 +43,7 @@ def parse_args(argv):
     parser.add_argument("--dir", action="append", default=[], metavar="HOST[::GUEST]")
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--timeout", type=float, metavar="SECONDS")
+    parser.add_argument("--trap-unknown-imports", action="store_true")
     parser.add_argument("wasm", metavar="FILE.wasm")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     return parser.parse_args(argv)
@@ -89,6 +91,8 @@ def run(opts):
     store.set_wasi(wasi_config(opts))
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
+    if opts.trap_unknown_imports:
+        linker.define_unknown_imports_as_traps(module)
     try:
         instance = linker.instantiate(store, module)
         start = instance.exports(store)["_start"]

@@ -6,6 +6,10 @@ import init, { Kernel } from '../pkg/capos_kernel_wasm.js';
 import { ProcessHost } from './process-host.js';
 import { checkPageMessage } from '../shared/messages.js';
 
+// Loading starts with the Worker, not with the boot request: a page standing
+// by for a warm `capos run` has the kernel compiled before it is asked.
+const kernelLoaded = init();
+kernelLoaded.catch(() => {}); // A failure is reported by the boot that awaits it.
 let booted = false;
 let running = null; // { kernel, host } once booted
 const earlyInput = []; // input that arrived before the kernel was up
@@ -40,13 +44,15 @@ function deliverInput({ kernel, host }, message) {
 }
 
 async function boot(request) {
-  await init();
+  await kernelLoaded;
   // The kernel's doorbell: processes bump and notify it after publishing
   // SQEs; the kernel sleeps on it with Atomics.waitAsync when idle. One word
   // for all processes, so the kernel never has more than one waiter.
   // Word 1 is 1 while the kernel sleeps on word 0: processes notify only then.
   const wake = new Int32Array(new SharedArrayBuffer(8));
   const host = new ProcessHost(wake, (event) => self.postMessage(event));
+  self.__caposState.rings = () => host.ringStates();
+  self.__caposState.wake = () => [Atomics.load(wake, 0), Atomics.load(wake, 1)];
   const kernel = new Kernel(host);
   host.attach(kernel);
   try {
@@ -107,9 +113,16 @@ const MAX_SLEEP_MS = 50;
 // often: by time, not by rounds, since a round may be one call or 256.
 const YIELD_EVERY_MS = 4;
 
+// What the loop is doing, for a driver to read when a boot stalls.
+self.__caposState = { stage: 'loaded', rounds: 0, lastRoundMs: 0 };
+
 async function run(kernel, wake, host) {
   let lastYield = performance.now();
+  const state = self.__caposState;
+  state.stage = 'running';
   while (!host.dead && !kernel.isHalted()) {
+    state.rounds++;
+    state.lastRoundMs = Math.round(performance.now());
     // Whatever the rings are doing, let Worker messages in this often.
     if (performance.now() - lastYield > YIELD_EVERY_MS) {
       await nextTask();
@@ -142,4 +155,5 @@ async function run(kernel, wake, host) {
     }
     Atomics.store(wake, 1, 0);
   }
+  state.stage = host.dead ? 'dead' : 'halted';
 }

@@ -3,14 +3,23 @@
 // messages are validated here and handed to the kernel.
 
 import { checkProcessMessage } from '../shared/messages.js';
+import {
+  CQ_DOORBELL, CQ_HEAD, CQ_TAIL, CQ_WAITING, FLAGS, PROCESS_STAGE, PROCESS_WAITS, SQ_HEAD, SQ_TAIL,
+} from '../generated/abi.js';
 
 const PROCESS_WORKER_URL = new URL('../process/process-worker.js', import.meta.url);
+// How long a new process Worker has to say it is ready (times the attempt),
+// and how many Workers a process gets before it fails.
+const READY_WITHIN_MS = 3000;
+const START_ATTEMPTS = 3;
 
 export class ProcessHost {
   constructor(wake, post) {
     this.wake = wake;
     this.post = post;
     this.workers = new Map(); // pid -> Worker
+    this.rings = new Map(); // pid -> its ring, for diagnostics only
+    this.phases = new Map(); // pid -> how far its start got, for diagnostics only
     this.kernel = null;
     this.dead = false;
   }
@@ -21,32 +30,66 @@ export class ProcessHost {
 
   // Called by the kernel (Rust). Compiling is asynchronous; a failure is
   // reported back as processFailed, never thrown into the kernel.
-  startProcess(pid, name, binaryView, ring, capsetView, argvView, envView) {
+  startProcess(pid, name, binaryView, ring, capsetView, argvView, envView, trapUnknownImports) {
     // The byte arguments are views into the kernel's wasm memory, valid only
     // during this call: copy them before anything asynchronous.
     const binary = binaryView.slice();
-    const capset = capsetView.slice();
-    const argv = argvView.slice();
-    const env = envView.slice();
-    const worker = new Worker(PROCESS_WORKER_URL, { type: 'module', name: `pid ${pid}: ${name}` });
-    this.workers.set(pid, worker);
-    this.publishWorkers();
-    worker.onmessage = (event) => this.onProcessMessage(pid, event.data);
-    worker.onerror = (event) => {
-      event.preventDefault();
-      this.toKernel(pid, (k) => k.processFailed(pid, `Worker error: ${event.message || 'script failed to load'}`));
+    const start = {
+      type: 'start', pid, ring, wake: this.wake.buffer,
+      capset: capsetView.slice(), argv: argvView.slice(), env: envView.slice(),
+      trapUnknownImports: trapUnknownImports === true,
+      diagnostics: { stage: PROCESS_STAGE, waits: PROCESS_WAITS },
     };
-    worker.onmessageerror = () => this.toKernel(pid, (k) => k.processTrapped(pid, 'undeserializable message from process'));
-    WebAssembly.compile(binary).then(
+    this.rings.set(pid, new Int32Array(ring));
+    this.phases.set(pid, 'compiling');
+    const compiled = WebAssembly.compile(binary).then(
       async (module) => {
         // A WASI program gets the shim that serves its imports over its ring.
         const wasi = WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1');
-        const wasiShim = wasi ? await this.wasiShim() : null;
-        if (!this.workers.has(pid)) return;
-        worker.postMessage({ type: 'start', pid, module, ring, wake: this.wake.buffer, capset, argv, env, wasiShim });
+        return { module, wasiShim: wasi ? await this.wasiShim() : null };
       },
-      (err) => this.toKernel(pid, (k) => k.processFailed(pid, `invalid wasm module: ${err.message}`)),
+      (err) => { throw new Error(`invalid wasm module: ${err.message}`); },
     );
+    compiled.catch(() => {}); // Reported when the Worker asks for it.
+    this.launch(pid, name, compiled, start, 1);
+  }
+
+  // Starts the process's Worker; sends it `start` once the Worker says it is
+  // ready and the program is compiled. Chromium occasionally never finishes
+  // loading a nested module Worker (its scripts are served, it never runs):
+  // a Worker that is not ready in time is replaced, a few times, and then
+  // the process fails with a message instead of hanging.
+  launch(pid, name, compiled, start, attempt) {
+    const worker = new Worker(PROCESS_WORKER_URL, { type: 'module', name: `pid ${pid}: ${name}` });
+    this.workers.set(pid, worker);
+    this.publishWorkers();
+    this.phases.set(pid, `Worker starting (attempt ${attempt})`);
+    let ready = false;
+    const patience = READY_WITHIN_MS * attempt;
+    const timer = setTimeout(() => {
+      if (ready || this.workers.get(pid) !== worker) return;
+      worker.terminate();
+      if (attempt < START_ATTEMPTS) return this.launch(pid, name, compiled, start, attempt + 1);
+      this.toKernel(pid, (k) => k.processFailed(pid, `its Worker did not start (${attempt} tries, the last waited ${patience} ms)`));
+    }, patience);
+    worker.onmessage = ({ data }) => {
+      if (ready) return this.onProcessMessage(pid, data);
+      if (data?.type !== 'ready') return this.toKernel(pid, (k) => k.processTrapped(pid, 'process Worker spoke before it was ready'));
+      ready = true;
+      clearTimeout(timer);
+      this.phases.set(pid, 'Worker ready');
+      compiled.then(({ module, wasiShim }) => {
+        if (this.workers.get(pid) !== worker) return;
+        this.phases.set(pid, 'start posted');
+        worker.postMessage({ ...start, module, wasiShim });
+      }).catch((err) => this.toKernel(pid, (k) => k.processFailed(pid, err.message)));
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      clearTimeout(timer);
+      this.toKernel(pid, (k) => k.processFailed(pid, `Worker error: ${event.message || 'script failed to load'}`));
+    };
+    worker.onmessageerror = () => this.toKernel(pid, (k) => k.processTrapped(pid, 'undeserializable message from process'));
   }
 
   // The Timer capability's clock (monotonic, this Worker's time origin).
@@ -66,11 +109,27 @@ export class ProcessHost {
 
   // The WASI shim module, compiled once and shared by every WASI process.
   wasiShim() {
-    this.shim ??= WebAssembly.compileStreaming(fetch(new URL('../pkg/capos_wasi.wasm', import.meta.url)));
+    this.shim ??= WebAssembly.compileStreaming(fetch(new URL('../pkg/capos_wasi.wasm', import.meta.url)))
+      .catch((err) => {
+        this.shim = null; // The next process tries again.
+        throw new Error(`cannot load the WASI shim: ${err.message}`);
+      });
     return this.shim;
   }
 
+  // Each live ring's header words: where a stalled boot shows who waits for whom.
+  ringStates() {
+    const words = {
+      sqHead: SQ_HEAD, sqTail: SQ_TAIL, cqHead: CQ_HEAD, cqTail: CQ_TAIL, doorbell: CQ_DOORBELL, flags: FLAGS,
+      cqWaiting: CQ_WAITING, stage: PROCESS_STAGE, waits: PROCESS_WAITS,
+    };
+    return [...this.rings].map(([pid, ring]) => `pid ${pid} (${this.phases.get(pid)}): `
+      + `${Object.entries(words).map(([name, at]) => `${name}=${Atomics.load(ring, at / 4)}`).join(' ')}`);
+  }
+
   stopProcess(pid) {
+    this.rings.delete(pid);
+    this.phases.delete(pid);
     const worker = this.workers.get(pid);
     if (!worker) return;
     worker.terminate();

@@ -18,7 +18,8 @@ const MAX_SLEEP_MS = 100;
 export class ProcessEnded extends Error {}
 
 // `memory()` returns the memory of the module that links capos-rt.
-export function caposImports({ pid, ring, wake, startup, memory }) {
+// `waitsWord`: the ring offset where waits are counted (diagnostics only).
+export function caposImports({ pid, ring, wake, startup, memory, waitsWord }) {
   const words = new Int32Array(ring);
   const bytes = new Uint8Array(ring);
   const wakeWord = new Int32Array(wake);
@@ -118,6 +119,7 @@ export function caposImports({ pid, ring, wake, startup, memory }) {
     // sequentially consistent, so either it sees the flag or the wait sees
     // the new doorbell.
     ring_wait: (offset, expected, timeoutMs, flagOffset) => {
+      Atomics.add(words, waitsWord / 4, 1);
       const index = wordIndex(offset);
       const flag = wordIndex(flagOffset);
       const start = performance.now();

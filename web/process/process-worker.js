@@ -6,8 +6,11 @@
 import { checkStartMessage } from '../shared/messages.js';
 import { caposImports, ProcessEnded } from './capos-imports.js';
 import { appAccess, wasiImports } from './wasi-imports.js';
+import { linkImports } from './link.js';
 
 let started = false;
+// How far this process got, for a driver to read when a boot stalls.
+self.__caposState = { stage: 'loaded' };
 
 self.onmessage = (event) => {
   const problem = checkStartMessage(event.data);
@@ -20,10 +23,15 @@ self.onmessage = (event) => {
   run(event.data);
 };
 
-function run({ pid, module, ring, wake, capset, argv, env, wasiShim }) {
+function run({ pid, module, ring, wake, capset, argv, env, wasiShim, trapUnknownImports, diagnostics }) {
+  self.__caposState.stage = 'instantiating';
+  // Also in the ring, where the kernel's diagnostics can see it while this
+  // Worker is too busy to answer.
+  const stageWord = new Int32Array(ring, diagnostics.stage, 1);
+  Atomics.store(stageWord, 0, 1);
   const startup = [capset, argv, env];
   let runtimeMemory = null; // the memory of the module linking capos-rt
-  const capos = caposImports({ pid, ring, wake, startup, memory: () => runtimeMemory });
+  const capos = caposImports({ pid, ring, wake, startup, memory: () => runtimeMemory, waitsWord: diagnostics.waits });
 
   let program;
   let init = () => 0;
@@ -35,17 +43,20 @@ function run({ pid, module, ring, wake, capset, argv, env, wasiShim }) {
         capos_app: appAccess(() => appMemory, () => runtimeMemory),
       });
       runtimeMemory = shim.exports.memory;
-      program = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasiImports(shim) });
+      const provided = { wasi_snapshot_preview1: wasiImports(shim) };
+      program = new WebAssembly.Instance(module, linkImports(module, provided, trapUnknownImports));
       appMemory = program.exports.memory;
       init = shim.exports.capos_wasi_init;
     } else {
-      program = new WebAssembly.Instance(module, { capos });
+      program = new WebAssembly.Instance(module, linkImports(module, { capos }, trapUnknownImports));
       runtimeMemory = program.exports.memory;
     }
   } catch (err) {
-    self.postMessage({ type: 'failed', message: `cannot instantiate: ${err.message}` });
+    self.postMessage({ type: 'failed', message: err.message.startsWith('unknown import')
+      ? err.message : `cannot instantiate: ${err.message}` });
     return;
   }
+  Atomics.store(stageWord, 0, 2);
   if (!(program.exports.memory instanceof WebAssembly.Memory) || typeof program.exports._start !== 'function') {
     self.postMessage({ type: 'failed', message: 'module must export `memory` and `_start`' });
     return;
@@ -55,10 +66,17 @@ function run({ pid, module, ring, wake, capset, argv, env, wasiShim }) {
       self.postMessage({ type: 'failed', message: 'the WASI shim could not start' });
       return;
     }
+    Atomics.store(stageWord, 0, 3);
+    self.__caposState.stage = 'running';
+    Atomics.store(stageWord, 0, 4);
     program.exports._start();
+    self.__caposState.stage = 'returned';
     self.postMessage({ type: 'exit', code: 0 });
   } catch (err) {
     if (err instanceof ProcessEnded) return;
     self.postMessage({ type: 'trap', message: String(err?.message || err) });
   }
 }
+
+// Loaded and listening: the kernel sends `start` only after this.
+self.postMessage({ type: 'ready' });

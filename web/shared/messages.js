@@ -48,6 +48,11 @@ export function checkStartMessage(m) {
   if (!(m.argv instanceof Uint8Array)) return 'argv must be a Uint8Array';
   if (!(m.env instanceof Uint8Array)) return 'env must be a Uint8Array';
   if (m.wasiShim !== null && !(m.wasiShim instanceof WebAssembly.Module)) return 'wasiShim must be a WebAssembly.Module or null';
+  if (typeof m.trapUnknownImports !== 'boolean') return 'trapUnknownImports must be a boolean';
+  const word = (v) => isInt(v, 0, 508) && v % 4 === 0;
+  if (!isObject(m.diagnostics) || !word(m.diagnostics.stage) || !word(m.diagnostics.waits)) {
+    return 'diagnostics must name two ring header words';
+  }
   return null;
 }
 
@@ -77,8 +82,8 @@ export function checkKernelEvent(m) {
   if (!isObject(m)) return 'kernel event must be an object';
   switch (m.type) {
     case 'console':
-      return check(isInt(m.pid, 1, U32) && (m.stream === 'stdout' || m.stream === 'stderr') && isText(m.text),
-        'console: {pid, stream, text}');
+      return check(isInt(m.pid, 1, U32) && (m.stream === 'stdout' || m.stream === 'stderr')
+        && m.data instanceof Uint8Array && m.data.length <= MAX_TEXT, 'console: {pid, stream, data: Uint8Array}');
     case 'processes':
       return check(Array.isArray(m.processes) && m.processes.length <= 4096 && m.processes.every(processView),
         'processes: {processes: [{pid, name, state, caps}]}');

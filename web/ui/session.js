@@ -4,13 +4,17 @@
 
 import { setStatus, showFatal } from './status.js';
 import { checkKernelEvent } from '../shared/messages.js';
+import { base64 } from '../shared/bytes.js';
 
 // A headless driver (capos boot/run, the end-to-end tests) may expose this to
 // follow the boot; a person's browser doesn't have it.
 export const report = (event) => globalThis.__caposReport?.(event);
 
-export function startSession({ terminal, processList, status, fatal, request, label }) {
-  const kernel = new Worker('/kernel/kernel-worker.js', { type: 'module', name: 'capOS kernel' });
+export const startKernel = () => new Worker('/kernel/kernel-worker.js', { type: 'module', name: 'capOS kernel' });
+
+// `kernel`: a kernel Worker started in advance (by a page standing by), or
+// a new one.
+export function startSession({ terminal, processList, status, fatal, request, label, kernel = startKernel() }) {
   const bootStarted = performance.now();
   setStatus(status, `booting ${label}…`);
   // Only for a driver's diagnostics (a timeout says how far a boot got).
@@ -24,15 +28,27 @@ export function startSession({ terminal, processList, status, fatal, request, la
     report({ kind, message });
   };
 
+  // Programs write bytes; a UTF-8 character may be split across writes, so
+  // each process's stream is decoded as a stream (invalid bytes show as
+  // U+FFFD on screen only; a driver gets the bytes themselves).
+  const decoders = new Map();
+  const decode = (pid, stream, bytes) => {
+    const key = `${pid}:${stream}`;
+    if (!decoders.has(key)) decoders.set(key, new TextDecoder('utf-8'));
+    return decoders.get(key).decode(bytes, { stream: true });
+  };
+
   kernel.onmessage = ({ data }) => {
     const problem = checkKernelEvent(data);
     if (problem) return fail('panic', `malformed message from the kernel Worker: ${problem}`);
     switch (data.type) {
-      case 'console':
-        if (data.stream === 'stderr') terminal.writeError(data.text);
-        else terminal.write(data.text);
-        report({ kind: 'console', pid: data.pid, stream: data.stream, text: data.text, atMs: performance.now() });
+      case 'console': {
+        const text = decode(data.pid, data.stream, data.data);
+        if (data.stream === 'stderr') terminal.writeError(text);
+        else terminal.write(text);
+        report({ kind: 'console', pid: data.pid, stream: data.stream, text, data: base64(data.data), atMs: performance.now() });
         break;
+      }
       case 'processes':
         processList.live(data.processes);
         report({ kind: 'processes', processes: data.processes });
@@ -41,6 +57,12 @@ export function startSession({ terminal, processList, status, fatal, request, la
         report({ kind: 'workers', live: data.live });
         break;
       case 'processExited':
+        // A character left unfinished at exit shows as U+FFFD.
+        for (const stream of ['stdout', 'stderr']) {
+          const rest = decoders.get(`${data.pid}:${stream}`)?.decode();
+          if (rest) terminal.write(rest);
+          decoders.delete(`${data.pid}:${stream}`);
+        }
         processList.ended(data.pid, data.name, data.code);
         report({ kind: 'processExited', pid: data.pid, name: data.name, code: data.code, reason: data.reason });
         break;

@@ -41,6 +41,8 @@ struct InputState {
 #[derive(Debug, Default)]
 pub struct TerminalInput {
     state: RefCell<InputState>,
+    /// Whether the input is typed at a terminal (not piped).
+    is_terminal: bool,
 }
 
 fn read_results(data: &[u8], eof: bool) -> Completion {
@@ -60,6 +62,13 @@ fn readable_results(ready: bool) -> Completion {
 }
 
 impl TerminalInput {
+    pub fn new(is_terminal: bool) -> Self {
+        Self {
+            state: RefCell::default(),
+            is_terminal,
+        }
+    }
+
     /// Hands buffered input to blocked readers, in order.
     fn serve<H: Host>(&self, kernel: &mut Kernel<H>) {
         let mut finished = Vec::new();
@@ -141,33 +150,38 @@ impl<H: Host> Service<Kernel<H>> for TerminalInput {
 
 pub struct Console {
     stream: Stream,
+    /// Whether `stream` reaches a terminal.
+    output_is_terminal: bool,
     prefix: String,
-    /// Whether the next character starts a line (where the prefix goes).
+    /// Whether the next byte starts a line (where the prefix goes).
     at_line_start: Cell<bool>,
     input: Rc<TerminalInput>,
 }
 
 impl Console {
-    pub fn new(stream: Stream, input: Rc<TerminalInput>) -> Self {
+    pub fn new(stream: Stream, output_is_terminal: bool, input: Rc<TerminalInput>) -> Self {
         Self {
             stream,
+            output_is_terminal,
             prefix: String::new(),
             at_line_start: Cell::new(true),
             input,
         }
     }
 
-    fn render(&self, text: &str) -> String {
+    /// `data` as this Console writes it: the bytes unchanged, with the
+    /// prefix (if any) before every line.
+    fn render(&self, data: &[u8]) -> Vec<u8> {
         if self.prefix.is_empty() {
-            return text.to_string();
+            return data.to_vec();
         }
-        let mut out = String::with_capacity(text.len() + self.prefix.len());
-        for c in text.chars() {
+        let mut out = Vec::with_capacity(data.len() + self.prefix.len());
+        for &byte in data {
             if self.at_line_start.get() {
-                out.push_str(&self.prefix);
+                out.extend_from_slice(self.prefix.as_bytes());
             }
-            out.push(c);
-            self.at_line_start.set(c == '\n');
+            out.push(byte);
+            self.at_line_start.set(byte == b'\n');
         }
         out
     }
@@ -183,15 +197,11 @@ impl<H: Host> Server<Kernel<H>> for Console {
         params: console::write_params::Reader<'_>,
         _results: console::write_results::Builder<'_>,
     ) -> Reply {
-        let text = params
-            .get_text()?
-            .to_str()
-            .map_err(|_| Fault::bad_params("Console.write text is not valid UTF-8"))?;
-        let text = self.render(text);
+        let data = self.render(params.get_data()?);
         kernel.emit(UiEvent::Console {
             pid: call.caller,
             stream: self.stream,
-            text,
+            data,
         });
         Ok(Served::Done)
     }
@@ -213,6 +223,7 @@ impl<H: Host> Server<Kernel<H>> for Console {
         // Attenuation composes: the new Console keeps this one's prefix too.
         let console = Console {
             stream: self.stream,
+            output_is_terminal: self.output_is_terminal,
             prefix: format!("{}{prefix}", self.prefix),
             at_line_start: Cell::new(true),
             input: self.input.clone(),
@@ -276,5 +287,17 @@ impl<H: Host> Server<Kernel<H>> for Console {
         };
         self.input.state.borrow_mut().watchers.push((caller, timer));
         Ok(Served::Pending)
+    }
+
+    fn is_terminal(
+        &self,
+        _kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        _params: console::is_terminal_params::Reader<'_>,
+        mut results: console::is_terminal_results::Builder<'_>,
+    ) -> Reply {
+        results.set_input(self.input.is_terminal);
+        results.set_output(self.output_is_terminal);
+        Ok(Served::Done)
     }
 }

@@ -183,6 +183,10 @@ impl Directory {
             Some(_) if flags.get_create() && flags.get_exclusive() => return Err(fs_tree::EEXIST),
             Some(ino) => ino,
             None if flags.get_create() && !flags.get_directory() => {
+                // "name/" could only be made as a directory (open(2): EISDIR).
+                if r.dir_only {
+                    return Err(EISDIR);
+                }
                 let name = r.name.ok_or(ENOENT)?;
                 tree.create_file(r.parent, &name, now)?
             }

@@ -79,7 +79,7 @@ pub fn init_grants<H: Host>(
 ) -> Result<Vec<Grant<H>>, String> {
     let now = kernel.host_mut().realtime_ns();
     let services = Services {
-        input: Rc::new(TerminalInput::default()),
+        input: Rc::new(TerminalInput::new(manifest.terminal.input)),
         endpoints: Rc::new(Endpoints::default()),
         processes: Rc::new(ProcessTable::default()),
         fs: Rc::new(fs::FileSystems::mount(&manifest.mounts, now)),
@@ -112,8 +112,16 @@ fn kernel_service<H: Host>(
     manifest: &Rc<Manifest>,
 ) -> Rc<dyn CapObject<Kernel<H>>> {
     match service {
-        KernelService::Console => Rc::new(Console::new(Stream::Stdout, services.input.clone())),
-        KernelService::Stderr => Rc::new(Console::new(Stream::Stderr, services.input.clone())),
+        KernelService::Console => Rc::new(Console::new(
+            Stream::Stdout,
+            manifest.terminal.stdout,
+            services.input.clone(),
+        )),
+        KernelService::Stderr => Rc::new(Console::new(
+            Stream::Stderr,
+            manifest.terminal.stderr,
+            services.input.clone(),
+        )),
         KernelService::Random => Rc::new(RandomSource),
         KernelService::KernelPanicTrigger => Rc::new(KernelPanicTrigger),
         KernelService::ProcessSpawner => Rc::new(ProcessSpawner::new(

@@ -130,6 +130,7 @@ impl<H: Host> spawner_server::Server<Kernel<H>> for ProcessSpawner {
             argv,
             caps: Vec::new(),
             env,
+            trap_unknown_imports: false,
         };
         let child = kernel
             .spawn(&spec, &blob.data, names.into_iter().zip(entries).collect())

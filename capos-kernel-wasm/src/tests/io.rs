@@ -171,6 +171,67 @@ fn stderr_console_writes_to_the_error_stream() {
     assert!(k.host().events.contains(&UiEvent::Console {
         pid: 1,
         stream: Stream::Stderr,
-        text: "oops\n".into()
+        data: b"oops\n".to_vec()
     }));
+}
+
+#[test]
+fn console_carries_bytes_exactly() {
+    let (mut k, mut p) = boot();
+    let (out, iface) = p.cap("stdin"); // A Console: it writes too.
+    // Every byte value, then one UTF-8 character split across two writes.
+    let all: Vec<u8> = (0..=255).collect();
+    for data in [&all[..], &[0xc3], &[0xa9]] {
+        p.call(
+            out,
+            iface,
+            console::method::WRITE,
+            &super::write_bytes_params(data),
+        );
+    }
+    done(&mut k, &mut p);
+    let mut expected = all.clone();
+    expected.extend([0xc3, 0xa9]);
+    assert_eq!(super::console_bytes(&k), expected);
+}
+
+fn is_terminal(k: &mut Kernel<TestHost>, p: &mut Proc, name: &str) -> (bool, bool) {
+    let (cap, iface) = p.cap(name);
+    let mut m = Message::new_default();
+    m.init_root::<console_capnp::console::is_terminal_params::Builder>();
+    p.call(cap, iface, console::method::IS_TERMINAL, &bytes(&m));
+    let got = done(k, p);
+    let r = reader(&got[0].1);
+    let res = r
+        .get_root::<console_capnp::console::is_terminal_results::Reader>()
+        .unwrap();
+    (res.get_input(), res.get_output())
+}
+
+#[test]
+fn stdio_is_a_terminal_unless_the_manifest_says_otherwise() {
+    let (mut k, mut p) = boot();
+    // The manifest says nothing: a terminal, as on the page.
+    assert_eq!(is_terminal(&mut k, &mut p, "stdin"), (true, true));
+    assert_eq!(is_terminal(&mut k, &mut p, "stderr"), (true, true));
+
+    // `capos run ... | cat` with a terminal on stdin and stderr.
+    use capos_schema::manifest_capnp::manifest;
+    let plain = manifest(&[("stdout", S::Console), ("stderr", S::Stderr)]);
+    let plain = reader(&plain);
+    let mut copy = Message::new_default();
+    copy.set_root(plain.get_root::<manifest::Reader>().unwrap())
+        .unwrap();
+    let mut terminal = copy
+        .get_root::<manifest::Builder>()
+        .unwrap()
+        .init_terminal();
+    terminal.set_input(true);
+    terminal.set_stdout(false);
+    terminal.set_stderr(true);
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    k.boot(&bytes(&copy)).unwrap();
+    let mut p = Proc::attach(&k, 1);
+    assert_eq!(is_terminal(&mut k, &mut p, "stdout"), (true, false));
+    assert_eq!(is_terminal(&mut k, &mut p, "stderr"), (true, true));
 }

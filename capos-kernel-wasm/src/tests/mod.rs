@@ -157,9 +157,13 @@ impl Proc {
 }
 
 pub(crate) fn write_params(text: &str) -> Vec<u8> {
+    write_bytes_params(text.as_bytes())
+}
+
+pub(crate) fn write_bytes_params(data: &[u8]) -> Vec<u8> {
     let mut m = capnp::message::Builder::new_default();
     m.init_root::<console::write_params::Builder>()
-        .set_text(text);
+        .set_data(data);
     capnp::serialize::write_message_to_words(&m)
 }
 
@@ -194,16 +198,23 @@ fn booted() -> (Kernel<TestHost>, Proc) {
     (kernel, proc)
 }
 
-pub(crate) fn console_text(kernel: &Kernel<TestHost>) -> String {
+/// Every byte written to a Console, in order.
+pub(crate) fn console_bytes(kernel: &Kernel<TestHost>) -> Vec<u8> {
     kernel
         .host()
         .events
         .iter()
         .filter_map(|e| match e {
-            UiEvent::Console { text, .. } => Some(text.as_str()),
+            UiEvent::Console { data, .. } => Some(data.as_slice()),
             _ => None,
         })
+        .flatten()
+        .copied()
         .collect()
+}
+
+pub(crate) fn console_text(kernel: &Kernel<TestHost>) -> String {
+    String::from_utf8(console_bytes(kernel)).expect("the tests write UTF-8")
 }
 
 #[test]

@@ -99,7 +99,7 @@ fn denied(env: &Env) -> Result<(), Error> {
             cap_id: *cap_id,
             interface_id: console_iface::INTERFACE_ID,
         };
-        let params = Console::write_params("this process holds no Console\n");
+        let params = Console::write_params(b"this process holds no Console\n");
         match capos_rt::call(cap, console_iface::method::WRITE, &params) {
             Ok(_) => {
                 allowed += 1;

@@ -27,6 +27,15 @@ static void prestat_checks(void) {
     expect_filetype(fdstat.fs_filetype, __WASI_FILETYPE_DIRECTORY, "sandbox filetype");
     expect_true(fdstat.fs_rights_base & __WASI_RIGHTS_PATH_OPEN, "sandbox has PATH_OPEN");
     expect_true(fdstat.fs_rights_base & __WASI_RIGHTS_FD_READDIR, "sandbox has FD_READDIR");
+    expect_true((fdstat.fs_rights_inheriting & RIGHTS_FILE) == RIGHTS_FILE,
+                "sandbox passes on every file right");
+    // The preopen's rights are a directory's: reopening it with them works (FD_WRITE among
+    // them would be EISDIR).
+    __wasi_fd_t fd;
+    if (expect_ok(__wasi_path_open(sandbox, 0, ".", 0, fdstat.fs_rights_base,
+                                   fdstat.fs_rights_inheriting, 0, &fd),
+                  "path_open(., the sandbox's own rights)"))
+        expect_ok(__wasi_fd_close(fd), "fd_close(. opened with the sandbox's rights)");
 }
 
 static void read_write_seek_checks(void) {
@@ -219,6 +228,30 @@ static void rights_checks(void) {
     expect_errno(__wasi_fd_fdstat_set_rights(fd, RIGHTS_FILE, 0), __WASI_ERRNO_NOTCAPABLE,
                  "fd_fdstat_set_rights adding FD_READ back");
     expect_ok(__wasi_fd_close(fd), "fd_close(fd with fewer rights)");
+
+    // PATH_FILESTAT_SET_SIZE on a directory is the right to open in it with TRUNC.
+    __wasi_fd_t dir;
+    require_ok(open_dir(sandbox, "sub", &dir), "path_open(sub, DIRECTORY) for TRUNC");
+    require_ok(open_file(dir, "trunc.txt", __WASI_OFLAGS_CREAT, &fd), "path_open(trunc.txt, CREAT)");
+    expect_ok(__wasi_fd_close(fd), "fd_close(trunc.txt)");
+    if (expect_ok(open_file(dir, "trunc.txt", __WASI_OFLAGS_TRUNC, &fd),
+                  "path_open(trunc.txt, TRUNC)"))
+        expect_ok(__wasi_fd_close(fd), "fd_close(trunc.txt opened with TRUNC)");
+    expect_ok(__wasi_fd_fdstat_set_rights(dir, RIGHTS_DIR & ~__WASI_RIGHTS_PATH_FILESTAT_SET_SIZE,
+                                          RIGHTS_FILE | RIGHTS_DIR),
+              "fd_fdstat_set_rights(dir, all but PATH_FILESTAT_SET_SIZE)");
+    expect_ok(__wasi_fd_fdstat_get(dir, &fdstat), "fd_fdstat_get(dir) after dropping a right");
+    expect_true(!(fdstat.fs_rights_base & __WASI_RIGHTS_PATH_FILESTAT_SET_SIZE),
+                "PATH_FILESTAT_SET_SIZE is not in the dir's fdstat");
+    __wasi_errno_t err = open_file(dir, "trunc.txt", __WASI_OFLAGS_TRUNC, &fd);
+    expect_errno(err, __WASI_ERRNO_NOTCAPABLE,
+                 "path_open(trunc.txt, TRUNC) without PATH_FILESTAT_SET_SIZE");
+    if (err == __WASI_ERRNO_SUCCESS) (void)__wasi_fd_close(fd);
+    if (expect_ok(open_file(dir, "trunc.txt", 0, &fd),
+                  "path_open(trunc.txt) without TRUNC, without PATH_FILESTAT_SET_SIZE"))
+        expect_ok(__wasi_fd_close(fd), "fd_close(trunc.txt opened without TRUNC)");
+    expect_ok(__wasi_path_unlink_file(dir, "trunc.txt"), "path_unlink_file(trunc.txt)");
+    expect_ok(__wasi_fd_close(dir), "fd_close(sub, opened for TRUNC)");
 }
 
 static void renumber_checks(void) {
@@ -349,6 +382,30 @@ static void directory_checks(void) {
     expect_errno(__wasi_fd_read(dir, &in, 1, &n), __WASI_ERRNO_ISDIR, "fd_read(dir)");
     expect_errno(write_str(dir, "x", &n), __WASI_ERRNO_BADF, "fd_write(dir)");
     expect_ok(__wasi_fd_sync(dir), "fd_sync(dir)");
+    // A directory has no offset and no size: seeking, telling and allocating fail, and its
+    // rights say so, even when FD_SEEK was asked for.
+    __wasi_filesize_t pos;
+    expect_errno(__wasi_fd_seek(dir, 0, __WASI_WHENCE_CUR, &pos), __WASI_ERRNO_BADF,
+                 "fd_seek(dir, 0, CUR)");
+    expect_errno(__wasi_fd_seek(dir, 0, __WASI_WHENCE_SET, &pos), __WASI_ERRNO_BADF,
+                 "fd_seek(dir, 0, SET)");
+    expect_errno(__wasi_fd_tell(dir, &pos), __WASI_ERRNO_BADF, "fd_tell(dir)");
+    expect_errno(__wasi_fd_allocate(dir, 0, 1), __WASI_ERRNO_BADF, "fd_allocate(dir)");
+    const __wasi_rights_t not_for_dirs =
+        __WASI_RIGHTS_FD_SEEK | __WASI_RIGHTS_FD_WRITE | __WASI_RIGHTS_FD_FILESTAT_SET_SIZE;
+    __wasi_fdstat_t fdstat;
+    expect_ok(__wasi_fd_fdstat_get(dir, &fdstat), "fd_fdstat_get(dir)");
+    expect_true(!(fdstat.fs_rights_base & not_for_dirs),
+                "dir has no FD_SEEK, FD_WRITE or FD_FILESTAT_SET_SIZE");
+    __wasi_fd_t seekdir;
+    if (expect_ok(open_at(sandbox, 0, "sub", __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_SEEK, 0,
+                          &seekdir),
+                  "path_open(sub, DIRECTORY) asking for FD_SEEK")) {
+        expect_ok(__wasi_fd_fdstat_get(seekdir, &fdstat), "fd_fdstat_get(dir asked FD_SEEK)");
+        expect_true(!(fdstat.fs_rights_base & __WASI_RIGHTS_FD_SEEK),
+                    "dir asked FD_SEEK has no FD_SEEK");
+        expect_ok(__wasi_fd_close(seekdir), "fd_close(dir asked FD_SEEK)");
+    }
     require_ok(open_file(sandbox, "hello.txt", 0, &file), "path_open(hello.txt)");
     expect_errno(__wasi_fd_readdir(file, buf, sizeof buf, 0, &used), __WASI_ERRNO_NOTDIR,
                  "fd_readdir(regular file)");

@@ -111,6 +111,9 @@ static void open_checks(void) {
                  __WASI_ERRNO_NOTDIR, "path_open(hello.txt, DIRECTORY)");
     expect_errno(open_at(sandbox, 0, "sub", 0, __WASI_RIGHTS_FD_WRITE, 0, &fd), __WASI_ERRNO_ISDIR,
                  "path_open(sub) for writing");
+    expect_errno(open_at(sandbox, 0, "sub", __WASI_OFLAGS_DIRECTORY,
+                         __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0, &fd),
+                 __WASI_ERRNO_ISDIR, "path_open(sub, DIRECTORY) for reading and writing");
     expect_errno(open_file(sandbox, "hello.txt/", 0, &fd), __WASI_ERRNO_NOTDIR,
                  "path_open(hello.txt/)");
     expect_errno(open_file(sandbox, "", 0, &fd), __WASI_ERRNO_NOENT, "path_open(\"\")");
@@ -261,6 +264,47 @@ static void unlink_remove_checks(void) {
                  "path_remove_directory(link-to-sub), a link to a directory");
 }
 
+// A trailing slash names a directory (POSIX pathname resolution): a directory is made,
+// renamed and removed through "name/"; a file, or a symlink that is to be moved, named so is
+// ENOTDIR; only a directory can be made at a new "name/".
+static void trailing_slash_checks(void) {
+    __wasi_fd_t fd;
+    expect_ok(__wasi_path_create_directory(sandbox, "slashed/"), "path_create_directory(slashed/)");
+    expect_ok(__wasi_path_rename(sandbox, "slashed/", sandbox, "renamed"),
+              "path_rename(slashed/, renamed)");
+    expect_ok(__wasi_path_rename(sandbox, "renamed", sandbox, "slashed/"),
+              "path_rename(renamed, slashed/)");
+    expect_ok(__wasi_path_rename(sandbox, "slashed//", sandbox, "renamed/"),
+              "path_rename(slashed//, renamed/)");
+    expect_ok(__wasi_path_create_directory(sandbox, "empty-target"),
+              "path_create_directory(empty-target)");
+    expect_ok(__wasi_path_rename(sandbox, "renamed/", sandbox, "empty-target/"),
+              "path_rename(renamed/, empty-target/) replacing an empty directory");
+    expect_errno(__wasi_path_rename(sandbox, "hello.txt/", sandbox, "x"), __WASI_ERRNO_NOTDIR,
+                 "path_rename(hello.txt/, x)");
+    expect_errno(__wasi_path_rename(sandbox, "hello.txt", sandbox, "x/"), __WASI_ERRNO_NOTDIR,
+                 "path_rename(hello.txt, x/)");
+    expect_errno(__wasi_path_rename(sandbox, "hello.txt", sandbox, "empty-target/"),
+                 __WASI_ERRNO_NOTDIR, "path_rename(hello.txt, empty-target/)");
+    expect_errno(__wasi_path_rename(sandbox, "link-to-sub/", sandbox, "x"), __WASI_ERRNO_NOTDIR,
+                 "path_rename(link-to-sub/, x)");
+    expect_errno(__wasi_path_rename(sandbox, "empty-target", sandbox, "link-to-sub/"),
+                 __WASI_ERRNO_NOTDIR, "path_rename(empty-target, link-to-sub/)");
+    expect_errno(__wasi_path_remove_directory(sandbox, "hello.txt/"), __WASI_ERRNO_NOTDIR,
+                 "path_remove_directory(hello.txt/)");
+    expect_errno(__wasi_path_remove_directory(sandbox, "missing/"), __WASI_ERRNO_NOENT,
+                 "path_remove_directory(missing/)");
+    expect_errno(open_file(sandbox, "new-file/", __WASI_OFLAGS_CREAT, &fd), __WASI_ERRNO_ISDIR,
+                 "path_open(new-file/, CREAT)");
+    expect_errno(__wasi_path_symlink("hello.txt", sandbox, "new-link/"), __WASI_ERRNO_NOENT,
+                 "path_symlink(hello.txt, new-link/)");
+    expect_errno(__wasi_path_link(sandbox, 0, "hello.txt", sandbox, "new-link/"),
+                 __WASI_ERRNO_NOENT, "path_link(hello.txt, new-link/)");
+    __wasi_errno_t err = __wasi_path_remove_directory(sandbox, "empty-target/");
+    expect_ok(err, "path_remove_directory(empty-target/)");
+    if (err != __WASI_ERRNO_SUCCESS) (void)__wasi_path_remove_directory(sandbox, "empty-target");
+}
+
 // Every path_* with an fd that is not open, and with a regular file's fd as the directory.
 static void bad_base_checks(void) {
     const __wasi_fd_t unused = 4000;
@@ -309,6 +353,7 @@ int main(void) {
     readlink_symlink_checks();
     rename_checks();
     unlink_remove_checks();
+    trailing_slash_checks();
     bad_base_checks();
     return checks_summary();
 }

@@ -1,0 +1,172 @@
+// The browser of the `capos` daemon: one headless Chromium kept up between
+// runs, and one page standing by (loaded, its kernel Worker compiled). Each
+// run takes the standby page, boots its manifest there, relays what the page
+// reports, then closes the page and clears the site's storage: a run's
+// pages, Workers, kernel and storage are never seen by the next one. What
+// runs share is the HTTP cache, and with it the browser's compiled code for
+// the page, the kernel and the shim: that is what makes a warm run fast.
+// The next standby page is prepared while a run goes on.
+//
+// Usage: node pool.mjs SITE_URL. Commands arrive on stdin as JSON lines:
+//   {"op":"run","id":N,"manifest":"/runs/…/manifest.bin","timeoutMs":T}
+//   {"op":"input","id":N,"data":BASE64} {"op":"eof","id":N} {"op":"cancel","id":N}
+// Events leave on stdout as JSON lines, each with "run": N; a run's last is
+// {"run":N,"kind":"closed"}. End of stdin closes the browser and exits.
+import { chromium } from 'playwright-core';
+import { createInterface } from 'node:readline';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
+import { pageState } from './diagnose.mjs';
+
+const FINAL = new Set(['halted', 'panic', 'bootError', 'fatal']);
+const siteUrl = process.argv[2];
+const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
+
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 })
+  .catch((err) => {
+    emit({ kind: 'browserError', message: `cannot start ${CHROMIUM}: ${err.message.split('\n')[0]}` });
+    process.exit(1);
+  });
+const context = await browser.newContext();
+const origin = new URL(siteUrl).origin;
+const cdp = await context.newCDPSession(await context.newPage());
+emit({ kind: 'ready' });
+
+// Chromium now and then never finishes loading a page's module scripts:
+// a standby page not ready in time is replaced, a few times.
+const READY_WITHIN_MS = 5000;
+const PAGE_ATTEMPTS = 3;
+
+/** A page loaded with ?standby; `report` is where its events go. */
+async function standbyPage() {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await loadStandby(READY_WITHIN_MS * attempt);
+    } catch (err) {
+      if (attempt === PAGE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function loadStandby(readyWithinMs) {
+  const page = await context.newPage();
+  const spare = { page, report: () => {} };
+  await page.exposeFunction('__caposReport', (event) => {
+    if (event !== null && typeof event === 'object' && typeof event.kind === 'string') spare.report(event);
+  });
+  page.on('pageerror', (err) => spare.report({ kind: 'pageError', message: String(err) }));
+  page.on('crash', () => spare.report({ kind: 'browserError', message: 'the page crashed' }));
+  try {
+    await page.goto(`${siteUrl}?standby`, { timeout: readyWithinMs, waitUntil: 'commit' });
+    await page.waitForFunction(() => typeof globalThis.capos?.boot === 'function', null, { timeout: readyWithinMs });
+  } catch (err) {
+    await page.close().catch(() => {});
+    throw err;
+  }
+  return spare;
+}
+
+let next = standbyPage();
+next.catch(() => {});
+// id -> { booted: resolves to the page once it is booting, finish, cancelled }
+const runs = new Map();
+
+async function run({ id, manifest, timeoutMs }) {
+  let booted;
+  const entry = { booted: new Promise((resolve) => { booted = resolve; }), finish: () => {}, cancelled: false };
+  runs.set(id, entry);
+  // Taken before any await: runs that start together never share a page.
+  const mine = next;
+  next = standbyPage();
+  next.catch(() => {});
+  let spare;
+  try {
+    spare = await mine;
+  } catch {
+    spare = null; // That standby page failed: try once more, now.
+  }
+  try {
+    spare ??= await standbyPage();
+  } catch (err) {
+    emit({ run: id, kind: 'browserError', message: `cannot open the page: ${err.message.split('\n')[0]}` });
+    runs.delete(id);
+    booted(null);
+    emit({ run: id, kind: 'closed' });
+    return;
+  }
+  const seen = { events: 0, last: [] };
+  let finish;
+  const finished = new Promise((resolve) => { finish = resolve; });
+  spare.report = (event) => {
+    seen.events++;
+    seen.last = [...seen.last.slice(-7), event.kind];
+    emit({ ...event, run: id });
+    if (FINAL.has(event.kind)) finish();
+  };
+  entry.finish = finish;
+  if (entry.cancelled) finish();
+  const timer = setTimeout(async () => {
+    const state = await pageState(spare.page).catch(() => 'unknown');
+    emit({ run: id, kind: 'timeout', message: `no halt within ${timeoutMs} ms (${seen.events} events from the page, the last: ${seen.last.join(' ') || 'none'}; ${state})` });
+    finish();
+  }, timeoutMs);
+  try {
+    if (!entry.cancelled) await spare.page.evaluate((path) => globalThis.capos.boot(path), manifest);
+    booted(spare.page);
+    await finished;
+  } catch (err) {
+    emit({ run: id, kind: 'browserError', message: `the page failed: ${err.message.split('\n')[0]}` });
+  } finally {
+    clearTimeout(timer);
+    booted(null);
+    runs.delete(id);
+    inputs.delete(id);
+    await spare.page.close().catch(() => {});
+    // Everything the run may have stored (IndexedDB, OPFS, caches it made);
+    // not the HTTP cache.
+    await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' }).catch(() => {});
+    emit({ run: id, kind: 'closed' });
+  }
+}
+
+// Input for a run goes in order: each waits for the one before it.
+const inputs = new Map(); // id -> promise chain
+function input(id, action) {
+  const target = runs.get(id);
+  if (!target) return;
+  const chain = (inputs.get(id) ?? target.booted).then((page) => page?.evaluate(...action).then(() => page)).catch(() => null);
+  inputs.set(id, chain);
+}
+
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  let command;
+  try {
+    command = JSON.parse(line);
+  } catch {
+    continue;
+  }
+  if (!Number.isInteger(command?.id)) continue;
+  switch (command.op) {
+    case 'run':
+      if (typeof command.manifest === 'string' && Number.isFinite(command.timeoutMs)) run(command);
+      break;
+    case 'input':
+      if (typeof command.data === 'string') {
+        input(command.id, [(b64) => globalThis.capos.input(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))), command.data]);
+      }
+      break;
+    case 'eof':
+      input(command.id, [() => globalThis.capos.endInput()]);
+      break;
+    case 'cancel': {
+      const entry = runs.get(command.id);
+      if (entry) {
+        entry.cancelled = true;
+        entry.finish();
+      }
+      break;
+    }
+  }
+}
+await browser.close().catch(() => {});
+process.exit(0);

@@ -1,0 +1,12 @@
+// Bytes as base64, for drivers that can only carry JSON.
+
+const CHUNK = 0x8000; // Below the engines' argument-count limits.
+
+export function base64(bytes) {
+  if (typeof bytes.toBase64 === 'function') return bytes.toBase64();
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  }
+  return btoa(binary);
+}
