@@ -190,12 +190,13 @@ function printWasiTable(w) {
 // uncounted first run), next to wasmtime; then the official WASI testsuite
 // through warm runs, when it is present.
 const HELLO = [join(ROOT, 'build', 'wasi-tests', 'stdio_bytes.wasm'), 'split'];
+const CAPOS_RUN = [CAPOS, 'run', '--timeout', '60'];
 const CLI_RUNS = { cold: 5, warm: 15, wasmtime: 5 };
 
 function timedRun(argv, env = {}) {
   const started = performance.now();
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}`);
   return performance.now() - started;
 }
 
@@ -204,9 +205,9 @@ async function cliBench() {
   const result = { program: 'build/wasi-tests/stdio_bytes.wasm split (writes two lines)' };
   const times = (n, argv, env) => Array.from({ length: n }, () => timedRun(argv, env));
   spawnSync(CAPOS, ['daemon', 'stop']);
-  result.capos_run_hello_ms = { cold: median(times(CLI_RUNS.cold, [CAPOS, 'run', ...HELLO], { CAPOS_DAEMON: 'off' })) };
-  timedRun([CAPOS, 'run', ...HELLO], { CAPOS_DAEMON: 'on' }); // starts the daemon
-  result.capos_run_hello_ms.warm = median(times(CLI_RUNS.warm, [CAPOS, 'run', ...HELLO], { CAPOS_DAEMON: 'on' }));
+  result.capos_run_hello_ms = { cold: median(times(CLI_RUNS.cold, [...CAPOS_RUN, ...HELLO], { CAPOS_DAEMON: 'off' })) };
+  timedRun([...CAPOS_RUN, ...HELLO], { CAPOS_DAEMON: 'on' }); // starts the daemon
+  result.capos_run_hello_ms.warm = median(times(CLI_RUNS.warm, [...CAPOS_RUN, ...HELLO], { CAPOS_DAEMON: 'on' }));
   result.capos_run_hello_ms.wasmtime = median(times(CLI_RUNS.wasmtime, [...WASMTIME, ...HELLO]));
   result.runs = CLI_RUNS;
   result.ratios = {

@@ -34,6 +34,9 @@ emit({ kind: 'ready' });
 // Chromium now and then never finishes loading a page's module scripts:
 // a standby page not ready in time is replaced, a few times.
 const READY_WITHIN_MS = 5000;
+// A page that does not close in this long is left to the browser.
+const CLOSE_WITHIN_MS = 5000;
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 const PAGE_ATTEMPTS = 3;
 
 /** A page loaded with ?standby; `report` is where its events go. */
@@ -110,7 +113,8 @@ async function run({ id, manifest, timeoutMs }) {
     finish();
   }, timeoutMs);
   try {
-    if (!entry.cancelled) await spare.page.evaluate((path) => globalThis.capos.boot(path), manifest);
+    // A page that hangs must not hold the run past its timeout.
+    if (!entry.cancelled) await Promise.race([spare.page.evaluate((path) => globalThis.capos.boot(path), manifest), finished]);
     booted(spare.page);
     await finished;
   } catch (err) {
@@ -120,7 +124,7 @@ async function run({ id, manifest, timeoutMs }) {
     booted(null);
     runs.delete(id);
     inputs.delete(id);
-    await spare.page.close().catch(() => {});
+    await Promise.race([spare.page.close().catch(() => {}), sleep(CLOSE_WITHIN_MS)]);
     // Everything the run may have stored (IndexedDB, OPFS, caches it made);
     // not the HTTP cache.
     await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' }).catch(() => {});

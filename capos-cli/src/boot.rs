@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 pub const BOOT_PATH: &str = "/boot/manifest.bin";
 /// Extra time the driver gets beyond `--timeout` to close the browser.
 const DRIVER_GRACE: Duration = Duration::from_secs(20);
+/// How long the events may go on once the boot's outcome is known.
+const AFTER_OUTCOME: Duration = Duration::from_secs(10);
 
 pub fn boot(target: &str, timeout_s: u64) -> Result<u8, Failure> {
     if timeout_s == 0 {
@@ -177,11 +179,16 @@ pub fn follow(
     mode: Mode,
     give_up: impl FnOnce(),
 ) -> Option<Result<Finished, Failure>> {
-    let deadline = Instant::now() + timeout + DRIVER_GRACE;
+    let mut deadline = Instant::now() + timeout + DRIVER_GRACE;
     let mut outcome = None;
     let mut filesystems = None;
     let mut out = std::io::stdout().lock();
     loop {
+        if outcome.is_some() {
+            // Decided: what follows is the browser closing, which gets a
+            // little time, not the whole timeout.
+            deadline = deadline.min(Instant::now() + AFTER_OUTCOME);
+        }
         let remaining = deadline.saturating_duration_since(Instant::now());
         match lines.recv_timeout(remaining) {
             Ok(line) => {
