@@ -30,7 +30,15 @@ async function visit(context, url, done, timeoutMs = 300_000) {
     if (['fatal', 'panic', 'bootError'].includes(event.kind)) finish(new Error(`${url}: ${event.message}`));
     else if (done(events)) finish(null);
   });
-  await page.goto(url);
+  // Chromium now and then never runs a page's (or its Workers') module
+  // scripts: a page that reports nothing in time is loaded again.
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    if (attempt === 1) await page.goto(url);
+    else await page.reload();
+    const deadline = Date.now() + 20_000 * attempt;
+    while (events.length === 0 && Date.now() < deadline) await new Promise((r) => { setTimeout(r, 50); });
+    if (events.length > 0) break;
+  }
   const err = await finished;
   await page.close();
   if (err) throw err;

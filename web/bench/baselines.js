@@ -46,6 +46,7 @@ function summary(samples) {
 }
 
 async function main() {
+  report({ kind: 'started' }); // The driver reloads a page that never says anything.
   if (!crossOriginIsolated) {
     report({ kind: 'fatal', message: 'bench page is not cross-origin isolated' });
     return;
