@@ -148,16 +148,8 @@ fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<Fini
     if let Some(mut driver_stdin) = child.stdin.take() {
         std::thread::spawn(move || forward_stdin(&mut driver_stdin));
     }
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (lines_tx, lines_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let result = follow(&lines_rx, timeout, mode, || stop_driver(&mut child));
+    let lines = read_lines(child.stdout.take().expect("piped stdout"));
+    let result = follow(&lines, timeout, mode, || stop_driver(&mut child));
     let status = child
         .wait()
         .map_err(|e| Failure::new(exit::UNAVAILABLE, e.to_string()))?;
@@ -167,6 +159,19 @@ fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<Fini
             format!("the browser driver ended ({status}) without a result"),
         ))
     })
+}
+
+/// The lines `reader` yields, from a thread of their own, until it ends.
+pub fn read_lines(reader: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(reader).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }
 
 /// Follows a boot's events (JSON lines from the driver or the daemon) until

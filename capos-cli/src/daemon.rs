@@ -134,18 +134,23 @@ fn connect_or_start(paths: &Paths) -> Result<UnixStream, Failure> {
     }
 }
 
+/// Opens (creating it, mode 0600) one of the daemon's files for writing.
+fn private_file(path: &Path, truncate: bool) -> Result<File, Failure> {
+    OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(truncate)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("{}: {e}", path.display())))
+}
+
 /// Starts `capos daemon serve` in the background, in a process group of its
 /// own (a Ctrl-C at this terminal does not reach it).
 fn start_daemon(paths: &Paths) -> Result<(), Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("cannot find capos itself: {e}")))?;
-    let log = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&paths.log)
-        .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("{}: {e}", paths.log.display())))?;
+    let log = private_file(&paths.log, true)?;
     Command::new(exe)
         .args(["daemon", "serve"])
         .stdin(Stdio::null())
@@ -179,16 +184,8 @@ pub fn run(
         let mut input = stream.try_clone().map_err(lost)?;
         std::thread::spawn(move || boot::forward_stdin(&mut input));
     }
-    let reader = stream.try_clone().map_err(lost)?;
-    let (lines_tx, lines_rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(reader).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let result = boot::follow(&lines_rx, timeout, mode, || {
+    let lines = boot::read_lines(stream.try_clone().map_err(lost)?);
+    let result = boot::follow(&lines, timeout, mode, || {
         let _ = stream.shutdown(std::net::Shutdown::Both);
     });
     result.unwrap_or_else(|| {
@@ -309,13 +306,7 @@ impl Daemon {
 fn serve_daemon(paths: &Paths) -> Result<u8, Failure> {
     let unavailable = |why: String| Failure::new(exit::UNAVAILABLE, why);
     // One daemon per build: the lock is held for the daemon's whole life.
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(&paths.lock)
-        .map_err(|e| unavailable(format!("{}: {e}", paths.lock.display())))?;
+    let lock = private_file(&paths.lock, false)?;
     if lock.try_lock().is_err() {
         return Ok(exit::OK); // Another is up (or starting): clients reach that one.
     }
