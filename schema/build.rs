@@ -85,7 +85,14 @@ fn write_interface_constants(req: code_generator_request::Reader<'_>, dest: &Pat
             )
             .unwrap();
         }
-        writeln!(src, "    }}\n}}").unwrap();
+        writeln!(src, "    }}").unwrap();
+        writeln!(src, "    /// Method names, by ordinal.").unwrap();
+        write!(src, "    pub const METHODS: &[&str] = &[").unwrap();
+        for m in iface.get_methods().expect("methods") {
+            let mname = m.get_name().expect("method name").to_str().expect("utf8");
+            write!(src, "{mname:?}, ").unwrap();
+        }
+        writeln!(src, "];\n}}").unwrap();
         all.push((name.to_string(), module));
     }
     all.sort();
@@ -95,6 +102,36 @@ fn write_interface_constants(req: code_generator_request::Reader<'_>, dest: &Pat
         writeln!(src, "    ({name:?}, {module}::INTERFACE_ID),").unwrap();
     }
     writeln!(src, "];").unwrap();
+    writeln!(
+        src,
+        "/// An interface's name and the name of its method `ordinal`, for view models."
+    )
+    .unwrap();
+    writeln!(
+        src,
+        "pub fn method_name(interface_id: u64, ordinal: u16) -> Option<(&'static str, &'static str)> {{"
+    )
+    .unwrap();
+    writeln!(src, "    let (name, methods) = match interface_id {{").unwrap();
+    for (_, module) in &all {
+        writeln!(
+            src,
+            "        {module}::INTERFACE_ID => ({module}::NAME, {module}::METHODS),"
+        )
+        .unwrap();
+    }
+    writeln!(src, "        _ => return None,\n    }};").unwrap();
+    writeln!(
+        src,
+        "    methods.get(usize::from(ordinal)).map(|method| (name, *method))\n}}"
+    )
+    .unwrap();
+    writeln!(src, "/// An interface's name, from its id.").unwrap();
+    writeln!(
+        src,
+        "pub fn interface_name(interface_id: u64) -> Option<&'static str> {{\n    ALL.iter().find(|(_, id)| *id == interface_id).map(|(name, _)| *name)\n}}"
+    )
+    .unwrap();
     std::fs::write(dest, src).expect("write interfaces.rs");
 }
 

@@ -10,8 +10,9 @@
 
 use crate::exit_code;
 use crate::host::{Host, Startup};
-use crate::process::Process;
-use crate::view::{ProcessView, Stream, UiEvent};
+use crate::inspect::{self, Inspector};
+use crate::process::{Held, Origin, Parked, Process};
+use crate::view::{ProcessView, Stream, TraceCall, UiEvent};
 use capos_config::capset::{CapSet, CapSetEntry};
 use capos_config::manifest::{Manifest, ProcessSpec, TransferMode};
 use capos_config::ring::op::{Op, SqeFault};
@@ -170,6 +171,12 @@ pub struct Kernel<H: Host> {
     /// receive with a call already queued): posted as soon as it parks.
     serving: Option<(u32, u64)>,
     finished_early: Option<Completion>,
+    /// (interface, method) of the call being served: what a capability it
+    /// returns is labelled with.
+    serving_call: Option<(&'static str, &'static str)>,
+    /// The process list changed since it was last published.
+    processes_changed: bool,
+    inspector: Inspector,
 }
 
 impl<H: Host> Kernel<H> {
@@ -189,7 +196,45 @@ impl<H: Host> Kernel<H> {
             scratch: Some(Scratch::new()),
             serving: None,
             finished_early: None,
+            serving_call: None,
+            processes_changed: false,
+            inspector: Inspector::new(),
         }
+    }
+
+    /// What the page shows: the capability graph and process views
+    /// (`graph`), the call trace (`trace`). Off, they cost nothing.
+    pub fn set_inspect(&mut self, graph: bool, trace: bool) {
+        self.inspector.set(graph, trace);
+    }
+
+    /// Called about ten times a second: publishes process states that
+    /// changed without any call (a process falling asleep in `cap_enter`),
+    /// the inspector's snapshot if anything moved, and the calls traced.
+    pub fn tick(&mut self) {
+        let states_changed = self.processes.values().any(|p| {
+            let now = (inspect::live_state(p), p.parked.len());
+            p.published_state.get() != Some(now)
+        });
+        if states_changed || self.processes_changed {
+            self.publish_processes();
+        }
+        let now = self.host.now_ns();
+        if let Some(event) = self.inspector.tick(&self.processes, now) {
+            self.host.emit(event);
+        }
+        if let Some(event) = self.inspector.flush_trace() {
+            self.host.emit(event);
+        }
+    }
+
+    /// Every capability id any process holds (for a test that checks none
+    /// of them ever reaches the page).
+    pub fn live_cap_ids(&self) -> Vec<u32> {
+        self.processes
+            .values()
+            .flat_map(|p| p.caps.iter().map(|(id, _)| id.raw()))
+            .collect()
     }
 
     /// Gives a service its hooks (exit, settle, timers, halt).
@@ -247,11 +292,14 @@ impl<H: Host> Kernel<H> {
     pub fn insert_cap(&mut self, pid: u32, entry: CapEntry<H>) -> Result<GrantedCap, Fault> {
         let p = self.processes.get_mut(&pid).ok_or_else(|| gone(pid))?;
         let interface_id = entry.object.interface_id();
+        let origin = Origin::Returned {
+            via: self.serving_call.unwrap_or(("kernel", "grant")),
+        };
         let id = p
             .caps
-            .insert(entry)
+            .insert(Held { entry, origin })
             .map_err(|e| Fault::new(CapError::Exhausted, format!("pid {pid}: {e}")))?;
-        self.publish_processes();
+        self.caps_changed();
         Ok(GrantedCap {
             cap_id: id.raw(),
             interface_id,
@@ -264,10 +312,11 @@ impl<H: Host> Kernel<H> {
         let p = self.processes.get(&pid).ok_or_else(|| gone(pid))?;
         let mut entries = Vec::with_capacity(transfers.len());
         for (i, t) in transfers.iter().enumerate() {
-            let entry = p
+            let entry = &p
                 .caps
                 .get(CapId::from_raw(t.cap_id))
-                .map_err(|e| lookup_fault(t.cap_id, e))?;
+                .map_err(|e| lookup_fault(t.cap_id, e))?
+                .entry;
             // The same capability twice is fine when both are copies.
             let same = |o: &&Transfer| o.cap_id == t.cap_id;
             let repeated = transfers[..i].iter().any(|o| same(&o));
@@ -311,7 +360,7 @@ impl<H: Host> Kernel<H> {
             moved |= p.caps.remove(CapId::from_raw(t.cap_id)).is_ok();
         }
         if moved {
-            self.publish_processes();
+            self.caps_changed();
         }
     }
 
@@ -344,14 +393,18 @@ impl<H: Host> Kernel<H> {
             .into_iter()
             .map(|entry| {
                 let interface_id = entry.object.interface_id();
-                let id = receiver.caps.insert(entry).expect("room checked above");
+                let origin = Origin::Received { from };
+                let id = receiver
+                    .caps
+                    .insert(Held { entry, origin })
+                    .expect("room checked above");
                 GrantedCap {
                     cap_id: id.raw(),
                     interface_id,
                 }
             })
             .collect();
-        self.publish_processes();
+        self.caps_changed();
         Ok(granted)
     }
 
@@ -438,9 +491,17 @@ impl<H: Host> Kernel<H> {
         let salt = (pid as u16).wrapping_mul(0x6b43).wrapping_add(0x2f1d);
         let mut caps = CapTable::with_limit_and_salt(CAPS_PER_PROCESS, salt);
         let mut entries = Vec::new();
+        // The parent is the process whose call is being served (none: init).
+        let parent = self.serving.map_or(0, |(caller, _)| caller);
         for (cap_name, entry) in grants {
             let interface_id = entry.object.interface_id();
-            let id = caps.insert(entry).map_err(|e| e.to_string())?;
+            let origin = Origin::Granted {
+                name: cap_name.clone(),
+                from: parent,
+            };
+            let id = caps
+                .insert(Held { entry, origin })
+                .map_err(|e| e.to_string())?;
             entries.push(CapSetEntry {
                 name: cap_name,
                 cap_id: id.raw(),
@@ -462,7 +523,7 @@ impl<H: Host> Kernel<H> {
         self.host.start_process(pid, &name, binary, &ring, &startup);
         self.processes
             .insert(pid, Process::new(name, ring, self.ring_counter_start, caps));
-        self.publish_processes();
+        self.caps_changed();
         Ok(pid)
     }
 
@@ -477,7 +538,28 @@ impl<H: Host> Kernel<H> {
             progressed |= self.service(pid, SQES_PER_POLL);
         }
         self.settle();
+        self.after_round();
         progressed
+    }
+
+    /// Publishes what a round of work changed: the process list, and the
+    /// inspector's snapshot if it is shown.
+    fn after_round(&mut self) {
+        if self.processes_changed {
+            self.publish_processes();
+        }
+        if self.inspector.graph {
+            let now = self.host.now_ns();
+            if let Some(event) = self.inspector.after_round(&self.processes, now) {
+                self.host.emit(event);
+            }
+        }
+    }
+
+    /// A CapTable or the set of processes changed.
+    fn caps_changed(&mut self) {
+        self.processes_changed = true;
+        self.inspector.changed();
     }
 
     /// Lets every service fail the parked calls that can no longer complete.
@@ -511,6 +593,7 @@ impl<H: Host> Kernel<H> {
             }
         };
         // Every call's params in one gather, before anything is dispatched.
+        p.counts.sqes += u64::from(count);
         scratch.ops.clear();
         scratch.params_lens.clear();
         for raw in scratch.entries[..count as usize * SQE_SIZE].chunks_exact(SQE_SIZE) {
@@ -529,11 +612,14 @@ impl<H: Host> Kernel<H> {
             capnp::Word::words_to_bytes_mut(&mut scratch.params),
             &mut scratch.spans,
         );
+        let tracing = self.inspector.trace;
         for i in 0..count {
             let (sqe, op) = scratch.ops[i as usize];
             let Some(p) = self.processes.get_mut(&pid) else {
                 break; // An earlier call in the batch ended this process.
             };
+            let started_ns = if tracing { self.host.now_ns() } else { 0 };
+            let what = describe_op(&op);
             let outcome = match op {
                 Err(fault) => Err(Fault::new(
                     CapError::BadSqe,
@@ -542,7 +628,7 @@ impl<H: Host> Kernel<H> {
                 Ok(Op::Nop) => Ok(Served::Done),
                 Ok(Op::Release { cap_id }) => match p.caps.remove(CapId::from_raw(cap_id)) {
                     Ok(_) => {
-                        self.publish_processes();
+                        self.caps_changed();
                         Ok(Served::Done)
                     }
                     Err(e) => Err(lookup_fault(cap_id, e)),
@@ -561,9 +647,16 @@ impl<H: Host> Kernel<H> {
                         method,
                         badge: 0,
                     };
-                    self.call(&mut scratch, call, cap_id, interface_id, params)
+                    self.serving_call = Some(what);
+                    let outcome = self.call(&mut scratch, call, cap_id, interface_id, params);
+                    self.serving_call = None;
+                    outcome
                 }
             };
+            if tracing && !matches!(outcome, Ok(Served::Pending)) && !matches!(op, Ok(Op::Nop)) {
+                let fault = outcome.as_ref().err();
+                self.trace_call(pid, what, fault, false, started_ns);
+            }
             let Some(p) = self.processes.get_mut(&pid) else {
                 break;
             };
@@ -577,7 +670,11 @@ impl<H: Host> Kernel<H> {
                     p.post(sqe.user_data, 0, data);
                 }
                 Ok(Served::Pending) => {
-                    p.park(sqe.user_data);
+                    p.park(Parked {
+                        user_data: sqe.user_data,
+                        call: what,
+                        since_ns: started_ns,
+                    });
                     if let Some(completion) = self.finished_early.take() {
                         self.finish(pid, sqe.user_data, completion);
                     }
@@ -609,6 +706,7 @@ impl<H: Host> Kernel<H> {
             .caps
             .get(CapId::from_raw(cap_id))
             .map_err(|e| lookup_fault(cap_id, e))?
+            .entry
             .clone();
         if entry.object.interface_id() != interface_id {
             return Err(Fault::new(
@@ -678,17 +776,25 @@ impl<H: Host> Kernel<H> {
         let Some(p) = self.processes.get_mut(&pid) else {
             return;
         };
-        if !p.unpark(user_data) {
+        let Some(parked) = p.unpark(user_data) else {
             debug_assert!(false, "pid {pid} is owed no call {user_data}");
             return;
-        }
-        match completion {
+        };
+        let fault = match completion {
             Completion::Done(data) if data.len() > SLOT_DATA_SIZE as usize => {
-                let fault = too_large(data.len());
-                p.post(user_data, fault.error.code(), fault_text(&fault));
+                Some(too_large(data.len()))
             }
-            Completion::Done(data) => p.post(user_data, 0, &data),
-            Completion::Failed(fault) => p.post(user_data, fault.error.code(), fault_text(&fault)),
+            Completion::Done(data) => {
+                p.post(user_data, 0, &data);
+                None
+            }
+            Completion::Failed(fault) => Some(fault),
+        };
+        if let Some(fault) = &fault {
+            p.post(user_data, fault.error.code(), fault_text(fault));
+        }
+        if self.inspector.trace {
+            self.trace_call(pid, parked.call, fault.as_ref(), true, parked.since_ns);
         }
         self.publish(pid);
     }
@@ -770,6 +876,7 @@ impl<H: Host> Kernel<H> {
         let Some(mut p) = self.processes.remove(&pid) else {
             return;
         };
+        self.inspector.ended(pid, &p, code, &reason);
         drop(p.caps.drain());
         self.timers.retain(
             |t| !matches!(t.0.action, TimerAction::Finish { pid: owner, .. } if owner == pid),
@@ -811,21 +918,58 @@ impl<H: Host> Kernel<H> {
             let service = self.services[i].clone();
             service.on_halt(self);
         }
+        // The last picture and the last calls, before the page hears the end.
+        if self.inspector.graph {
+            let now = self.host.now_ns();
+            let event = self.inspector.snapshot(&self.processes, now);
+            self.host.emit(event);
+        }
+        if let Some(event) = self.inspector.flush_trace() {
+            self.host.emit(event);
+        }
         self.host.emit(UiEvent::Halted { code, reason });
     }
 
     fn publish_processes(&mut self) {
+        self.processes_changed = false;
         let processes = self
             .processes
             .iter()
-            .map(|(&pid, p)| ProcessView {
-                pid,
-                name: p.name.clone(),
-                state: "running",
-                caps: p.caps.len(),
+            .map(|(&pid, p)| {
+                let state = inspect::live_state(p);
+                p.published_state.set(Some((state, p.parked.len())));
+                ProcessView {
+                    pid,
+                    name: p.name.clone(),
+                    state,
+                    blocked_on: inspect::blocked_on(p),
+                    caps: p.caps.len(),
+                }
             })
             .collect();
         self.host.emit(UiEvent::Processes { processes });
+    }
+
+    /// Records one finished call in the trace.
+    fn trace_call(
+        &mut self,
+        pid: u32,
+        (interface, method): (&'static str, &'static str),
+        fault: Option<&Fault>,
+        parked: bool,
+        started_ns: u64,
+    ) {
+        let now = self.host.now_ns();
+        self.inspector.record(TraceCall {
+            pid,
+            interface,
+            method,
+            outcome: fault.map_or("ok", |f| f.error.name()),
+            parked,
+            start_ms: started_ns as f64 / 1e6,
+            dur_us: now.saturating_sub(started_ns) as f64 / 1e3,
+            message: fault.map(|f| f.message.clone()).unwrap_or_default(),
+        });
     }
 }
 
@@ -866,6 +1010,21 @@ fn fault_text(fault: &Fault) -> &[u8] {
 
 fn gone(pid: u32) -> Fault {
     Fault::new(CapError::PeerGone, format!("pid {pid} is gone"))
+}
+
+/// (interface, method) of an entry, as the trace and the inspector name it.
+fn describe_op(op: &Result<Op, SqeFault>) -> (&'static str, &'static str) {
+    match op {
+        Ok(Op::Call {
+            interface_id,
+            method,
+            ..
+        }) => capos_schema::interfaces::method_name(*interface_id, *method)
+            .unwrap_or(("unknown interface", "?")),
+        Ok(Op::Release { .. }) => ("ring", "release"),
+        Ok(Op::Nop) => ("ring", "nop"),
+        Err(_) => ("ring", "malformed entry"),
+    }
 }
 
 fn nul_terminated(strings: &[String]) -> Vec<u8> {

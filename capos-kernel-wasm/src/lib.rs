@@ -13,6 +13,7 @@ pub mod caps;
 pub mod exit_code;
 pub mod fs_tree;
 pub mod host;
+mod inspect;
 pub mod kernel;
 pub mod manifest;
 mod process;

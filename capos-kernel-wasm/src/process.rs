@@ -4,32 +4,68 @@
 use crate::host::Host;
 use crate::kernel::CapEntry;
 use capos_config::ring::{
-    CqProducer, Cqe, FLAGS, RING_FLAG_CQ_STALLED, RingMemory, SLOT_DATA_SIZE, SqConsumer,
+    CQ_WAITING, CqProducer, Cqe, FLAGS, PROCESS_WAITS, RING_FLAG_CQ_STALLED, RingMemory,
+    SLOT_DATA_SIZE, SqConsumer,
 };
 use capos_lib::CapTable;
+
+/// A capability in a process's table, and where it came from (which only
+/// the inspector reads).
+pub(crate) struct Held<H: Host> {
+    pub(crate) entry: CapEntry<H>,
+    pub(crate) origin: Origin,
+}
+
+/// Where a held capability came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Named `name` in the process's CapSet at spawn, by its parent `from`
+    /// (0: the kernel, for init).
+    Granted { name: String, from: u32 },
+    /// Carried by an endpoint message or reply from process `from`.
+    Received { from: u32 },
+    /// In the results of a call: (interface, method).
+    Returned { via: (&'static str, &'static str) },
+}
+
+/// A call taken off the SQ and parked by a service.
+pub(crate) struct Parked {
+    pub(crate) user_data: u64,
+    /// (interface, method), for the inspector.
+    pub(crate) call: (&'static str, &'static str),
+    /// When it was taken (only while the call trace is on, else 0).
+    pub(crate) since_ns: u64,
+}
+
+/// What the kernel counts of a process's ring, for the inspector.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RingCounts {
+    pub(crate) sqes: u64,
+    pub(crate) cqes: u64,
+    /// Times the kernel found the CQ without room and stopped taking SQEs.
+    pub(crate) cq_stalls: u64,
+}
 
 pub(crate) struct Process<H: Host> {
     pub(crate) name: String,
     pub(crate) ring: H::Ring,
     pub(crate) sq: SqConsumer,
     cq: CqProducer,
-    pub(crate) caps: CapTable<CapEntry<H>>,
-    /// `user_data` of every call taken off the SQ and parked by a service
-    /// (a multiset: the process chooses `user_data`, and may repeat one).
-    /// The kernel takes an SQE only while the CQ has room for it and for all
-    /// of these, so no completion ever finds the CQ full.
-    parked: Vec<u64>,
+    pub(crate) caps: CapTable<Held<H>>,
+    /// Every call taken off the SQ and parked by a service (`user_data` is
+    /// a multiset: the process chooses it, and may repeat one). The kernel
+    /// takes an SQE only while the CQ has room for it and for all of these,
+    /// so no completion ever finds the CQ full.
+    pub(crate) parked: Vec<Parked>,
+    pub(crate) counts: RingCounts,
+    /// (state, parked calls) as the process list last showed them.
+    pub(crate) published_state: std::cell::Cell<Option<(&'static str, usize)>>,
     /// The ring's FLAGS word as the kernel last wrote it (never read back).
     flags: u32,
 }
 
 impl<H: Host> Process<H> {
-    pub(crate) fn new(
-        name: String,
-        ring: H::Ring,
-        start: u32,
-        caps: CapTable<CapEntry<H>>,
-    ) -> Self {
+    pub(crate) fn new(name: String, ring: H::Ring, start: u32, caps: CapTable<Held<H>>) -> Self {
         Self {
             name,
             ring,
@@ -37,6 +73,8 @@ impl<H: Host> Process<H> {
             cq: CqProducer::new(start),
             caps,
             parked: Vec::new(),
+            counts: RingCounts::default(),
+            published_state: std::cell::Cell::new(None),
             flags: 0,
         }
     }
@@ -64,24 +102,35 @@ impl<H: Host> Process<H> {
             self.set_flag(RING_FLAG_CQ_STALLED, false);
             return budget;
         }
-        self.cq
+        let budget = self
+            .cq
             .flag_stalled_and_recheck(&self.ring, &mut self.flags)
-            .saturating_sub(owed)
-    }
-
-    pub(crate) fn park(&mut self, user_data: u64) {
-        self.parked.push(user_data);
-    }
-
-    /// Forgets one parked call with `user_data`; whether there was one.
-    pub(crate) fn unpark(&mut self, user_data: u64) -> bool {
-        match self.parked.iter().position(|&u| u == user_data) {
-            Some(i) => {
-                self.parked.swap_remove(i);
-                true
-            }
-            None => false,
+            .saturating_sub(owed);
+        if budget == 0 {
+            self.counts.cq_stalls += 1;
         }
+        budget
+    }
+
+    pub(crate) fn park(&mut self, parked: Parked) {
+        self.parked.push(parked);
+    }
+
+    /// Takes one parked call with `user_data`, if there is one.
+    pub(crate) fn unpark(&mut self, user_data: u64) -> Option<Parked> {
+        let i = self.parked.iter().position(|p| p.user_data == user_data)?;
+        Some(self.parked.swap_remove(i))
+    }
+
+    /// Whether the process sleeps in `cap_enter` waiting for its CQ.
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.ring.load(CQ_WAITING) == 1
+    }
+
+    /// How many times the process has slept waiting for its CQ (written by
+    /// its host; diagnostics only, so not trusted for anything).
+    pub(crate) fn doorbell_waits(&self) -> u32 {
+        self.ring.load(PROCESS_WAITS)
     }
 
     /// Stages one CQE (published by the next `publish`). `data` fits a slot:
@@ -97,6 +146,7 @@ impl<H: Host> Process<H> {
         // unless the process corrupted its own CQ head; then the completion
         // is lost to that process alone.
         let _ = self.cq.stage(&self.ring, &cqe, data);
+        self.counts.cqes += 1;
     }
 
     /// Hands consumed SQ slots back and publishes staged CQEs; whether any

@@ -1,5 +1,6 @@
 //! View models: all the main thread ever learns from the kernel. They name
-//! processes by pid and capabilities only by count; never a `CapId`.
+//! processes by pid, and capabilities by count, or (for the inspector) by
+//! the object they designate; never by `CapId`.
 
 use serde::Serialize;
 
@@ -16,12 +17,89 @@ pub enum Stream {
 pub struct ProcessView {
     pub pid: u32,
     pub name: String,
+    /// "running", or "blocked" while it sleeps in `cap_enter`.
     pub state: &'static str,
+    /// Its parked calls, as `Interface.method` (what it is blocked on).
+    pub blocked_on: Vec<String>,
     /// How many capabilities the process holds.
     pub caps: usize,
 }
 
+/// One process as the inspector shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InspectedProcess {
+    pub pid: u32,
+    pub name: String,
+    /// running, blocked, exited, killed, panicked, trapped or failed.
+    pub state: &'static str,
+    pub blocked_on: Vec<String>,
+    pub exit_code: Option<i32>,
+    pub reason: String,
+    pub counters: Counters,
+    /// In table order; none once ended.
+    pub caps: Vec<CapView>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counters {
+    pub sqes: u64,
+    pub cqes: u64,
+    pub in_flight: u64,
+    pub doorbell_waits: u64,
+    pub cq_stalls: u64,
+}
+
+/// A capability as the inspector shows it: where it came from and what it
+/// designates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapView {
+    /// Its CapSet name, when it was granted at spawn.
+    pub name: String,
+    /// "granted", "received" or "returned".
+    pub origin: &'static str,
+    /// The parent that granted it, or the process it was received from
+    /// (0: the kernel).
+    pub from_pid: u32,
+    /// The call whose results carried it ("Endpoint.mint"), if returned.
+    pub via: String,
+    pub interface: &'static str,
+    /// Decimal: a u64 does not fit a JavaScript number.
+    pub badge: String,
+    /// The object it designates: a number assigned by the inspector.
+    pub object: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectView {
+    pub object: u32,
+    pub interface: &'static str,
+    /// A few words telling it from others of its interface, or "".
+    pub note: String,
+}
+
+/// One finished call in the trace.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceCall {
+    pub pid: u32,
+    pub interface: &'static str,
+    pub method: &'static str,
+    /// "ok" or the error's name ("UnknownCap").
+    pub outcome: &'static str,
+    /// It was parked (the caller waited) before it finished.
+    pub parked: bool,
+    /// On the kernel Worker's `performance.now()` clock.
+    pub start_ms: f64,
+    pub dur_us: f64,
+    /// What a failed call's error says.
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -38,6 +116,16 @@ pub enum UiEvent {
     },
     /// The process table changed.
     Processes { processes: Vec<ProcessView> },
+    /// The inspector's picture of every process and what it holds.
+    Inspector {
+        seq: u64,
+        at_ms: f64,
+        processes: Vec<InspectedProcess>,
+        objects: Vec<ObjectView>,
+    },
+    /// Calls finished since the last trace event; `dropped` more were not
+    /// recorded (the buffer was full).
+    Trace { calls: Vec<TraceCall>, dropped: u64 },
     /// A process ended and was reaped.
     ProcessExited {
         pid: u32,

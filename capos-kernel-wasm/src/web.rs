@@ -382,4 +382,24 @@ impl WasmKernel {
     pub fn process_failed(&mut self, pid: u32, message: &str) {
         self.kernel.process_failed(pid, message);
     }
+
+    /// What the page shows of the inspector: the graph and process views,
+    /// the call trace.
+    #[wasm_bindgen(js_name = setInspect)]
+    pub fn set_inspect(&mut self, graph: bool, trace: bool) {
+        self.kernel.set_inspect(graph, trace);
+    }
+
+    /// About ten times a second: process states, the inspector's snapshot,
+    /// the traced calls.
+    pub fn tick(&mut self) {
+        self.kernel.tick();
+    }
+
+    /// Every capability id any process holds. Only a test reads this, from
+    /// inside the kernel Worker, to check that none reaches the page.
+    #[wasm_bindgen(js_name = liveCapIds)]
+    pub fn live_cap_ids(&self) -> Vec<u32> {
+        self.kernel.live_cap_ids()
+    }
 }

@@ -118,6 +118,21 @@ pub trait CapObject<K: ?Sized> {
     fn as_any(&self) -> Option<&dyn core::any::Any> {
         None
     }
+
+    /// For the inspector: a key naming the kernel object this capability
+    /// designates when several capability objects share one (an endpoint's
+    /// server and its call-only copies share the endpoint), any value that
+    /// is stable and unique while the object lives. `None` (the default):
+    /// the capability object is itself the kernel object.
+    fn designates(&self) -> Option<usize> {
+        None
+    }
+
+    /// For the inspector: a few words that tell this object from others of
+    /// its interface ("stdout", `prefix "[1] "`), or `None`.
+    fn describe(&self) -> Option<String> {
+        None
+    }
 }
 
 /// State a group of capabilities shares (the terminal's input, the file

@@ -81,4 +81,16 @@ mod tests {
         assert_eq!(interfaces::kernel_panic_trigger::method::TRIGGER, 0);
         assert!(interfaces::ALL.iter().any(|(n, _)| *n == "Console"));
     }
+
+    #[test]
+    fn method_names_come_from_the_schema() {
+        let console = interfaces::console::INTERFACE_ID;
+        assert_eq!(
+            interfaces::method_name(console, interfaces::console::method::WITH_PREFIX),
+            Some(("Console", "withPrefix"))
+        );
+        assert_eq!(interfaces::method_name(console, 999), None);
+        assert_eq!(interfaces::method_name(0x1234, 0), None);
+        assert_eq!(interfaces::interface_name(console), Some("Console"));
+    }
 }

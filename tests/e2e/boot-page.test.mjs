@@ -31,7 +31,7 @@ test('while init runs the process list shows it, with its capability count', asy
   const { page, events, waitFor } = await openBoot(browser.context, `${server.url}?manifest=hello`);
   await waitFor('halted');
   const running = events.find((e) => e.kind === 'processes' && e.processes.length === 1);
-  assert.deepEqual(running.processes[0], { pid: 1, name: 'init', state: 'running', caps: 1 });
+  assert.deepEqual(running.processes[0], { pid: 1, name: 'init', state: 'running', blockedOn: [], caps: 1 });
   assert.ok(!JSON.stringify(events).match(/capId|cap_id/i), 'no capability id reaches the page');
   await page.close();
 });

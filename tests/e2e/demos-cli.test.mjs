@@ -36,3 +36,12 @@ test('capos boot dead-server: the caller of a dead server gets PeerGone', () => 
   assert.match(r.stdout, /PeerGone: server pid 2 ended before replying/);
   assert.match(r.stdout, /survivor \(pid 3\) exited with code 0/);
 });
+
+test('capos boot revoke: a killed server loses everything and its blocked caller gets PeerGone', () => {
+  const r = capos(['boot', 'revoke', '--timeout', '60']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /revoke-server: took a call from badge 7; spinning without answering/);
+  assert.match(r.stdout, /revoke: the server \(pid 2\) was killed by pid 1; everything it held is revoked/);
+  assert.match(r.stdout, /revoke-client: my call was answered: PeerGone/);
+  assert.match(r.stdout, /revoke: the client \(pid 3\) exited with code 0/);
+});

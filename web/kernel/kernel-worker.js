@@ -13,6 +13,8 @@ kernelLoaded.catch(() => {}); // A failure is reported by the boot that awaits i
 let booted = false;
 let running = null; // { kernel, host } once booted
 const earlyInput = []; // input that arrived before the kernel was up
+// What the page's inspector shows (it may change its mind before the boot).
+let inspect = { graph: false, trace: false };
 
 self.onmessage = (event) => {
   const message = event.data;
@@ -21,8 +23,14 @@ self.onmessage = (event) => {
     self.postMessage({ type: 'bootError', message: `kernel refused a message from the page: ${problem}` });
     return;
   }
+  if (message.type === 'inspect') {
+    inspect = { graph: message.graph, trace: message.trace };
+    if (running && !running.host.dead) running.kernel.setInspect(inspect.graph, inspect.trace);
+    return;
+  }
   if (message.type === 'boot' || message.type === 'bootWasi') {
     if (booted) return;
+    if (message.inspect) inspect = { graph: message.inspect.graph, trace: message.inspect.trace };
     booted = true;
     boot(message).catch((err) => {
       self.postMessage({ type: 'panic', message: `kernel Worker failed: ${err?.stack || err}` });
@@ -50,11 +58,15 @@ async function boot(request) {
   // for all processes, so the kernel never has more than one waiter.
   // Word 1 is 1 while the kernel sleeps on word 0: processes notify only then.
   const wake = new Int32Array(new SharedArrayBuffer(8));
-  const host = new ProcessHost(wake, (event) => self.postMessage(event));
+  const host = new ProcessHost(wake, (event) => {
+    if (event.type === 'trace') measureCalls(event.calls);
+    self.postMessage(event);
+  });
   self.__caposState.rings = () => host.ringStates();
   self.__caposState.wake = () => [Atomics.load(wake, 0), Atomics.load(wake, 1)];
   const kernel = new Kernel(host);
   host.attach(kernel);
+  kernel.setInspect(inspect.graph, inspect.trace);
   try {
     if (request.type === 'bootWasi') {
       kernel.bootWasi(request.name, request.program, request.argv, request.env);
@@ -68,7 +80,39 @@ async function boot(request) {
   }
   running = { kernel, host };
   for (const message of earlyInput.splice(0)) deliverInput(running, message);
-  await run(kernel, wake, host);
+  // Process states change without any call (a process falls asleep in
+  // cap_enter); the kernel looks this often, and flushes the call trace.
+  const ticker = setInterval(() => {
+    if (host.dead || kernel.isHalted()) return;
+    try {
+      kernel.tick();
+    } catch (err) {
+      host.kernelDied(err);
+    }
+  }, TICK_MS);
+  try {
+    await run(kernel, wake, host);
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+const TICK_MS = 100;
+
+// The traced calls on this Worker's track in DevTools' Performance panel, as
+// "pid 3 Endpoint.call 41 us". The entries are cleared at once: the panel
+// records them as they are made, and a long trace must not fill the buffer.
+function measureCalls(calls) {
+  for (const c of calls) {
+    const outcome = c.outcome === 'ok' ? '' : ` ${c.outcome}`;
+    const name = `pid ${c.pid} ${c.interface}.${c.method} ${Math.round(c.durUs)} us${outcome}`;
+    try {
+      performance.measure(name, { start: c.startMs, end: c.startMs + c.durUs / 1000 });
+    } catch {
+      // A start before this Worker's time origin (cannot happen) is not worth a failure.
+    }
+  }
+  performance.clearMeasures();
 }
 
 // The manifest's bytes, or null after reporting why there are none.

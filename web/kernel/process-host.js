@@ -42,6 +42,8 @@ export class ProcessHost {
     };
     this.rings.set(pid, new Int32Array(ring));
     this.phases.set(pid, 'compiling');
+    // On the kernel Worker's track in DevTools' Performance panel.
+    performance.mark(`spawn pid ${pid}: ${name}`);
     const compiled = WebAssembly.compile(binary).then(
       async (module) => {
         // A WASI program gets the shim that serves its imports over its ring.

@@ -17,10 +17,17 @@ function check(ok, what) {
   return ok ? null : what;
 }
 
+const isInspect = (v) => isObject(v) && typeof v.graph === 'boolean' && typeof v.trace === 'boolean';
+
 // page -> kernel
 export function checkPageMessage(m) {
   if (!isObject(m)) return 'page message must be an object';
+  if ((m.type === 'boot' || m.type === 'bootWasi') && m.inspect !== undefined && !isInspect(m.inspect)) {
+    return `${m.type}: inspect must be {graph: boolean, trace: boolean}`;
+  }
   switch (m.type) {
+    case 'inspect':
+      return check(isInspect(m), 'inspect: {graph: boolean, trace: boolean}');
     case 'boot':
       return check(isText(m.manifestUrl, 2048) && m.manifestUrl.length > 0, 'manifestUrl must be a non-empty string');
     case 'stdin':
@@ -71,8 +78,34 @@ export function checkProcessMessage(m) {
   }
 }
 
+const isNameList = (v, max) => Array.isArray(v) && v.length <= max && v.every((s) => isText(s, 256));
+const isCount = (v) => isInt(v, 0, Number.MAX_SAFE_INTEGER);
+
 const processView = (p) =>
-  isObject(p) && isInt(p.pid, 1, U32) && isText(p.name, 256) && isText(p.state, 32) && isInt(p.caps, 0, U32);
+  isObject(p) && isInt(p.pid, 1, U32) && isText(p.name, 256) && isText(p.state, 32) &&
+  isNameList(p.blockedOn, 4096) && isInt(p.caps, 0, U32);
+
+const PROCESS_STATES = new Set(['running', 'blocked', 'exited', 'killed', 'panicked', 'trapped', 'failed']);
+const CAP_ORIGINS = new Set(['granted', 'received', 'returned']);
+const COUNTERS = ['sqes', 'cqes', 'inFlight', 'doorbellWaits', 'cqStalls'];
+
+const capView = (c) =>
+  isObject(c) && isText(c.name, 256) && CAP_ORIGINS.has(c.origin) && isInt(c.fromPid, 0, U32) &&
+  isText(c.via, 256) && isText(c.interface, 256) && typeof c.badge === 'string' && /^\d{1,20}$/.test(c.badge) &&
+  isInt(c.object, 1, U32);
+
+const inspectedProcess = (p) =>
+  isObject(p) && isInt(p.pid, 1, U32) && isText(p.name, 256) && PROCESS_STATES.has(p.state) &&
+  isNameList(p.blockedOn, 4096) && (p.exitCode === null || isInt(p.exitCode, I32_MIN, I32_MAX)) &&
+  isText(p.reason, 64 * 1024) && isObject(p.counters) && COUNTERS.every((k) => isCount(p.counters[k])) &&
+  Array.isArray(p.caps) && p.caps.length <= 4096 && p.caps.every(capView);
+
+const objectView = (o) => isObject(o) && isInt(o.object, 1, U32) && isText(o.interface, 256) && isText(o.note, 4096);
+
+const traceCall = (c) =>
+  isObject(c) && isInt(c.pid, 1, U32) && isText(c.interface, 256) && isText(c.method, 256) &&
+  isText(c.outcome, 64) && typeof c.parked === 'boolean' && Number.isFinite(c.startMs) &&
+  Number.isFinite(c.durUs) && c.durUs >= 0 && isText(c.message, 64 * 1024);
 
 const FS_KINDS = new Set(['file', 'dir', 'symlink']);
 const fsEntry = (e) => isObject(e) && isText(e.path, 4096) && FS_KINDS.has(e.kind) && isText(e.data, 96 * MAX_TEXT);
@@ -86,7 +119,15 @@ export function checkKernelEvent(m) {
         && m.data instanceof Uint8Array && m.data.length <= MAX_TEXT, 'console: {pid, stream, data: Uint8Array}');
     case 'processes':
       return check(Array.isArray(m.processes) && m.processes.length <= 4096 && m.processes.every(processView),
-        'processes: {processes: [{pid, name, state, caps}]}');
+        'processes: {processes: [{pid, name, state, blockedOn, caps}]}');
+    case 'inspector':
+      return check(isCount(m.seq) && Number.isFinite(m.atMs) && Array.isArray(m.processes) &&
+        m.processes.length <= 8192 && m.processes.every(inspectedProcess) &&
+        Array.isArray(m.objects) && m.objects.length <= 1 << 20 && m.objects.every(objectView),
+      'inspector: {seq, atMs, processes: [{pid, name, state, blockedOn, exitCode, reason, counters, caps}], objects}');
+    case 'trace':
+      return check(isCount(m.dropped) && Array.isArray(m.calls) && m.calls.length <= 65536 && m.calls.every(traceCall),
+        'trace: {calls: [{pid, interface, method, outcome, parked, startMs, durUs, message}], dropped}');
     case 'processExited':
       return check(isInt(m.pid, 1, U32) && isText(m.name, 256) && isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024),
         'processExited: {pid, name, code, reason}');

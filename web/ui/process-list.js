@@ -1,6 +1,7 @@
 // The process table: pid, name, state and how many capabilities each holds.
-// The kernel publishes the live processes; the table also keeps the ones
-// that ended, with how they ended, so a person can see the whole run.
+// The kernel publishes the live processes (running, or blocked in cap_enter
+// and on what); the table also keeps the ones that ended, with how they
+// ended, so a person can see the whole run.
 
 export function createProcessList(tbody) {
   const rows = new Map(); // pid -> {pid, name, state, caps}
@@ -10,8 +11,13 @@ export function createProcessList(tbody) {
     tbody.replaceChildren(...sorted.map((p) => {
       const tr = document.createElement('tr');
       tr.dataset.pid = String(p.pid);
-      if (p.state !== 'running') tr.className = 'ended';
-      for (const value of [p.pid, p.name, p.state, p.caps]) {
+      const live = p.state === 'running' || p.state === 'blocked';
+      if (!live) tr.className = 'ended';
+      else if (p.state === 'blocked') tr.className = 'blocked';
+      tr.dataset.state = p.state;
+      const on = p.blockedOn?.length ? ` on ${p.blockedOn.join(', ')}` : '';
+      const state = p.state === 'blocked' ? `blocked${on}` : p.state;
+      for (const value of [p.pid, p.name, state, p.caps]) {
         const td = document.createElement('td');
         td.textContent = String(value);
         tr.append(td);
@@ -35,7 +41,9 @@ export function createProcessList(tbody) {
     },
     // Everything still shown as running was torn down with the kernel.
     kernelDied() {
-      for (const p of rows.values()) if (p.state === 'running') Object.assign(p, { state: 'killed', caps: 0 });
+      for (const p of rows.values()) {
+        if (p.state === 'running' || p.state === 'blocked') Object.assign(p, { state: 'killed', blockedOn: [], caps: 0 });
+      }
       render();
     },
   };

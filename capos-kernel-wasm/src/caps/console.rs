@@ -187,7 +187,21 @@ impl Console {
     }
 }
 
-serve!(Console, console);
+serve!(Console, console, inspect);
+
+impl super::Inspect for Console {
+    fn describe(&self) -> Option<String> {
+        let stream = match self.stream {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        };
+        Some(if self.prefix.is_empty() {
+            stream.to_string()
+        } else {
+            format!("{stream}, prefix {:?}", self.prefix)
+        })
+    }
+}
 
 impl<H: Host> Server<Kernel<H>> for Console {
     fn write(

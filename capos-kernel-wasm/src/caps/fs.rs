@@ -216,7 +216,13 @@ impl Directory {
     }
 }
 
-serve!(Directory, directory, as_any);
+serve!(Directory, directory, as_any, inspect);
+
+impl super::Inspect for Directory {
+    fn describe(&self) -> Option<String> {
+        (!self.label.is_empty()).then(|| self.label.clone())
+    }
+}
 
 impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
     fn open(

@@ -243,7 +243,17 @@ fn pump<H: Host>(kernel: &mut Kernel<H>, state: &Rc<RefCell<EndpointState>>) {
     }
 }
 
-serve!(Endpoint, endpoint);
+serve!(Endpoint, endpoint, inspect);
+
+impl super::Inspect for Endpoint {
+    /// Every capability to one endpoint designates that endpoint.
+    fn designates(&self) -> Option<usize> {
+        Some(Rc::as_ptr(&self.state) as usize)
+    }
+    fn describe(&self) -> Option<String> {
+        Some(if self.server { "server" } else { "call only" }.into())
+    }
+}
 
 impl<H: Host> endpoint_server::Server<Kernel<H>> for Endpoint {
     fn call(

@@ -33,10 +33,53 @@ use capos_lib::{CapError, CapObject, Fault};
 use capos_schema::cap_capnp;
 use std::rc::Rc;
 
+/// What the inspector shows of an object beyond its interface (see
+/// `CapObject::designates` and `CapObject::describe`).
+pub(crate) trait Inspect {
+    fn designates(&self) -> Option<usize> {
+        None
+    }
+    fn describe(&self) -> Option<String> {
+        None
+    }
+}
+
 /// Implements `CapObject` for a type that implements its interface's
-/// generated server trait: `serve!(Echo, echo)`.
+/// generated server trait: `serve!(Echo, echo)`; `serve!(X, x, inspect)`
+/// also forwards to the type's [`Inspect`], `serve!(X, x, as_any)` lets
+/// callers downcast it.
 macro_rules! serve {
-    ($ty:ty, $iface:ident $(, $as_any:ident)?) => {
+    ($ty:ty, $iface:ident, inspect) => {
+        serve!(@impl $ty, $iface,
+            fn designates(&self) -> Option<usize> {
+                crate::caps::Inspect::designates(self)
+            }
+            fn describe(&self) -> Option<String> {
+                crate::caps::Inspect::describe(self)
+            }
+        );
+    };
+    ($ty:ty, $iface:ident, as_any, inspect) => {
+        serve!(@impl $ty, $iface,
+            fn as_any(&self) -> Option<&dyn std::any::Any> {
+                Some(self)
+            }
+            fn describe(&self) -> Option<String> {
+                crate::caps::Inspect::describe(self)
+            }
+        );
+    };
+    ($ty:ty, $iface:ident, as_any) => {
+        serve!(@impl $ty, $iface,
+            fn as_any(&self) -> Option<&dyn std::any::Any> {
+                Some(self)
+            }
+        );
+    };
+    ($ty:ty, $iface:ident) => {
+        serve!(@impl $ty, $iface,);
+    };
+    (@impl $ty:ty, $iface:ident, $($extra:item)*) => {
         impl<H: crate::host::Host> capos_lib::CapObject<crate::kernel::Kernel<H>> for $ty {
             fn interface_id(&self) -> u64 {
                 capos_schema::interfaces::$iface::INTERFACE_ID
@@ -53,11 +96,7 @@ macro_rules! serve {
             ) -> capos_lib::Reply {
                 capos_schema::servers::$iface::dispatch(self, kernel, call, params, results)
             }
-            $(
-                fn $as_any(&self) -> Option<&dyn std::any::Any> {
-                    Some(self)
-                }
-            )?
+            $($extra)*
         }
     };
 }

@@ -17,6 +17,7 @@ use capos_schema::manifest_capnp;
 use std::rc::Rc;
 
 mod core;
+mod inspect;
 mod io;
 mod transfer;
 

@@ -22,25 +22,25 @@ fn reader(data: &[u8]) -> capnp::message::Reader<capnp::serialize::OwnedSegments
 }
 
 /// A process plus the completions it has seen but not yet claimed.
-struct Actor {
-    proc: Proc,
+pub(super) struct Actor {
+    pub(super) proc: Proc,
     done: HashMap<u64, (Cqe, Vec<u8>)>,
 }
 
 impl Actor {
-    fn attach(kernel: &Kernel<TestHost>, pid: u32) -> Self {
+    pub(super) fn attach(kernel: &Kernel<TestHost>, pid: u32) -> Self {
         Self {
             proc: Proc::attach(kernel, pid),
             done: HashMap::new(),
         }
     }
 
-    fn cap(&self, name: &str) -> u32 {
+    pub(super) fn cap(&self, name: &str) -> u32 {
         self.proc.cap(name).0
     }
 
     /// Submits an OP_RELEASE of `cap` without waiting.
-    fn release(&mut self, cap: u32) {
+    pub(super) fn release(&mut self, cap: u32) {
         let sqe = capos_config::ring::Sqe {
             cap_id: cap,
             opcode: capos_config::ring::OP_RELEASE,
@@ -50,12 +50,16 @@ impl Actor {
     }
 
     /// Submits a call without waiting.
-    fn start(&mut self, cap: u32, interface: u64, method: u16, params: &[u8]) -> u64 {
+    pub(super) fn start(&mut self, cap: u32, interface: u64, method: u16, params: &[u8]) -> u64 {
         self.proc.call(cap, interface, method, params)
     }
 
     /// Lets the kernel run, then returns the completion of `ud` if it came.
-    fn poll(&mut self, kernel: &mut Kernel<TestHost>, ud: u64) -> Option<(Cqe, Vec<u8>)> {
+    pub(super) fn poll(
+        &mut self,
+        kernel: &mut Kernel<TestHost>,
+        ud: u64,
+    ) -> Option<(Cqe, Vec<u8>)> {
         while kernel.poll() {}
         for (c, data) in self.proc.raw_completions() {
             self.done.insert(c.user_data, (c, data));
@@ -63,7 +67,7 @@ impl Actor {
         self.done.remove(&ud)
     }
 
-    fn call(
+    pub(super) fn call(
         &mut self,
         kernel: &mut Kernel<TestHost>,
         cap: u32,
@@ -84,11 +88,11 @@ impl Actor {
 
 /// Params of a method whose params struct is empty: the kernel does not
 /// read them, so none are sent.
-fn empty() -> Vec<u8> {
+pub(super) fn empty() -> Vec<u8> {
     Vec::new()
 }
 
-fn create_endpoint(kernel: &mut Kernel<TestHost>, a: &mut Actor) -> u32 {
+pub(super) fn create_endpoint(kernel: &mut Kernel<TestHost>, a: &mut Actor) -> u32 {
     let factory = a.cap("endpoints");
     let out = a
         .call(
@@ -107,7 +111,7 @@ fn create_endpoint(kernel: &mut Kernel<TestHost>, a: &mut Actor) -> u32 {
         .get_cap_id()
 }
 
-fn mint(kernel: &mut Kernel<TestHost>, a: &mut Actor, ep: u32, badge: u64) -> u32 {
+pub(super) fn mint(kernel: &mut Kernel<TestHost>, a: &mut Actor, ep: u32, badge: u64) -> u32 {
     let mut m = Message::new_default();
     m.init_root::<ipc_capnp::endpoint::mint_params::Builder>()
         .set_badge(badge);
@@ -128,7 +132,7 @@ fn mint(kernel: &mut Kernel<TestHost>, a: &mut Actor, ep: u32, badge: u64) -> u3
         .get_cap_id()
 }
 
-fn spawn(
+pub(super) fn spawn(
     kernel: &mut Kernel<TestHost>,
     a: &mut Actor,
     name: &str,
@@ -161,7 +165,7 @@ fn spawn(
     Ok((res.get_pid(), res.get_handle().unwrap().get_cap_id()))
 }
 
-fn call_params(data: &[u8], caps: &[(u32, cap_capnp::TransferMode)]) -> Vec<u8> {
+pub(super) fn call_params(data: &[u8], caps: &[(u32, cap_capnp::TransferMode)]) -> Vec<u8> {
     let mut m = Message::new_default();
     let mut p = m.init_root::<ipc_capnp::endpoint::call_params::Builder>();
     p.set_data(data);
@@ -206,7 +210,7 @@ fn reply_params(call_id: u64, data: &[u8], caps: &[(u32, cap_capnp::TransferMode
     bytes(&m)
 }
 
-fn boot_init() -> (Kernel<TestHost>, Actor) {
+pub(super) fn boot_init() -> (Kernel<TestHost>, Actor) {
     use manifest_capnp::KernelService as S;
     let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
     kernel
@@ -221,8 +225,8 @@ fn boot_init() -> (Kernel<TestHost>, Actor) {
     (kernel, init)
 }
 
-const COPY: cap_capnp::TransferMode = cap_capnp::TransferMode::Copy;
-const MOVE: cap_capnp::TransferMode = cap_capnp::TransferMode::Move;
+pub(super) const COPY: cap_capnp::TransferMode = cap_capnp::TransferMode::Copy;
+pub(super) const MOVE: cap_capnp::TransferMode = cap_capnp::TransferMode::Move;
 
 #[test]
 fn spawn_grants_move_and_copy() {
