@@ -78,6 +78,7 @@ lint: prereqs
 
 unit: prereqs
 	cargo test --workspace
+	node --test tests/web/
 
 wasm-check: prereqs
 	cargo build --target wasm32-unknown-unknown -p capos-config -p capos-lib -p capos-rt

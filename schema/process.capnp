@@ -32,8 +32,10 @@ interface BootPackage {
   fetch @1 (name :Text, offset :UInt64, length :UInt32) -> (data :Data, total :UInt64);
   # Part of a blob: at most `length` bytes from `offset` (a ring slot
   # bounds one reply; read a large blob in pieces).
-  children @2 () -> (specs :List(Manifest.ProcessSpec));
-  # The processes the manifest asks init to spawn.
+  children @2 (start :UInt32) -> (specs :List(Manifest.ProcessSpec), total :UInt32);
+  # The processes the manifest asks init to spawn, from index `start`: as
+  # many as fit one ring slot (at least one); `total` says how many there
+  # are, so a caller asks again from where this page ended.
 }
 
 struct BlobInfo {

@@ -4,6 +4,8 @@
 // capability id.
 
 import { createProcessList } from './ui/process-list.js';
+import { createInspector } from './ui/inspector/panel.js';
+import { createTour } from './ui/tour.js';
 import { setStatus, showFatal } from './ui/status.js';
 import { report, startKernel, startSession } from './ui/session.js';
 
@@ -40,6 +42,20 @@ async function main() {
   const target = manifestUrlFrom(params);
   fillDemoSelector($('demo'), target.name ?? 'hello');
   const processList = createProcessList($('processes').tBodies[0]);
+  let session = null;
+  // ?inspector=off hides the inspector (the kernel then builds none of it).
+  const inspectorRoot = $('inspector');
+  inspectorRoot.hidden = params.get('inspector') === 'off';
+  const inspector = createInspector(inspectorRoot, { setInspect: (wanted) => session?.inspect(wanted) });
+  const toggle = $('inspector-toggle');
+  const showInspector = (on) => {
+    inspector.show(on);
+    toggle.setAttribute('aria-pressed', String(on));
+    document.body.classList.toggle('inspecting', on);
+  };
+  showInspector(!inspectorRoot.hidden);
+  toggle.addEventListener('click', () => showInspector(inspectorRoot.hidden));
+  if (params.get('inspector') === 'trace') inspector.tab('trace');
 
   if (!globalThis.crossOriginIsolated) {
     const why = 'This page is not cross-origin isolated, so the browser withholds SharedArrayBuffer and ' +
@@ -74,7 +90,6 @@ async function main() {
     return;
   }
 
-  let session = null;
   // ?standby: a page a warm `capos run` keeps ready; its kernel Worker
   // loads now, and the first boot it is asked for uses it.
   let spareKernel = params.has('standby') ? startKernel() : null;
@@ -82,10 +97,11 @@ async function main() {
     session?.stop();
     fatal.hidden = true;
     processList.clear();
+    inspector.reset();
     terminal.reset();
     const kernel = spareKernel ?? undefined;
     spareKernel = null;
-    session = startSession({ terminal, processList, status, fatal, request, label, kernel });
+    session = startSession({ terminal, processList, inspector, status, fatal, request, label, kernel });
   };
   terminal.onInput((line) => session?.input(line), () => session?.endInput());
   // For DevTools and the headless driver: read what the terminal shows, and
@@ -94,6 +110,10 @@ async function main() {
     terminalText: () => terminal.text(),
     input: (input) => session?.input(input),
     endInput: () => session?.endInput(),
+    // The inspector's view models as the panel holds them (tests, DevTools).
+    inspectorSnapshots: () => inspector.snapshots(),
+    inspectorShowStep: (i) => inspector.showStep(i),
+    inspectorSelect: (pid) => inspector.select(pid),
     // Boots a demo by name, or a manifest at a path on this site: what the
     // ?manifest= parameter does, without loading the page again.
     boot: (manifest) => {
@@ -107,8 +127,21 @@ async function main() {
     },
   });
 
-  if (params.has('standby')) setStatus(status, 'standing by for a boot');
-  else boot({ type: 'boot', manifestUrl: target.url }, target.name);
+  if (params.has('standby')) {
+    setStatus(status, 'standing by for a boot');
+  } else if (params.has('tour')) {
+    // ?tour=1: the guided tour, from its first step (?tour=N: step N).
+    const tour = createTour($('tour'), {
+      start: (step) => {
+        showInspector(true);
+        inspector.tab(step.tab);
+        globalThis.capos.boot(step.demo);
+      },
+    });
+    tour.go((Number.parseInt(params.get('tour'), 10) || 1) - 1);
+  } else {
+    boot({ type: 'boot', manifestUrl: target.url }, target.name);
+  }
 
   $('boot-form').addEventListener('submit', (event) => {
     event.preventDefault();

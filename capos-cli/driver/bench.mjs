@@ -45,6 +45,51 @@ async function visit(context, url, done, timeoutMs = 300_000) {
   return events;
 }
 
+// The BENCH lines the bench manifest printed, by key.
+async function benchManifest(context, url) {
+  const events = await visit(context, url, (ev) => ev.some((e) => e.kind === 'halted'));
+  const halted = events.find((e) => e.kind === 'halted');
+  if (halted.code !== 0) throw new Error(`bench manifest failed: ${halted.reason}`);
+  const text = events.filter((e) => e.kind === 'console').map((e) => e.text).join('');
+  const figures = {};
+  for (const line of text.split('\n').filter((l) => l.startsWith('BENCH '))) {
+    const { key, ...value } = JSON.parse(line.slice(6));
+    figures[key] = value;
+  }
+  return figures;
+}
+
+// Animation frames per second the page managed over 3 s once the swarm was
+// calling, then waits for it to finish.
+async function frameRate(context, url) {
+  const page = await context.newPage();
+  let calling;
+  const started = new Promise((resolve) => { calling = resolve; });
+  let finished;
+  const halted = new Promise((resolve) => { finished = resolve; });
+  await page.exposeFunction('__caposReport', (event) => {
+    if (event.kind === 'console' && event.text.includes('calling in pairs')) calling();
+    if (['halted', 'fatal', 'panic', 'bootError'].includes(event.kind)) finished(event);
+  });
+  await page.goto(url);
+  const first = await Promise.race([started.then(() => null), halted]);
+  if (first) throw new Error(`${url}: ended before calling: ${first.reason ?? first.message}`);
+  const fps = await page.evaluate(() => new Promise((resolve) => {
+    let frames = 0;
+    const start = performance.now();
+    const count = (now) => {
+      frames++;
+      if (now - start < 3000) requestAnimationFrame(count);
+      else resolve(frames / ((now - start) / 1000));
+    };
+    requestAnimationFrame(count);
+  }));
+  const end = await halted;
+  await page.close();
+  if (end.kind !== 'halted' || end.code !== 0) throw new Error(`${url}: ${end.reason ?? end.message}`);
+  return round(fps, 1);
+}
+
 const summary = (samples) => {
   const s = [...samples].sort((a, b) => a - b);
   return { median: s[Math.floor(s.length / 2)], p99: s[Math.ceil(s.length * 0.99) - 1] };
@@ -61,20 +106,23 @@ async function main() {
     const baselines = await visit(context, `${server.url}bench/`, (ev) => ev.some((e) => e.kind === 'benchDone'));
     for (const e of baselines.filter((e) => e.kind === 'bench')) result[e.key] = e.value;
 
-    // The real kernel: the bench manifest prints one BENCH line per figure.
-    const benchEvents = await visit(context, `${server.url}?manifest=bench`, (ev) => ev.some((e) => e.kind === 'halted'));
-    const halted = benchEvents.find((e) => e.kind === 'halted');
-    if (halted.code !== 0) throw new Error(`bench manifest failed: ${halted.reason}`);
-    const text = benchEvents.filter((e) => e.kind === 'console').map((e) => e.text).join('');
-    for (const line of text.split('\n').filter((l) => l.startsWith('BENCH '))) {
-      const { key, ...value } = JSON.parse(line.slice(6));
-      result[key] = value;
-    }
+    // The real kernel: the bench manifest prints one BENCH line per figure;
+    // with the inspector hidden, then shown with the call trace on.
+    Object.assign(result, await benchManifest(context, `${server.url}?manifest=bench&inspector=off`));
+    const inspected = await benchManifest(context, `${server.url}?manifest=bench&inspector=trace`);
+    result.cap_call_rtt_inspected_us = inspected.cap_call_rtt_us;
+    result.inspected_over_hidden = round(inspected.cap_call_rtt_us.median / result.cap_call_rtt_us.median);
+    // The page's frame rate while 51 processes call in pairs, the inspector
+    // shown: its graph (a snapshot per tick), then its trace.
+    result.swarm_fps = {
+      graph: await frameRate(context, `${server.url}?manifest=swarm`),
+      trace: await frameRate(context, `${server.url}?manifest=swarm&inspector=trace`),
+    };
 
     // Navigation to init's greeting on the terminal, over fresh page loads.
     const boots = [];
     for (let i = 0; i < BOOTS; i++) {
-      const ev = await visit(context, `${server.url}?manifest=hello`, (evs) => evs.some((e) => e.kind === 'halted'));
+      const ev = await visit(context, `${server.url}?manifest=hello&inspector=off`, (evs) => evs.some((e) => e.kind === 'halted'));
       const hello = ev.find((e) => e.kind === 'console' && e.text.includes('hello'));
       boots.push(hello.atMs);
     }
@@ -260,6 +308,7 @@ function printTable(r) {
     ['raw_sab_rtt_us', 'Atomics ping-pong, 2 Workers (floor)', r.raw_sab_rtt_us],
     ['postmessage_rtt_us', 'postMessage ping-pong, 2 Workers', r.postmessage_rtt_us],
     ['cap_call_rtt_us', 'null capability call through the kernel', r.cap_call_rtt_us],
+    ['cap_call_rtt_inspected_us', 'the same, inspector shown, trace on', r.cap_call_rtt_inspected_us],
     ['spawn_to_first_sqe_ms', 'ProcessSpawner.spawn to first SQE', r.spawn_to_first_sqe_ms],
     ['boot_to_hello_ms', 'navigation to init\'s greeting', r.boot_to_hello_ms],
   ];
@@ -277,6 +326,8 @@ function printTable(r) {
   console.log(`batched_calls_per_s[64]   ${Math.round(r.batched_calls_per_s['64']).toLocaleString('en-US')}   (target >= 5,000,000)`);
   console.log(`batched_over_raw_ring[64] ${r.batched_over_raw_ring['64']}   (target >= 0.5)`);
   console.log(`boot_to_hello_ms median   ${round(r.boot_to_hello_ms.median)}   (target <= 300)`);
+  console.log(`inspected_over_hidden     ${r.inspected_over_hidden}   (cap_call_rtt, inspector shown + trace on / hidden; target <= 1.2)`);
+  console.log(`swarm_fps                 graph ${r.swarm_fps.graph}, trace ${r.swarm_fps.trace}   (page frames/s, 51 processes calling; target >= 30)`);
   console.log(`\nwritten: target/bench/ring.json`);
 }
 

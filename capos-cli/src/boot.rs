@@ -57,7 +57,8 @@ pub fn boot_site(
 ) -> Result<Finished, Failure> {
     let driver = site.root.join("capos-cli/driver/boot.mjs");
     let server = serve::start(std::sync::Arc::new(site), 0)?;
-    let url = format!("{}?manifest={manifest_param}", server.url());
+    // Nobody looks at a headless page: the kernel builds no inspector views.
+    let url = format!("{}?manifest={manifest_param}&inspector=off", server.url());
     let result = drive(&driver, &url, Duration::from_secs(timeout_s), mode);
     server.stop();
     result

@@ -267,7 +267,10 @@ impl Host for WebHost {
     }
 
     fn emit(&mut self, event: UiEvent) {
-        let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+        // `None` as `null`, which the page's validators expect.
+        let serializer = serde_wasm_bindgen::Serializer::new()
+            .serialize_maps_as_objects(true)
+            .serialize_missing_as_null(true);
         match serde::Serialize::serialize(&event, &serializer) {
             Ok(value) => self.js.emit(value),
             Err(e) => panic!("view model did not serialize: {e}"),

@@ -183,14 +183,26 @@ impl BootPackage {
     }
 
     /// The children the manifest asks init to spawn.
+    /// Every child the manifest lists, asked for a page (a ring slot) at a time.
     pub fn children(&self) -> Result<Vec<ChildSpec>, Error> {
-        let response = self.client.children_request().send()?;
-        response
-            .get()?
-            .get_specs()?
-            .iter()
-            .map(child_spec)
-            .collect()
+        let mut all = Vec::new();
+        loop {
+            let mut request = self.client.children_request();
+            request.get().set_start(all.len() as u32);
+            let response = request.send()?;
+            let page = response.get()?;
+            let specs = page.get_specs()?;
+            if specs.is_empty() {
+                break; // Past the end (or nothing to list).
+            }
+            for spec in specs.iter() {
+                all.push(child_spec(spec)?);
+            }
+            if all.len() >= page.get_total() as usize {
+                break;
+            }
+        }
+        Ok(all)
     }
 }
 

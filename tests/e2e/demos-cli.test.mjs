@@ -45,3 +45,10 @@ test('capos boot revoke: a killed server loses everything and its blocked caller
   assert.match(r.stdout, /revoke-client: my call was answered: PeerGone/);
   assert.match(r.stdout, /revoke: the client \(pid 3\) exited with code 0/);
 });
+
+test('capos boot swarm: 50 children (more than one ring slot of specs) all finish', () => {
+  const r = capos(['boot', 'swarm', '--timeout', '90']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /swarm: 50 processes calling in pairs for 6 s/);
+  assert.match(r.stdout, /swarm: every pair finished/);
+});

@@ -14,7 +14,10 @@ export const startKernel = () => new Worker('/kernel/kernel-worker.js', { type: 
 
 // `kernel`: a kernel Worker started in advance (by a page standing by), or
 // a new one.
-export function startSession({ terminal, processList, status, fatal, request, label, kernel = startKernel() }) {
+// `inspector`: the panel that renders the kernel's inspector view models
+// (its `wanted()` goes with the boot request, so the first snapshot is not
+// missed).
+export function startSession({ terminal, processList, inspector, status, fatal, request, label, kernel = startKernel() }) {
   const bootStarted = performance.now();
   setStatus(status, `booting ${label}…`);
   // Only for a driver's diagnostics (a timeout says how far a boot got).
@@ -53,6 +56,12 @@ export function startSession({ terminal, processList, status, fatal, request, la
         processList.live(data.processes);
         report({ kind: 'processes', processes: data.processes });
         break;
+      case 'inspector':
+        inspector.snapshot(data);
+        break;
+      case 'trace':
+        inspector.trace(data);
+        break;
       case 'workers':
         report({ kind: 'workers', live: data.live });
         break;
@@ -90,7 +99,7 @@ export function startSession({ terminal, processList, status, fatal, request, la
     event.preventDefault();
     fail('panic', `kernel Worker failed to load: ${event.message || 'unknown error'}`);
   };
-  kernel.postMessage(request);
+  kernel.postMessage({ ...request, inspect: inspector.wanted() });
   setStatus(status, `running ${label}`);
 
   const encoder = new TextEncoder();
@@ -100,6 +109,7 @@ export function startSession({ terminal, processList, status, fatal, request, la
       kernel.postMessage({ type: 'stdin', data });
     },
     endInput: () => kernel.postMessage({ type: 'stdinEof' }),
+    inspect: (wanted) => kernel.postMessage({ type: 'inspect', ...wanted }),
     stop: () => kernel.terminate(),
   };
 }

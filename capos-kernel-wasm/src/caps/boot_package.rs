@@ -70,10 +70,25 @@ impl<H: Host> Server<Kernel<H>> for BootPackage {
         &self,
         _kernel: &mut Kernel<H>,
         _call: &CallContext,
-        _params: boot_package::children_params::Reader<'_>,
-        results: boot_package::children_results::Builder<'_>,
+        params: boot_package::children_params::Reader<'_>,
+        mut results: boot_package::children_results::Builder<'_>,
     ) -> Reply {
-        let children = &self.package.children;
+        let all = &self.package.children;
+        let start = (params.get_start() as usize).min(all.len());
+        // As many as surely fit a ring slot, and always one: a spec too
+        // large for a slot alone is then refused as TooLarge, not cut.
+        let mut budget = CHILDREN_PAGE_BYTES;
+        let mut end = start;
+        while end < all.len() {
+            let size = spec_size_bound(&all[end]);
+            if end > start && size > budget {
+                break;
+            }
+            budget = budget.saturating_sub(size);
+            end += 1;
+        }
+        results.set_total(all.len() as u32);
+        let children = &all[start..end];
         let mut specs = results.init_specs(children.len() as u32);
         for (i, child) in children.iter().enumerate() {
             let mut spec = specs.reborrow().get(i as u32);
@@ -96,4 +111,23 @@ impl<H: Host> Server<Kernel<H>> for BootPackage {
         }
         Ok(Served::Done)
     }
+}
+
+/// Room for child specs in one `children` reply: a ring slot less the
+/// results' own framing.
+const CHILDREN_PAGE_BYTES: usize = capos_config::ring::SLOT_DATA_SIZE as usize - 64;
+
+/// At least the bytes `spec` takes in a results message: each struct's
+/// words and pointers, each text rounded up to words, generously.
+fn spec_size_bound(spec: &capos_config::manifest::ProcessSpec) -> usize {
+    let text = |t: &str| (t.len() + 1).div_ceil(8) * 8;
+    let mut size = 64 + text(&spec.binary);
+    size += spec.argv.iter().map(|a| 8 + text(a)).sum::<usize>();
+    for grant in &spec.caps {
+        size += 64 + text(&grant.name);
+        if let CapSource::FromParent { name, .. } = &grant.source {
+            size += 32 + text(name);
+        }
+    }
+    size
 }

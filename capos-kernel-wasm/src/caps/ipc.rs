@@ -246,12 +246,10 @@ fn pump<H: Host>(kernel: &mut Kernel<H>, state: &Rc<RefCell<EndpointState>>) {
 serve!(Endpoint, endpoint, inspect);
 
 impl super::Inspect for Endpoint {
-    /// Every capability to one endpoint designates that endpoint.
+    /// Every capability to one endpoint, the server's and the call-only
+    /// copies, designates that endpoint (and badges tell the copies apart).
     fn designates(&self) -> Option<usize> {
         Some(Rc::as_ptr(&self.state) as usize)
-    }
-    fn describe(&self) -> Option<String> {
-        Some(if self.server { "server" } else { "call only" }.into())
     }
 }
 

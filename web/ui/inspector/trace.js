@@ -1,0 +1,154 @@
+// The call trace tab: the last 500 capability calls, newest at the top, with
+// filters by pid and by interface and a pause button. Rows are added and
+// removed incrementally; the table is rebuilt only when a filter changes.
+
+import { createTraceLog, matchesFilter } from './trace-log.js';
+
+const LIMIT = 500;
+
+const el = (tag, className, text) => {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+
+// `origin()`: the boot's first timestamp (ms), or undefined.
+export function createTraceView({ origin }) {
+  const log = createTraceLog(LIMIT);
+  const filter = { pid: '', interface: '' };
+
+  const element = el('div', 'trace');
+  const controls = el('div', 'trace-controls');
+  const pidSelect = el('select');
+  pidSelect.setAttribute('aria-label', 'pid filter');
+  pidSelect.append(new Option('all pids', ''));
+  const ifaceSelect = el('select');
+  ifaceSelect.setAttribute('aria-label', 'interface filter');
+  ifaceSelect.append(new Option('all interfaces', ''));
+  const pause = el('button', 'pause', 'pause');
+  pause.type = 'button';
+  pause.setAttribute('aria-pressed', 'false');
+  const clear = el('button', '', 'clear');
+  clear.type = 'button';
+  const status = el('span', 'trace-status');
+  controls.append(pidSelect, ifaceSelect, pause, clear, status);
+
+  const scroller = el('div', 'trace-scroll');
+  const table = el('table');
+  const head = el('tr');
+  for (const [text, title] of [['t ms', 'start, ms after the first snapshot'], ['pid'], ['call'], ['outcome'], ['µs', 'latency'], ['', 'waited: the call blocked before finishing']]) {
+    const th = el('th', '', text);
+    if (title) th.title = title;
+    head.append(th);
+  }
+  table.append(el('thead'), el('tbody'));
+  table.tHead.append(head);
+  const tbody = table.tBodies[0];
+  scroller.append(table);
+  element.append(controls, scroller);
+
+  const makeRow = (call) => {
+    const tr = el('tr');
+    const ok = call.outcome === 'ok';
+    if (!ok) {
+      tr.className = 'err';
+      tr.title = call.message ? `${call.outcome}: ${call.message}` : call.outcome;
+    }
+    tr.dataset.pid = String(call.pid);
+    tr.dataset.interface = call.interface;
+    tr.dataset.method = call.method;
+    tr.dataset.outcome = call.outcome;
+    tr.dataset.parked = String(Boolean(call.parked));
+    const o = origin();
+    const t = call.startMs - (o ?? 0);
+    for (const text of [t.toFixed(2), String(call.pid), `${call.interface}.${call.method}`, call.outcome,
+      call.durUs.toFixed(1), call.parked ? 'waited' : '']) {
+      tr.append(el('td', '', text));
+    }
+    return tr;
+  };
+
+  const rebuild = () => {
+    const rows = [];
+    for (let i = log.kept.length - 1; i >= 0; i--) {
+      const entry = log.kept[i];
+      entry.row = matchesFilter(entry.call, filter) ? makeRow(entry.call) : null;
+      if (entry.row) rows.push(entry.row);
+    }
+    tbody.replaceChildren(...rows);
+  };
+
+  // New filter options, in order, for pids and interfaces first seen.
+  const fillOptions = (select, values, text, compare) => {
+    if (select.options.length - 1 === values.size) return;
+    const have = new Set([...select.options].slice(1).map((o) => o.value));
+    const all = [...values].map(String).sort(compare);
+    all.forEach((value, i) => {
+      if (!have.has(value)) select.add(new Option(text(value), value), i + 1);
+    });
+  };
+
+  const showStatus = () => {
+    const parts = [`${log.kept.length} calls`];
+    if (log.paused) parts.push(`paused: ${log.heldCount} new`);
+    if (log.dropped) parts.push(`kernel dropped ${log.dropped}`);
+    status.textContent = parts.join(' · ');
+    element.dataset.paused = String(log.paused);
+  };
+
+  const view = {
+    element,
+    add(msg) {
+      log.add(msg.calls, msg.dropped);
+    },
+    // Puts what arrived since the last frame on screen; once per frame.
+    flush() {
+      const { added, evicted } = log.take();
+      for (const entry of evicted) entry.row?.remove();
+      if (added.length) {
+        const fragment = document.createDocumentFragment();
+        for (let i = added.length - 1; i >= 0; i--) {
+          const entry = added[i];
+          if (!matchesFilter(entry.call, filter)) continue;
+          entry.row = makeRow(entry.call);
+          fragment.append(entry.row);
+        }
+        tbody.insertBefore(fragment, tbody.firstChild);
+      }
+      fillOptions(pidSelect, log.pids, (v) => `pid ${v}`, (a, b) => a - b);
+      fillOptions(ifaceSelect, log.interfaces, (v) => v, (a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      showStatus();
+    },
+    // A new boot: nothing seen, not paused.
+    clear() {
+      log.clear();
+      pause.textContent = 'pause';
+      pause.setAttribute('aria-pressed', 'false');
+      pidSelect.replaceChildren(new Option('all pids', ''));
+      ifaceSelect.replaceChildren(new Option('all interfaces', ''));
+      filter.pid = '';
+      filter.interface = '';
+      tbody.replaceChildren();
+      showStatus();
+    },
+    onChange: () => {}, // set by the panel: something to put on screen
+  };
+
+  pidSelect.addEventListener('change', () => { filter.pid = pidSelect.value; rebuild(); });
+  ifaceSelect.addEventListener('change', () => { filter.interface = ifaceSelect.value; rebuild(); });
+  pause.addEventListener('click', () => {
+    if (log.paused) log.resume();
+    else log.pause();
+    pause.textContent = log.paused ? 'resume' : 'pause';
+    pause.setAttribute('aria-pressed', String(log.paused));
+    view.onChange();
+  });
+  clear.addEventListener('click', () => {
+    log.forget();
+    tbody.replaceChildren();
+    showStatus();
+  });
+  showStatus();
+  return view;
+}
