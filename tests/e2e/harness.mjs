@@ -33,8 +33,13 @@ export async function launchBrowser() {
 }
 
 // Opens the page and records everything it reports through __caposReport.
-export async function openBoot(context, url) {
+// `prepare(page)` runs before the page loads (init scripts, say). Chromium
+// now and then never runs a page's module scripts (they are served; they
+// never run): as the drivers do, a page that has said nothing in time is
+// loaded again, a few times.
+export async function openBoot(context, url, { prepare } = {}) {
   const page = await context.newPage();
+  await prepare?.(page);
   const events = [];
   const waiters = [];
   await page.exposeFunction('__caposReport', (event) => {
@@ -50,7 +55,13 @@ export async function openBoot(context, url) {
       waiters.push({ match: (e) => set.has(e.kind), resolve: (e) => { clearTimeout(timer); resolve(e); } });
     });
   };
-  await page.goto(url);
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    if (attempt === 1) await page.goto(url, { waitUntil: 'commit' });
+    else await page.reload({ waitUntil: 'commit' });
+    const deadline = Date.now() + 10_000 * attempt;
+    while (events.length === 0 && Date.now() < deadline) await new Promise((r) => { setTimeout(r, 20); });
+    if (events.length > 0) break;
+  }
   return { page, events, waitFor };
 }
 

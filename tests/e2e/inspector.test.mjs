@@ -34,15 +34,19 @@ async function scrubTo(page, predicate) {
 }
 
 test('a blocked receive shows as blocked on an endpoint, then the kill as killed', async () => {
-  const { page, waitFor } = await openBoot(browser.context, `${server.url}?manifest=revoke`);
-  const row = page.locator('#processes tbody tr[data-pid="2"]');
-  await row.and(page.locator('[data-state="blocked"]')).waitFor({ timeout: 20_000 });
-  assert.match(await row.textContent(), /blocked on Endpoint\.receive/);
-  const client = page.locator('#processes tbody tr[data-pid="3"][data-state="blocked"]');
-  await client.waitFor({ timeout: 20_000 });
-  assert.match(await client.textContent(), /blocked on Endpoint\.call/);
+  const { page, events, waitFor } = await openBoot(browser.context, `${server.url}?manifest=revoke`);
   const halted = await waitFor('halted');
   assert.equal(halted.code, 0, halted.reason);
+  // What the process list was given, in order: the server waiting for a
+  // call, then the client waiting for the answer (each for 400 ms).
+  const states = events.filter((e) => e.kind === 'processes')
+    .map((e) => Object.fromEntries(e.processes.map((p) => [p.pid, `${p.state} ${p.blockedOn.join()}`.trim()])));
+  const serverWaits = states.findIndex((s) => s[2] === 'blocked Endpoint.receive');
+  assert.ok(serverWaits >= 0, JSON.stringify(states));
+  assert.ok(states.slice(serverWaits).some((s) => s[3] === 'blocked Endpoint.call'), JSON.stringify(states));
+  // The list shows how the server ended.
+  const row = page.locator('#processes tbody tr[data-pid="2"]');
+  assert.match(await row.textContent(), /killed/);
   const last = (await snapshots(page)).at(-1);
   assert.equal(holder(last, 2).state, 'killed');
   assert.equal(holder(last, 2).reason, 'killed by pid 1');
@@ -85,9 +89,8 @@ test('the trace lists every refused call with its error', async () => {
 });
 
 test('no message reaching the main thread carries a capability id', async () => {
-  const page = await browser.context.newPage();
   // Record every message a Worker posts to the page, before the page's own scripts run.
-  await page.addInitScript(() => {
+  const recordMessages = (page) => page.addInitScript(() => {
     globalThis.__caposSeen = [];
     const original = Worker.prototype.addEventListener;
     const record = (event) => { globalThis.__caposSeen.push(event.data); };
@@ -101,8 +104,7 @@ test('no message reaching the main thread carries a capability id', async () => 
       return original.call(this, type, handler, options);
     };
   });
-  await page.exposeFunction('__caposReport', () => {});
-  await page.goto(`${server.url}?manifest=ipc&inspector=trace`);
+  const { page } = await openBoot(browser.context, `${server.url}?manifest=ipc&inspector=trace`, { prepare: recordMessages });
   // The kernel Worker's view of every id held, sampled while the demo runs.
   const kernel = await new Promise((resolve) => {
     const found = page.workers().find((w) => w.url().includes('kernel-worker'));

@@ -35,8 +35,10 @@ export function createProcessList(tbody) {
       for (const p of processes) rows.set(p.pid, { ...p });
       render();
     },
-    ended(pid, name, code) {
-      rows.set(pid, { pid, name, state: `exited ${code}`, caps: 0 });
+    // `reason` says how: "exited with code 0", "killed by pid 1", "trapped: ...".
+    ended(pid, name, code, reason = '') {
+      const how = /^(killed|panicked|trapped|failed)/.exec(reason)?.[1] ?? 'exited';
+      rows.set(pid, { pid, name, state: `${how} ${code}`, caps: 0 });
       render();
     },
     // Everything still shown as running was torn down with the kernel.
