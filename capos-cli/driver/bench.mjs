@@ -314,8 +314,8 @@ function printTable(r) {
   ];
   const pad = (s, n) => String(s).padEnd(n);
   console.log(`\ncapOS ring benchmark — ${r.browser}, ${r.cpus} CPUs\n`);
-  console.log(`${pad('figure', 24)}${pad('what', 42)}${pad('median', 12)}p99`);
-  for (const [key, what, v] of rows) console.log(`${pad(key, 24)}${pad(what, 42)}${pad(round(v.median), 12)}${round(v.p99)}`);
+  console.log(`${pad('figure', 28)}${pad('what', 42)}${pad('median', 12)}p99`);
+  for (const [key, what, v] of rows) console.log(`${pad(key, 28)}${pad(what, 42)}${pad(round(v.median), 12)}${round(v.p99)}`);
   const perS = (x) => Math.round(x).toLocaleString('en-US');
   console.log(`\nnull calls per second by SQEs per doorbell: capOS (batched_calls_per_s), the raw ring in JS (raw_ring_calls_per_s), ratio:`);
   for (const [batch, rate] of Object.entries(r.batched_calls_per_s)) {
