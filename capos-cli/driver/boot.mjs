@@ -81,9 +81,8 @@ async function main() {
         + `${seen.last.join(' ') || 'none'}; processes: ${procs}; ${state})`;
       finish(emit({ kind: 'timeout', message }));
     }, timeoutMs);
-    // Chromium now and then never finishes loading a page's module scripts
-    // (they are served; they never run). A page that has said nothing in
-    // time is loaded again, a few times, before giving up.
+    // A stalled load must not become a hang: a page that has said nothing
+    // in time is loaded again, a few times, before giving up.
     let loaded = false;
     for (let attempt = 1; attempt <= PAGE_ATTEMPTS && !loaded; attempt++) {
       try {

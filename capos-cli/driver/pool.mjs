@@ -31,8 +31,8 @@ const origin = new URL(siteUrl).origin;
 const cdp = await context.newCDPSession(await context.newPage());
 emit({ kind: 'ready' });
 
-// Chromium now and then never finishes loading a page's module scripts:
-// a standby page not ready in time is replaced, a few times.
+// A load that stalls must not hang a run: a standby page not ready in time
+// is replaced, a few times.
 const READY_WITHIN_MS = 5000;
 // A page that does not close in this long is left to the browser.
 const CLOSE_WITHIN_MS = 5000;

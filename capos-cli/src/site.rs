@@ -57,6 +57,26 @@ impl Site {
         })
     }
 
+    /// A site of fixed files only (server tests).
+    #[cfg(test)]
+    pub(crate) fn with_files(files: Vec<(String, Vec<u8>)>) -> Self {
+        Self {
+            root: PathBuf::new(),
+            mounts: Vec::new(),
+            extra: Mutex::new(files.into_iter().map(|(p, b)| (p, Arc::new(b))).collect()),
+        }
+    }
+
+    /// A site serving one directory at `/` (server tests).
+    #[cfg(test)]
+    pub(crate) fn with_dir(dir: &Path) -> Self {
+        Self {
+            root: dir.to_path_buf(),
+            mounts: vec![("/", dir.to_path_buf())],
+            extra: Mutex::default(),
+        }
+    }
+
     pub fn add_file(&self, url_path: &str, bytes: Vec<u8>) {
         self.extra().push((url_path.to_string(), Arc::new(bytes)));
     }

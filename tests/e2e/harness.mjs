@@ -33,10 +33,9 @@ export async function launchBrowser() {
 }
 
 // Opens the page and records everything it reports through __caposReport.
-// `prepare(page)` runs before the page loads (init scripts, say). Chromium
-// now and then never runs a page's module scripts (they are served; they
-// never run): as the drivers do, a page that has said nothing in time is
-// loaded again, a few times.
+// `prepare(page)` runs before the page loads (init scripts, say). As the
+// drivers do, so that a stalled load can never hang a test, a page that has
+// said nothing in time is loaded again, a few times.
 export async function openBoot(context, url, { prepare } = {}) {
   const page = await context.newPage();
   await prepare?.(page);
