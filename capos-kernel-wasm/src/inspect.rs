@@ -15,8 +15,11 @@ use std::rc::Rc;
 
 /// Ended processes a snapshot still shows (faded), newest last.
 const ENDED_SHOWN: usize = 64;
-/// Calls buffered between two flushes; more are counted as dropped.
-const TRACE_BUFFER: usize = 4096;
+/// Calls kept between two flushes: the newest, as many as the page shows
+/// (older ones are counted as dropped). At tens of thousands of calls a
+/// second, sending and measuring every one would cost the kernel Worker
+/// more than the calls themselves.
+const TRACE_BUFFER: usize = 500;
 /// Snapshots a burst of changes may emit at once, and how many the bucket
 /// regains per tick: a demo's start (tens of changes in a few milliseconds)
 /// is recorded step by step, while a process minting and releasing in a
@@ -41,7 +44,7 @@ pub struct Inspector {
     /// What the last snapshot showed of live processes, to tell a tick
     /// whether anything moved.
     last_live: Vec<(u32, &'static str, usize, u64, u32)>,
-    calls: Vec<TraceCall>,
+    calls: VecDeque<TraceCall>,
     dropped: u64,
 }
 
@@ -109,11 +112,11 @@ impl Inspector {
     }
 
     pub fn record(&mut self, call: TraceCall) {
-        if self.calls.len() < TRACE_BUFFER {
-            self.calls.push(call);
-        } else {
+        if self.calls.len() == TRACE_BUFFER {
+            self.calls.pop_front();
             self.dropped += 1;
         }
+        self.calls.push_back(call);
     }
 
     /// The calls recorded since the last flush, as one event.
@@ -123,7 +126,7 @@ impl Inspector {
         }
         let dropped = std::mem::take(&mut self.dropped);
         Some(UiEvent::Trace {
-            calls: std::mem::take(&mut self.calls),
+            calls: self.calls.drain(..).collect(),
             dropped,
         })
     }

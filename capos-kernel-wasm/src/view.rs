@@ -123,8 +123,8 @@ pub enum UiEvent {
         processes: Vec<InspectedProcess>,
         objects: Vec<ObjectView>,
     },
-    /// Calls finished since the last trace event; `dropped` more were not
-    /// recorded (the buffer was full).
+    /// The newest calls finished since the last trace event; `dropped`
+    /// older ones were not kept.
     Trace { calls: Vec<TraceCall>, dropped: u64 },
     /// A process ended and was reaped.
     ProcessExited {

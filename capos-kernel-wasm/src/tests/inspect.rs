@@ -252,3 +252,32 @@ fn nothing_is_built_while_the_inspector_is_off() {
             .any(|e| matches!(e, UiEvent::Inspector { .. } | UiEvent::Trace { .. }))
     );
 }
+
+#[test]
+fn the_trace_keeps_the_newest_calls_and_counts_the_rest() {
+    let mut inspector = crate::inspect::Inspector::new();
+    inspector.set(false, true);
+    let call = |pid| TraceCall {
+        pid,
+        interface: "Console",
+        method: "write",
+        outcome: "ok",
+        parked: false,
+        start_ms: 0.0,
+        dur_us: 1.0,
+        message: String::new(),
+    };
+    for pid in 1..=1200 {
+        inspector.record(call(pid));
+    }
+    let Some(UiEvent::Trace { calls, dropped }) = inspector.flush_trace() else {
+        panic!("a trace event");
+    };
+    assert_eq!(dropped, 1200 - calls.len() as u64);
+    assert_eq!(
+        calls.first().map(|c| c.pid),
+        Some(1200 - calls.len() as u32 + 1)
+    );
+    assert_eq!(calls.last().map(|c| c.pid), Some(1200));
+    assert!(inspector.flush_trace().is_none(), "nothing twice");
+}
