@@ -7,8 +7,9 @@
 //! It costs nothing while the page does not show it: snapshots are built
 //! only when `graph` is on, and calls are timed only when `trace` is on.
 
+use crate::exit_code::Ending;
 use crate::host::Host;
-use crate::process::{Origin, Process};
+use crate::process::{CallId, Origin, Process};
 use crate::view::{CapView, Counters, InspectedProcess, ObjectView, TraceCall, UiEvent};
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
@@ -57,18 +58,11 @@ pub(crate) fn live_state<H: Host>(p: &Process<H>) -> &'static str {
 pub(crate) fn blocked_on<H: Host>(p: &Process<H>) -> Vec<String> {
     p.parked
         .iter()
-        .map(|c| format!("{}.{}", c.call.0, c.call.1))
+        .map(|c| {
+            let (interface, method) = c.call.names();
+            format!("{interface}.{method}")
+        })
         .collect()
-}
-
-/// "killed by pid 1" -> "killed"; "exited with code 0" -> "exited".
-fn ended_state(reason: &str) -> &'static str {
-    for state in ["killed", "panicked", "trapped", "failed"] {
-        if reason.starts_with(state) {
-            return state;
-        }
-    }
-    "exited"
 }
 
 impl Inspector {
@@ -94,7 +88,14 @@ impl Inspector {
         self.dirty = true;
     }
 
-    pub fn ended<H: Host>(&mut self, pid: u32, p: &Process<H>, code: i32, reason: &str) {
+    pub fn ended<H: Host>(
+        &mut self,
+        pid: u32,
+        p: &Process<H>,
+        ending: Ending,
+        code: i32,
+        reason: &str,
+    ) {
         self.dirty = true;
         if self.ended.len() == ENDED_SHOWN {
             self.ended.pop_front();
@@ -102,7 +103,7 @@ impl Inspector {
         self.ended.push_back(InspectedProcess {
             pid,
             name: p.name.clone(),
-            state: ended_state(reason),
+            state: ending.name(),
             blocked_on: Vec::new(),
             exit_code: Some(code),
             reason: reason.to_string(),
@@ -131,18 +132,14 @@ impl Inspector {
         })
     }
 
-    /// After a round of work: a snapshot if the tables changed and the
-    /// burst allows one.
-    pub fn after_round<H: Host>(
-        &mut self,
-        processes: &BTreeMap<u32, Process<H>>,
-        now_ns: u64,
-    ) -> Option<UiEvent> {
+    /// After a round of work: whether to send a snapshot now (the tables
+    /// changed and the burst allows one); takes a token if so.
+    pub fn snapshot_due(&mut self) -> bool {
         if !self.graph || !self.dirty || self.tokens == 0 {
-            return None;
+            return false;
         }
         self.tokens -= 1;
-        Some(self.snapshot(processes, now_ns))
+        true
     }
 
     /// Every tick (about 10 a second): a snapshot if anything is different
@@ -206,7 +203,13 @@ impl Inspector {
                     }
                     Origin::Received { from } => (String::new(), "received", *from, String::new()),
                     Origin::Returned { via } => {
-                        (String::new(), "returned", 0, format!("{}.{}", via.0, via.1))
+                        let (interface, method) = via.map_or(("kernel", "grant"), CallId::names);
+                        (
+                            String::new(),
+                            "returned",
+                            0,
+                            format!("{interface}.{method}"),
+                        )
                     }
                 };
                 caps.push(CapView {

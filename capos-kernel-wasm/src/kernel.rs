@@ -8,10 +8,10 @@
 //! its ring can panic the kernel: every entry is copied out, then decoded into
 //! an [`Op`], and a malformed one completes with an error.
 
-use crate::exit_code;
+use crate::exit_code::{self, Ending};
 use crate::host::{Host, Startup};
 use crate::inspect::{self, Inspector};
-use crate::process::{Held, Origin, Parked, Process};
+use crate::process::{CallId, Held, Origin, Parked, Process};
 use crate::view::{ProcessView, Stream, TraceCall, UiEvent};
 use capos_config::capset::{CapSet, CapSetEntry};
 use capos_config::manifest::{Manifest, ProcessSpec, TransferMode};
@@ -171,11 +171,12 @@ pub struct Kernel<H: Host> {
     /// receive with a call already queued): posted as soon as it parks.
     serving: Option<(u32, u64)>,
     finished_early: Option<Completion>,
-    /// (interface, method) of the call being served: what a capability it
-    /// returns is labelled with.
-    serving_call: Option<(&'static str, &'static str)>,
+    /// The call being served: what a capability it returns is labelled with.
+    serving_call: Option<CallId>,
     /// The process list changed since it was last published.
     processes_changed: bool,
+    /// (pid, state, parked calls) of each process as last published.
+    published_states: Vec<(u32, &'static str, usize)>,
     inspector: Inspector,
 }
 
@@ -198,6 +199,7 @@ impl<H: Host> Kernel<H> {
             finished_early: None,
             serving_call: None,
             processes_changed: false,
+            published_states: Vec::new(),
             inspector: Inspector::new(),
         }
     }
@@ -212,11 +214,7 @@ impl<H: Host> Kernel<H> {
     /// changed without any call (a process falling asleep in `cap_enter`),
     /// the inspector's snapshot if anything moved, and the calls traced.
     pub fn tick(&mut self) {
-        let states_changed = self.processes.values().any(|p| {
-            let now = (inspect::live_state(p), p.parked.len());
-            p.published_state.get() != Some(now)
-        });
-        if states_changed || self.processes_changed {
+        if self.processes_changed || self.live_states() != self.published_states {
             self.publish_processes();
         }
         let now = self.host.now_ns();
@@ -293,7 +291,7 @@ impl<H: Host> Kernel<H> {
         let p = self.processes.get_mut(&pid).ok_or_else(|| gone(pid))?;
         let interface_id = entry.object.interface_id();
         let origin = Origin::Returned {
-            via: self.serving_call.unwrap_or(("kernel", "grant")),
+            via: self.serving_call,
         };
         let id = p
             .caps
@@ -411,7 +409,12 @@ impl<H: Host> Kernel<H> {
     /// `ProcessHandle.kill`: ends `pid` as if the kernel killed it.
     pub fn kill(&mut self, pid: u32, by: u32) {
         if self.processes.contains_key(&pid) {
-            self.reap(pid, exit_code::KILLED, format!("killed by pid {by}"));
+            self.reap(
+                pid,
+                exit_code::KILLED,
+                Ending::Killed,
+                format!("killed by pid {by}"),
+            );
         }
     }
 
@@ -548,11 +551,10 @@ impl<H: Host> Kernel<H> {
         if self.processes_changed {
             self.publish_processes();
         }
-        if self.inspector.graph {
+        if self.inspector.snapshot_due() {
             let now = self.host.now_ns();
-            if let Some(event) = self.inspector.after_round(&self.processes, now) {
-                self.host.emit(event);
-            }
+            let event = self.inspector.snapshot(&self.processes, now);
+            self.host.emit(event);
         }
     }
 
@@ -588,7 +590,7 @@ impl<H: Host> Kernel<H> {
             Err(violation) => {
                 self.scratch = Some(scratch);
                 let reason = format!("killed: ring protocol violation: {violation}");
-                self.reap(pid, exit_code::KILLED, reason);
+                self.reap(pid, exit_code::KILLED, Ending::Killed, reason);
                 return true;
             }
         };
@@ -619,7 +621,18 @@ impl<H: Host> Kernel<H> {
                 break; // An earlier call in the batch ended this process.
             };
             let started_ns = if tracing { self.host.now_ns() } else { 0 };
-            let what = describe_op(&op);
+            // Only calls are served by objects (and only they can park).
+            let call_id = match op {
+                Ok(Op::Call {
+                    interface_id,
+                    method,
+                    ..
+                }) => CallId {
+                    interface_id,
+                    method,
+                },
+                _ => CallId::default(),
+            };
             let outcome = match op {
                 Err(fault) => Err(Fault::new(
                     CapError::BadSqe,
@@ -647,7 +660,7 @@ impl<H: Host> Kernel<H> {
                         method,
                         badge: 0,
                     };
-                    self.serving_call = Some(what);
+                    self.serving_call = Some(call_id);
                     let outcome = self.call(&mut scratch, call, cap_id, interface_id, params);
                     self.serving_call = None;
                     outcome
@@ -655,7 +668,7 @@ impl<H: Host> Kernel<H> {
             };
             if tracing && !matches!(outcome, Ok(Served::Pending)) && !matches!(op, Ok(Op::Nop)) {
                 let fault = outcome.as_ref().err();
-                self.trace_call(pid, what, fault, false, started_ns);
+                self.trace_call(pid, describe_op(&op), fault, false, started_ns);
             }
             let Some(p) = self.processes.get_mut(&pid) else {
                 break;
@@ -672,7 +685,7 @@ impl<H: Host> Kernel<H> {
                 Ok(Served::Pending) => {
                     p.park(Parked {
                         user_data: sqe.user_data,
-                        call: what,
+                        call: call_id,
                         since_ns: started_ns,
                     });
                     if let Some(completion) = self.finished_early.take() {
@@ -794,7 +807,13 @@ impl<H: Host> Kernel<H> {
             p.post(user_data, fault.error.code(), fault_text(fault));
         }
         if self.inspector.trace {
-            self.trace_call(pid, parked.call, fault.as_ref(), true, parked.since_ns);
+            self.trace_call(
+                pid,
+                parked.call.names(),
+                fault.as_ref(),
+                true,
+                parked.since_ns,
+            );
         }
         self.publish(pid);
     }
@@ -833,17 +852,32 @@ impl<H: Host> Kernel<H> {
         }
         // Serve what it queued before exiting (its last writes, typically).
         self.service(pid, SQ_ENTRIES);
-        self.reap(pid, code, format!("exited with code {code}"));
+        self.reap(
+            pid,
+            code,
+            Ending::Exited,
+            format!("exited with code {code}"),
+        );
     }
 
     /// The process panicked (capos-rt's panic hook reported `message`).
     pub fn process_panicked(&mut self, pid: u32, message: &str) {
-        self.process_failed_with(pid, exit_code::PANICKED, format!("panicked: {message}"));
+        self.process_failed_with(
+            pid,
+            exit_code::PANICKED,
+            Ending::Panicked,
+            format!("panicked: {message}"),
+        );
     }
 
     /// The process's module trapped.
     pub fn process_trapped(&mut self, pid: u32, message: &str) {
-        self.process_failed_with(pid, exit_code::TRAPPED, format!("trapped: {message}"));
+        self.process_failed_with(
+            pid,
+            exit_code::TRAPPED,
+            Ending::Trapped,
+            format!("trapped: {message}"),
+        );
     }
 
     /// The process's Worker or module could not start.
@@ -851,11 +885,12 @@ impl<H: Host> Kernel<H> {
         self.process_failed_with(
             pid,
             exit_code::START_FAILED,
+            Ending::Failed,
             format!("failed to start: {message}"),
         );
     }
 
-    fn process_failed_with(&mut self, pid: u32, code: i32, reason: String) {
+    fn process_failed_with(&mut self, pid: u32, code: i32, ending: Ending, reason: String) {
         let Some(p) = self.processes.get(&pid) else {
             return;
         };
@@ -866,17 +901,17 @@ impl<H: Host> Kernel<H> {
             stream: Stream::Stderr,
             data,
         });
-        self.reap(pid, code, reason);
+        self.reap(pid, code, ending, reason);
     }
 
     /// Ends a process: releases everything it held, stops its Worker, wakes
     /// any waiter still parked on its doorbell, tells every service and the
     /// UI.
-    fn reap(&mut self, pid: u32, code: i32, reason: String) {
+    fn reap(&mut self, pid: u32, code: i32, ending: Ending, reason: String) {
         let Some(mut p) = self.processes.remove(&pid) else {
             return;
         };
-        self.inspector.ended(pid, &p, code, &reason);
+        self.inspector.ended(pid, &p, ending, code, &reason);
         drop(p.caps.drain());
         self.timers.retain(
             |t| !matches!(t.0.action, TimerAction::Finish { pid: owner, .. } if owner == pid),
@@ -891,6 +926,7 @@ impl<H: Host> Kernel<H> {
         self.host.emit(UiEvent::ProcessExited {
             pid,
             name: p.name.clone(),
+            state: ending.name(),
             code,
             reason: reason.clone(),
         });
@@ -912,7 +948,12 @@ impl<H: Host> Kernel<H> {
         }
         self.halted = true;
         for pid in self.live_pids() {
-            self.reap(pid, exit_code::KILLED, "killed: system halted".into());
+            self.reap(
+                pid,
+                exit_code::KILLED,
+                Ending::Killed,
+                "killed: system halted".into(),
+            );
         }
         for i in 0..self.services.len() {
             let service = self.services[i].clone();
@@ -932,22 +973,28 @@ impl<H: Host> Kernel<H> {
 
     fn publish_processes(&mut self) {
         self.processes_changed = false;
+        self.published_states = self.live_states();
         let processes = self
             .processes
             .iter()
-            .map(|(&pid, p)| {
-                let state = inspect::live_state(p);
-                p.published_state.set(Some((state, p.parked.len())));
-                ProcessView {
-                    pid,
-                    name: p.name.clone(),
-                    state,
-                    blocked_on: inspect::blocked_on(p),
-                    caps: p.caps.len(),
-                }
+            .map(|(&pid, p)| ProcessView {
+                pid,
+                name: p.name.clone(),
+                state: inspect::live_state(p),
+                blocked_on: inspect::blocked_on(p),
+                caps: p.caps.len(),
             })
             .collect();
         self.host.emit(UiEvent::Processes { processes });
+    }
+
+    /// (pid, state, parked calls) of every process: what the process list
+    /// shows of them.
+    fn live_states(&self) -> Vec<(u32, &'static str, usize)> {
+        self.processes
+            .iter()
+            .map(|(&pid, p)| (pid, inspect::live_state(p), p.parked.len()))
+            .collect()
     }
 
     /// Records one finished call in the trace.
@@ -1012,15 +1059,18 @@ fn gone(pid: u32) -> Fault {
     Fault::new(CapError::PeerGone, format!("pid {pid} is gone"))
 }
 
-/// (interface, method) of an entry, as the trace and the inspector name it.
+/// (interface, method) of an entry, as the trace names it.
 fn describe_op(op: &Result<Op, SqeFault>) -> (&'static str, &'static str) {
     match op {
         Ok(Op::Call {
             interface_id,
             method,
             ..
-        }) => capos_schema::interfaces::method_name(*interface_id, *method)
-            .unwrap_or(("unknown interface", "?")),
+        }) => CallId {
+            interface_id: *interface_id,
+            method: *method,
+        }
+        .names(),
         Ok(Op::Release { .. }) => ("ring", "release"),
         Ok(Op::Nop) => ("ring", "nop"),
         Err(_) => ("ring", "malformed entry"),

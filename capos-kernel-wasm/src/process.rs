@@ -24,15 +24,31 @@ pub enum Origin {
     Granted { name: String, from: u32 },
     /// Carried by an endpoint message or reply from process `from`.
     Received { from: u32 },
-    /// In the results of a call: (interface, method).
-    Returned { via: (&'static str, &'static str) },
+    /// In the results of a call (`None`: the kernel placed it unasked).
+    Returned { via: Option<CallId> },
+}
+
+/// A method of an interface, as an SQE names it; names are looked up only
+/// when a person is shown them, never on the dispatch path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallId {
+    pub interface_id: u64,
+    pub method: u16,
+}
+
+impl CallId {
+    /// (interface, method) as the schema names them.
+    pub fn names(self) -> (&'static str, &'static str) {
+        capos_schema::interfaces::method_name(self.interface_id, self.method)
+            .unwrap_or(("unknown interface", "?"))
+    }
 }
 
 /// A call taken off the SQ and parked by a service.
 pub(crate) struct Parked {
     pub(crate) user_data: u64,
-    /// (interface, method), for the inspector.
-    pub(crate) call: (&'static str, &'static str),
+    /// What was called, for the inspector.
+    pub(crate) call: CallId,
     /// When it was taken (only while the call trace is on, else 0).
     pub(crate) since_ns: u64,
 }
@@ -58,8 +74,6 @@ pub(crate) struct Process<H: Host> {
     /// so no completion ever finds the CQ full.
     pub(crate) parked: Vec<Parked>,
     pub(crate) counts: RingCounts,
-    /// (state, parked calls) as the process list last showed them.
-    pub(crate) published_state: std::cell::Cell<Option<(&'static str, usize)>>,
     /// The ring's FLAGS word as the kernel last wrote it (never read back).
     flags: u32,
 }
@@ -74,7 +88,6 @@ impl<H: Host> Process<H> {
             caps,
             parked: Vec::new(),
             counts: RingCounts::default(),
-            published_state: std::cell::Cell::new(None),
             flags: 0,
         }
     }

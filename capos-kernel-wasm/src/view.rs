@@ -130,6 +130,8 @@ pub enum UiEvent {
     ProcessExited {
         pid: u32,
         name: String,
+        /// How: exited, killed, panicked, trapped or failed.
+        state: &'static str,
         code: i32,
         reason: String,
     },

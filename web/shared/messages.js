@@ -129,8 +129,8 @@ export function checkKernelEvent(m) {
       return check(isCount(m.dropped) && Array.isArray(m.calls) && m.calls.length <= 65536 && m.calls.every(traceCall),
         'trace: {calls: [{pid, interface, method, outcome, parked, startMs, durUs, message}], dropped}');
     case 'processExited':
-      return check(isInt(m.pid, 1, U32) && isText(m.name, 256) && isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024),
-        'processExited: {pid, name, code, reason}');
+      return check(isInt(m.pid, 1, U32) && isText(m.name, 256) && PROCESS_STATES.has(m.state) &&
+        isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024), 'processExited: {pid, name, state, code, reason}');
     case 'workers':
       return check(isInt(m.live, 0, U32), 'workers: {live}');
     case 'bootError':

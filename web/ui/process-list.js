@@ -35,9 +35,8 @@ export function createProcessList(tbody) {
       for (const p of processes) rows.set(p.pid, { ...p });
       render();
     },
-    // `reason` says how: "exited with code 0", "killed by pid 1", "trapped: ...".
-    ended(pid, name, code, reason = '') {
-      const how = /^(killed|panicked|trapped|failed)/.exec(reason)?.[1] ?? 'exited';
+    // `how`: exited, killed, panicked, trapped or failed.
+    ended(pid, name, how, code) {
       rows.set(pid, { pid, name, state: `${how} ${code}`, caps: 0 });
       render();
     },

@@ -72,7 +72,7 @@ export function startSession({ terminal, processList, inspector, status, fatal, 
           if (rest) terminal.write(rest);
           decoders.delete(`${data.pid}:${stream}`);
         }
-        processList.ended(data.pid, data.name, data.code, data.reason);
+        processList.ended(data.pid, data.name, data.state, data.code);
         report({ kind: 'processExited', pid: data.pid, name: data.name, code: data.code, reason: data.reason });
         break;
       case 'filesystems':

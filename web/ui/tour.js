@@ -2,6 +2,8 @@
 // at and what to try. A step boots its demo and opens the inspector tab that
 // shows its point; docs/tour.md is the same tour on paper.
 
+import { el } from './dom.js';
+
 export const TOUR = [
   {
     title: 'One process, one memory',
@@ -65,26 +67,32 @@ export const TOUR = [
 // its tab. Returns { go(index) }.
 export function createTour(root, { start }) {
   let index = 0;
-  const el = (tag, props = {}, ...children) => {
-    const e = document.createElement(tag);
-    Object.assign(e, props);
-    e.append(...children);
-    return e;
+  const button = (text, onClick, disabled = false) => {
+    const b = el('button', '', text);
+    b.type = 'button';
+    b.disabled = disabled;
+    b.addEventListener('click', onClick);
+    return b;
+  };
+  const paragraph = (label, text) => {
+    const p = el('p');
+    p.append(el('strong', '', label), text);
+    return p;
   };
   const render = () => {
     const step = TOUR[index];
-    const back = el('button', { type: 'button', textContent: 'back', disabled: index === 0 });
-    const again = el('button', { type: 'button', textContent: `boot ${step.demo} again` });
-    const next = el('button', { type: 'button', textContent: 'next', disabled: index === TOUR.length - 1 });
-    back.addEventListener('click', () => go(index - 1));
-    next.addEventListener('click', () => go(index + 1));
-    again.addEventListener('click', () => start(step));
+    const buttons = el('div', 'tour-buttons');
+    buttons.append(
+      button('back', () => go(index - 1), index === 0),
+      button(`boot ${step.demo} again`, () => start(step)),
+      button('next', () => go(index + 1), index === TOUR.length - 1),
+    );
     root.dataset.step = String(index + 1);
     root.replaceChildren(
-      el('h2', { textContent: `tour ${index + 1}/${TOUR.length}: ${step.title}` }),
-      el('p', {}, el('strong', { textContent: 'Look: ' }), step.look),
-      el('p', {}, el('strong', { textContent: 'Try: ' }), step.try),
-      el('div', { className: 'tour-buttons' }, back, again, next),
+      el('h2', '', `tour ${index + 1}/${TOUR.length}: ${step.title}`),
+      paragraph('Look: ', step.look),
+      paragraph('Try: ', step.try),
+      buttons,
     );
   };
   function go(i) {

@@ -2,13 +2,13 @@
 //! process states, the call trace -- and nothing at all while it is off.
 
 use super::transfer::{
-    Actor, COPY, MOVE, boot_init, call_params, create_endpoint, empty, mint, spawn,
+    Actor, COPY, MOVE, boot_init, call_params, create_endpoint, kill, mint, spawn,
 };
 use super::{TestHost, write_params};
 use crate::kernel::Kernel;
 use crate::view::{CapView, InspectedProcess, ProcessView, TraceCall, UiEvent};
 use capos_config::ring::{CQ_WAITING, RingMemory};
-use capos_schema::interfaces::{console, endpoint, process_handle};
+use capos_schema::interfaces::{console, endpoint};
 
 fn last_snapshot(kernel: &Kernel<TestHost>) -> Vec<InspectedProcess> {
     kernel
@@ -114,12 +114,7 @@ fn a_capability_in_a_message_is_shown_received_from_its_sender() {
     let mut client = Actor::attach(&k, 3);
     let mut server = Actor::attach(&k, 2);
     let (to_server, console) = (client.cap("server"), client.cap("console"));
-    let recv = server.start(
-        server.cap("endpoint"),
-        endpoint::INTERFACE_ID,
-        endpoint::method::RECEIVE,
-        &empty(),
-    );
+    let recv = server.start_receive(server.cap("endpoint"));
     client.start(
         to_server,
         endpoint::INTERFACE_ID,
@@ -140,12 +135,7 @@ fn a_capability_in_a_message_is_shown_received_from_its_sender() {
 fn a_blocked_receive_shows_as_blocked_on_the_endpoint() {
     let (mut k, _init, _) = ipc_start();
     let mut server = Actor::attach(&k, 2);
-    server.start(
-        server.cap("endpoint"),
-        endpoint::INTERFACE_ID,
-        endpoint::method::RECEIVE,
-        &empty(),
-    );
+    server.start_receive(server.cap("endpoint"));
     while k.poll() {}
     // The process falls asleep in cap_enter.
     server.proc.ring.store(CQ_WAITING, 1);
@@ -184,12 +174,7 @@ fn the_trace_lists_refused_calls_and_calls_that_waited() {
             &write_params("x"),
         )
         .unwrap_err();
-    let recv = server.start(
-        server.cap("endpoint"),
-        endpoint::INTERFACE_ID,
-        endpoint::method::RECEIVE,
-        &empty(),
-    );
+    let recv = server.start_receive(server.cap("endpoint"));
     client.start(
         client.cap("server"),
         endpoint::INTERFACE_ID,
@@ -224,14 +209,7 @@ fn the_trace_lists_refused_calls_and_calls_that_waited() {
 fn a_killed_process_stays_shown_killed_with_nothing_held() {
     let (mut k, mut init, _) = ipc_start();
     let (_, handle) = spawn(&mut k, &mut init, "victim", &[]).unwrap();
-    init.call(
-        &mut k,
-        handle,
-        process_handle::INTERFACE_ID,
-        process_handle::method::KILL,
-        &empty(),
-    )
-    .unwrap();
+    kill(&mut k, &mut init, handle);
     let snap = last_snapshot(&k);
     let victim = process(&snap, 4);
     assert_eq!(victim.state, "killed");

@@ -49,6 +49,16 @@ impl Actor {
         self.proc.submit(sqe, &[]);
     }
 
+    /// Submits an `Endpoint.receive` on `endpoint` without waiting.
+    pub(super) fn start_receive(&mut self, endpoint: u32) -> u64 {
+        self.start(
+            endpoint,
+            endpoint::INTERFACE_ID,
+            endpoint::method::RECEIVE,
+            &empty(),
+        )
+    }
+
     /// Submits a call without waiting.
     pub(super) fn start(&mut self, cap: u32, interface: u64, method: u16, params: &[u8]) -> u64 {
         self.proc.call(cap, interface, method, params)
@@ -163,6 +173,18 @@ pub(super) fn spawn(
         .get_root::<process_capnp::process_spawner::spawn_results::Reader>()
         .unwrap();
     Ok((res.get_pid(), res.get_handle().unwrap().get_cap_id()))
+}
+
+/// `ProcessHandle.kill` through `handle`, which must succeed.
+pub(super) fn kill(kernel: &mut Kernel<TestHost>, a: &mut Actor, handle: u32) {
+    a.call(
+        kernel,
+        handle,
+        process_handle::INTERFACE_ID,
+        process_handle::method::KILL,
+        &empty(),
+    )
+    .unwrap();
 }
 
 pub(super) fn call_params(data: &[u8], caps: &[(u32, cap_capnp::TransferMode)]) -> Vec<u8> {
@@ -545,14 +567,7 @@ fn call_only_capabilities_cannot_receive_or_mint() {
 fn kill_ends_a_process_with_137_and_wait_reports_it() {
     let (mut k, mut init) = boot_init();
     let (pid, handle) = spawn(&mut k, &mut init, "victim", &[]).unwrap();
-    init.call(
-        &mut k,
-        handle,
-        process_handle::INTERFACE_ID,
-        process_handle::method::KILL,
-        &empty(),
-    )
-    .unwrap();
+    kill(&mut k, &mut init, handle);
     assert!(!k.is_alive(pid));
     assert!(k.host().stopped.contains(&pid));
     let out = init

@@ -2,14 +2,8 @@
 // applies here too): its state, what it is blocked on, how it ended, its ring
 // counters, and its capabilities in table order.
 
+import { el } from '../dom.js';
 import { capLabel, processSublabel } from './graph-layout.js';
-
-const el = (tag, className, text) => {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 const COUNTERS = [
   ['sqes', 'SQEs', 'submission entries the process posted'],

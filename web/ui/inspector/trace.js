@@ -4,6 +4,7 @@
 // second, laying out 500 fresh rows four times a second was what the page
 // spent its frames on.
 
+import { el } from '../dom.js';
 import { createTraceLog, matchesFilter } from './trace-log.js';
 
 const LIMIT = 500;
@@ -14,13 +15,6 @@ const FLUSH_EVERY_MS = 250;
 // are drawn above and below.
 const ROW_PX = 18;
 const OVERSCAN = 10;
-
-const el = (tag, className, text) => {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
 
 // `origin()`: the boot's first timestamp (ms), or undefined.
 export function createTraceView({ origin }) {
