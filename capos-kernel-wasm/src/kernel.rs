@@ -177,6 +177,10 @@ pub struct Kernel<H: Host> {
     processes_changed: bool,
     /// (pid, state, parked calls) of each process as last published.
     published_states: Vec<(u32, &'static str, usize)>,
+    /// The time of the round of work in progress, as its caller read it:
+    /// timers and the call trace use it instead of reading the clock for
+    /// every call.
+    round_ns: Option<u64>,
     inspector: Inspector,
 }
 
@@ -200,6 +204,7 @@ impl<H: Host> Kernel<H> {
             serving_call: None,
             processes_changed: false,
             published_states: Vec::new(),
+            round_ns: None,
             inspector: Inspector::new(),
         }
     }
@@ -265,9 +270,17 @@ impl<H: Host> Kernel<H> {
         Some(deadline.saturating_sub(self.host.now_ns()) as f64 / 1e6)
     }
 
-    /// Runs every timer whose deadline has passed. Returns whether any did.
-    fn fire_timers(&mut self) -> bool {
-        let now = self.host.now_ns();
+    /// The time of the round in progress, or the clock's outside one.
+    fn now_ns(&mut self) -> u64 {
+        match self.round_ns {
+            Some(now) => now,
+            None => self.host.now_ns(),
+        }
+    }
+
+    /// Runs every timer whose deadline has passed by `now`. Returns whether
+    /// any did.
+    fn fire_timers(&mut self, now: u64) -> bool {
         let mut fired = false;
         while self.timers.peek().is_some_and(|t| t.0.deadline_ns <= now) {
             let Reverse(timer) = self.timers.pop().expect("peeked");
@@ -533,15 +546,24 @@ impl<H: Host> Kernel<H> {
     /// Serves every process's ring once. Returns whether anything happened,
     /// so the event loop knows whether to poll again or sleep.
     pub fn poll(&mut self) -> bool {
+        let now = self.host.now_ns();
+        self.poll_at(now)
+    }
+
+    /// [`poll`](Self::poll), with the time of this round as the caller read
+    /// it (the event loop reads the clock every round anyway).
+    pub fn poll_at(&mut self, now_ns: u64) -> bool {
         if self.halted {
             return false;
         }
-        let mut progressed = self.fire_timers();
+        self.round_ns = Some(now_ns);
+        let mut progressed = self.fire_timers(now_ns);
         for pid in self.live_pids() {
             progressed |= self.service(pid, SQES_PER_POLL);
         }
         self.settle();
         self.after_round();
+        self.round_ns = None;
         progressed
     }
 
@@ -552,7 +574,7 @@ impl<H: Host> Kernel<H> {
             self.publish_processes();
         }
         if self.inspector.snapshot_due() {
-            let now = self.host.now_ns();
+            let now = self.now_ns();
             let event = self.inspector.snapshot(&self.processes, now);
             self.host.emit(event);
         }
@@ -614,13 +636,17 @@ impl<H: Host> Kernel<H> {
             capnp::Word::words_to_bytes_mut(&mut scratch.params),
             &mut scratch.spans,
         );
+        // Calls are timed by rounds: a call served at once finishes within
+        // the round that took it (quicker than the browser's 5 us clock can
+        // tell), a parked one in a later round.
         let tracing = self.inspector.trace;
+        let started_ns = if tracing { self.now_ns() } else { 0 };
         for i in 0..count {
             let (sqe, op) = scratch.ops[i as usize];
             let Some(p) = self.processes.get_mut(&pid) else {
                 break; // An earlier call in the batch ended this process.
             };
-            let started_ns = if tracing { self.host.now_ns() } else { 0 };
+
             // Only calls are served by objects (and only they can park).
             let call_id = match op {
                 Ok(Op::Call {
@@ -668,7 +694,8 @@ impl<H: Host> Kernel<H> {
             };
             if tracing && !matches!(outcome, Ok(Served::Pending)) && !matches!(op, Ok(Op::Nop)) {
                 let fault = outcome.as_ref().err();
-                self.trace_call(pid, describe_op(&op), fault, false, started_ns);
+                let call = trace_entry(pid, describe_op(&op), fault, false, started_ns);
+                self.inspector.record(call);
             }
             let Some(p) = self.processes.get_mut(&pid) else {
                 break;
@@ -686,7 +713,7 @@ impl<H: Host> Kernel<H> {
                     p.park(Parked {
                         user_data: sqe.user_data,
                         call: call_id,
-                        since_ns: started_ns,
+                        since_ns: tracing.then_some(started_ns),
                     });
                     if let Some(completion) = self.finished_early.take() {
                         self.finish(pid, sqe.user_data, completion);
@@ -806,14 +833,11 @@ impl<H: Host> Kernel<H> {
         if let Some(fault) = &fault {
             p.post(user_data, fault.error.code(), fault_text(fault));
         }
-        if self.inspector.trace {
-            self.trace_call(
-                pid,
-                parked.call.names(),
-                fault.as_ref(),
-                true,
-                parked.since_ns,
-            );
+        // A call parked before the trace was turned on has no start to time.
+        if self.inspector.trace
+            && let Some(since_ns) = parked.since_ns
+        {
+            self.trace_call(pid, parked.call.names(), fault.as_ref(), since_ns);
         }
         self.publish(pid);
     }
@@ -1001,22 +1025,14 @@ impl<H: Host> Kernel<H> {
     fn trace_call(
         &mut self,
         pid: u32,
-        (interface, method): (&'static str, &'static str),
+        names: (&'static str, &'static str),
         fault: Option<&Fault>,
-        parked: bool,
         started_ns: u64,
     ) {
-        let now = self.host.now_ns();
-        self.inspector.record(TraceCall {
-            pid,
-            interface,
-            method,
-            outcome: fault.map_or("ok", |f| f.error.name()),
-            parked,
-            start_ms: started_ns as f64 / 1e6,
-            dur_us: now.saturating_sub(started_ns) as f64 / 1e3,
-            message: fault.map(|f| f.message.clone()).unwrap_or_default(),
-        });
+        let now = self.now_ns();
+        let mut call = trace_entry(pid, names, fault, true, started_ns);
+        call.dur_us = now.saturating_sub(started_ns) as f64 / 1e3;
+        self.inspector.record(call);
     }
 }
 
@@ -1057,6 +1073,27 @@ fn fault_text(fault: &Fault) -> &[u8] {
 
 fn gone(pid: u32) -> Fault {
     Fault::new(CapError::PeerGone, format!("pid {pid} is gone"))
+}
+
+/// A finished call as the trace shows it: 0 us unless the caller, which
+/// knows when it finished, says otherwise.
+fn trace_entry(
+    pid: u32,
+    (interface, method): (&'static str, &'static str),
+    fault: Option<&Fault>,
+    parked: bool,
+    started_ns: u64,
+) -> TraceCall {
+    TraceCall {
+        pid,
+        interface,
+        method,
+        outcome: fault.map_or("ok", |f| f.error.name()),
+        parked,
+        start_ms: started_ns as f64 / 1e6,
+        dur_us: 0.0,
+        message: fault.map(|f| f.message.clone()).unwrap_or_default(),
+    }
 }
 
 /// (interface, method) of an entry, as the trace names it.

@@ -49,8 +49,8 @@ pub(crate) struct Parked {
     pub(crate) user_data: u64,
     /// What was called, for the inspector.
     pub(crate) call: CallId,
-    /// When it was taken (only while the call trace is on, else 0).
-    pub(crate) since_ns: u64,
+    /// When it was taken, if the call trace was on then.
+    pub(crate) since_ns: Option<u64>,
 }
 
 /// What the kernel counts of a process's ring, for the inspector.

@@ -337,9 +337,10 @@ impl WasmKernel {
         self.kernel.boot(&manifest).map_err(|e| JsError::new(&e))
     }
 
-    /// Serves every ring once; `true` if there was anything to do.
-    pub fn poll(&mut self) -> bool {
-        self.kernel.poll()
+    /// Serves every ring once, at `now_ms` (`performance.now()`, read by the
+    /// event loop); `true` if there was anything to do.
+    pub fn poll(&mut self, now_ms: f64) -> bool {
+        self.kernel.poll_at((now_ms * 1e6) as u64)
     }
 
     #[wasm_bindgen(js_name = isHalted)]

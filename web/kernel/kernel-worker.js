@@ -169,18 +169,21 @@ async function run(kernel, wake, host) {
   state.stage = 'running';
   while (!host.dead && !kernel.isHalted()) {
     state.rounds++;
-    state.lastRoundMs = Math.round(performance.now());
+    let now = performance.now();
+    state.lastRoundMs = Math.round(now);
     // Whatever the rings are doing, let Worker messages in this often.
-    if (performance.now() - lastYield > YIELD_EVERY_MS) {
+    if (now - lastYield > YIELD_EVERY_MS) {
       await nextTask();
-      lastYield = performance.now();
+      now = performance.now();
+      lastYield = now;
     }
     // Read the doorbell before polling: a process that publishes after the
     // poll looked at its ring has changed the word, so the wait returns.
     const seen = Atomics.load(wake, 0);
     let busy;
     try {
-      busy = kernel.poll();
+      // The round's time: timers and the call trace use it.
+      busy = kernel.poll(now);
     } catch (err) {
       host.kernelDied(err);
       return;
