@@ -17,6 +17,10 @@ import { createProcessView } from './process-view.js';
 import { createTraceView } from './trace.js';
 
 const TABS = ['graph', 'process', 'trace'];
+// Following live, the graph is redrawn at most this often: its animations
+// take longer than that, and at 50 processes a redraw costs the page most
+// of a frame (snapshots come ten times a second while anything changes).
+const LIVE_GRAPH_EVERY_MS = 250;
 const HISTORY_LIMIT = 2000;
 
 export function createInspector(root, { setInspect = () => {} } = {}) {
@@ -102,7 +106,10 @@ export function createInspector(root, { setInspect = () => {} } = {}) {
   // The graph at `entry`, animating what changed: when moving forward (or
   // following live), everything since what was on screen; when moving back,
   // what changed at that step.
+  let graphDrawnAt = -Infinity;
+  let graphLater = null;
   const renderGraph = (entry) => {
+    graphDrawnAt = performance.now();
     const layout = layoutGraph(entry.snapshot);
     let before;
     if (graphLayout && entry.step >= graphStep) {
@@ -123,7 +130,14 @@ export function createInspector(root, { setInspect = () => {} } = {}) {
     if (!visible) return;
     const entry = history.current();
     if (tab !== 'trace') historyBar.update();
-    if (tab === 'graph' && entry && (entry.step !== graphStep || graphStale)) renderGraph(entry);
+    if (tab === 'graph' && entry && (entry.step !== graphStep || graphStale)) {
+      const wait = graphDrawnAt + LIVE_GRAPH_EVERY_MS - performance.now();
+      if (history.follow && !graphStale && wait > 0) {
+        graphLater ??= setTimeout(() => { graphLater = null; schedule(); }, wait);
+      } else {
+        renderGraph(entry);
+      }
+    }
     if (tab === 'process' && (entry?.step ?? -1) !== processStep) {
       processView.render(entry?.snapshot ?? null);
       processStep = entry?.step ?? -1;
