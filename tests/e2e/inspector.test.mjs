@@ -170,3 +170,29 @@ test('the tour walks through its steps, each showing what it says', async () => 
   assert.match(await peerGone.first().textContent(), /Endpoint\.call/);
   await page.close();
 });
+
+test('DevTools: traced calls are measures and spawns are marks on the kernel Worker', async () => {
+  let observing;
+  const { page, waitFor } = await openBoot(browser.context, `${server.url}?manifest=revoke&inspector=trace`, {
+    // As soon as the kernel Worker exists, watch its User Timing entries (the
+    // kernel clears them from its buffer as it makes them; an observer still
+    // sees each one, as DevTools' Performance panel does).
+    prepare: (page) => page.on('worker', (worker) => {
+      if (!worker.url().includes('kernel-worker')) return;
+      observing = worker.evaluate(() => {
+        globalThis.__caposTimings = [];
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) globalThis.__caposTimings.push(`${e.entryType} ${e.name}`);
+        }).observe({ entryTypes: ['mark', 'measure'] });
+      });
+    }),
+  });
+  assert.equal((await waitFor('halted')).code, 0);
+  await observing;
+  const kernel = page.workers().find((w) => w.url().includes('kernel-worker'));
+  const timings = await kernel.evaluate(() => globalThis.__caposTimings);
+  assert.ok(timings.includes('mark spawn pid 3: revoke-client'), timings.slice(0, 20).join('\n'));
+  assert.ok(timings.some((t) => /^measure pid 3 Endpoint\.call \d+ us PeerGone$/.test(t)), timings.join('\n'));
+  assert.ok(timings.some((t) => /^measure pid 1 Timer\.sleep \d+ us$/.test(t)), timings.join('\n'));
+  await page.close();
+});
