@@ -20,7 +20,7 @@ export CARGO_TERM_QUIET := true
 export CAPOS_ROOT := $(CURDIR)
 
 .PHONY: run test build prereqs boot lint unit wasm-check loom e2e bench profile clean
-.PHONY: wasi-programs wasi-test-programs wasi-test
+.PHONY: wasi-programs wasi-test-programs wasi-test runtimes
 
 # WASI preview1 programs (wasm32-wasip1): the demos in demos/wasi/ -> build/wasi/, and the
 # differential suite's programs in tests/wasi/ -> build/wasi-tests/. Go and the reference
@@ -38,7 +38,7 @@ CAPOS_RUN      ?= $(abspath $(CAPOS)) run
 prereqs:
 	@scripts/install-prereqs.sh
 
-build: prereqs wasi-programs
+build: prereqs wasi-programs runtimes
 	cargo build --release --target wasm32-unknown-unknown -p capos-kernel-wasm -p capos-wasi $(DEMO_PKGS)
 	cargo build --release -p capos-cli
 	@mkdir -p $(SITE)/pkg $(SITE)/manifests $(SITE)/generated build/wasm
@@ -66,18 +66,23 @@ lint: prereqs
 	cargo fmt --all --manifest-path demos/wasi/Cargo.toml -- --check
 	cargo fmt --all --manifest-path tests/wasi/rust/Cargo.toml -- --check
 	cargo fmt --all --manifest-path demos/bench-compute/Cargo.toml -- --check
+	cargo fmt --all --manifest-path runtimes/Cargo.toml -- --check
+	$(RUNTIME_CC_ENV) cargo clippy --manifest-path runtimes/Cargo.toml -p qjs --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
 	cargo clippy --manifest-path demos/wasi/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
 	cargo clippy --manifest-path tests/wasi/rust/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
 	cargo clippy --manifest-path demos/bench-compute/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
 	gofmt="$$(GOTOOLCHAIN=local $(VENV_GO) env GOROOT)/bin/gofmt" && \
-	  unformatted="$$(cd demos/wasi/go-tour && "$$gofmt" -l .)" && \
+	  unformatted="$$(cd demos/wasi && "$$gofmt" -l go-tour polyglot-go)" && \
 	  { test -z "$$unformatted" || { echo "gofmt would reformat: $$unformatted"; exit 1; }; }
-	cd demos/wasi/go-tour && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local $(VENV_GO) vet .
+	for p in go-tour polyglot-go; do \
+	  (cd demos/wasi/$$p && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local $(VENV_GO) vet .) || exit 1; \
+	done
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p capos-kernel-wasm -p capos-rt -p capos-wasi -p ring-tests-js $(DEMO_PKGS) -- -D warnings
 
 unit: prereqs
 	cargo test --workspace
+	$(RUNTIME_TEST_ENV) cargo test --release --manifest-path runtimes/Cargo.toml -p qjs --target wasm32-wasip1 --target-dir $(TARGET_DIR)
 	node --test tests/web/
 
 wasm-check: prereqs
@@ -98,10 +103,28 @@ test: lint unit wasm-check loom e2e wasi-test
 wasi-programs: prereqs
 	cargo build --release --target wasm32-wasip1 --manifest-path demos/wasi/Cargo.toml --target-dir $(TARGET_DIR)
 	@mkdir -p build/wasi
-	cp $(WASI_RUST_OUT)/rust-tour.wasm $(WASI_RUST_OUT)/echo-lines.wasm build/wasi/
+	cp $(WASI_RUST_OUT)/rust-tour.wasm $(WASI_RUST_OUT)/echo-lines.wasm $(WASI_RUST_OUT)/polyglot-rust.wasm build/wasi/
 	$(WASI_CC) demos/wasi/c-tour/c-tour.c -o build/wasi/c-tour.wasm
-	cd demos/wasi/go-tour && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local \
-	  $(VENV_GO) build -trimpath -o $(CURDIR)/build/wasi/go-tour.wasm .
+	$(WASI_CC) demos/wasi/polyglot-c/polyglot-c.c -o build/wasi/polyglot-c.wasm
+	for p in go-tour polyglot-go; do \
+	  (cd demos/wasi/$$p && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local \
+	    $(VENV_GO) build -trimpath -o $(CURDIR)/build/wasi/$$p.wasm .) || exit 1; \
+	done
+
+# The language runtimes (runtimes/: QuickJS as `qjs`, RustPython as `python`), built for
+# wasm32-wasip1 and put in the site's runtime catalogue, precompressed. rquickjs compiles
+# quickjs-ng with Debian's clang and wasi-libc (no wasi-sdk download). RustPython's first build
+# takes minutes; it lives in the cargo target dir, outside the clone. --ignore-rust-version:
+# RustPython 0.6.0's ruff crates declare a newer Rust than they need; they build on this one.
+RUNTIME_CC_ENV := RQUICKJS_SYS_NO_WASI_SDK=1 CC_wasm32_wasip1=clang AR_wasm32_wasip1=llvm-ar \
+  CFLAGS_wasm32_wasip1="--target=wasm32-wasi -isystem /usr/include/wasm32-wasi"
+# The qjs unit tests run under the reference WASI runtime.
+RUNTIME_TEST_ENV := $(RUNTIME_CC_ENV) \
+  CARGO_TARGET_WASM32_WASIP1_RUNNER="$(CURDIR)/build/venv/bin/python $(CURDIR)/tests/wasi/wasmtime-run.py"
+runtimes: prereqs
+	$(RUNTIME_CC_ENV) cargo build --release --target wasm32-wasip1 --ignore-rust-version \
+	  --manifest-path runtimes/Cargo.toml --target-dir $(TARGET_DIR)
+	node scripts/runtime-catalogue.mjs $(WASI_RUST_OUT) $(SITE)/runtimes
 
 wasi-test-programs: prereqs
 	cargo build --release --target wasm32-wasip1 --manifest-path tests/wasi/rust/Cargo.toml --target-dir $(TARGET_DIR)

@@ -44,6 +44,13 @@ struct FsNode {
 struct NamedBlob {
   name @0 :Text;
   data @1 :Data;
+  # The module's bytes; empty when the blob names a runtime.
+  runtime @2 :Text;
+  # A language runtime from the catalogue (runtimes/catalogue.json on the site, e.g. "python"),
+  # which the kernel Worker loads: from its cache by SHA-256, or downloaded, checked against
+  # that SHA-256 before it is compiled, and cached. Empty: the blob is `data`.
+  runtimeSha256 @3 :Text;
+  # The SHA-256 (64 lowercase hex digits) the runtime must have; empty: the catalogue's.
 }
 
 struct ProcessSpec {

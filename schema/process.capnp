@@ -41,4 +41,7 @@ interface BootPackage {
 struct BlobInfo {
   name @0 :Text;
   size @1 :UInt64;
+  # 0 for a runtime: its bytes are the kernel Worker's to load, not the package's.
+  runtime @2 :Text;
+  # The catalogue runtime the blob names, or empty.
 }

@@ -6,6 +6,7 @@
 import { createProcessList } from './ui/process-list.js';
 import { createInspector } from './ui/inspector/panel.js';
 import { createTour } from './ui/tour.js';
+import { createRuntimeProgress } from './ui/runtime-progress.js';
 import { setStatus, showFatal } from './ui/status.js';
 import { report, startKernel, startSession } from './ui/session.js';
 
@@ -42,6 +43,7 @@ async function main() {
   const target = manifestUrlFrom(params);
   fillDemoSelector($('demo'), target.name ?? 'hello');
   const processList = createProcessList($('processes').tBodies[0]);
+  const runtimeProgress = createRuntimeProgress($('runtime-progress'));
   let session = null;
   // ?inspector=off hides the inspector (the kernel then builds none of it).
   const inspectorRoot = $('inspector');
@@ -98,10 +100,11 @@ async function main() {
     fatal.hidden = true;
     processList.clear();
     inspector.reset();
+    runtimeProgress.reset();
     terminal.reset();
     const kernel = spareKernel ?? undefined;
     spareKernel = null;
-    session = startSession({ terminal, processList, inspector, status, fatal, request, label, kernel });
+    session = startSession({ terminal, processList, inspector, runtimeProgress, status, fatal, request, label, kernel });
   };
   terminal.onInput((line) => session?.input(line), () => session?.endInput());
   // For DevTools and the headless driver: read what the terminal shows, and
@@ -114,6 +117,9 @@ async function main() {
     inspectorSnapshots: () => inspector.snapshots(),
     inspectorShowStep: (i) => inspector.showStep(i),
     inspectorSelect: (pid) => inspector.select(pid),
+    // Starts a runtime (python, qjs) with arguments, or with none its REPL
+    // (what its header button does).
+    runRuntime: (runtime, args = []) => startRuntime(String(runtime), Array.from(args, String)),
     // Boots a demo by name, or a manifest at a path on this site: what the
     // ?manifest= parameter does, without loading the page again.
     boot: (manifest) => {
@@ -148,30 +154,50 @@ async function main() {
     const name = $('demo').value;
     if (DEMO_NAME.test(name)) location.search = `?manifest=${encodeURIComponent(name)}`;
   });
-  const runWasm = async (file) => {
+  // A .wasm runs as it is; a script runs with the runtime its extension
+  // names, from /data where it is put.
+  const runFile = async (file) => {
     const envField = $('wasm-env');
     const env = splitArgs(envField.value);
     const bad = env.find((entry) => !ENV_ENTRY.test(entry));
     envField.setCustomValidity(bad === undefined ? '' : `not KEY=VALUE: ${bad}`);
     if (!envField.reportValidity()) return;
-    const program = new Uint8Array(await file.arrayBuffer());
+    const bytes = new Uint8Array(await file.arrayBuffer());
     const args = splitArgs($('wasm-args').value);
-    boot({ type: 'bootWasi', name: file.name, program, argv: [file.name, ...args], env }, file.name);
+    const runtime = SCRIPT_RUNTIMES[file.name.match(/\.[a-z]+$/i)?.[0].toLowerCase()];
+    if (runtime) {
+      const script = `/data/${file.name}`;
+      boot({ type: 'bootWasi', name: file.name, runtime, file: { name: file.name, data: bytes }, argv: [runtime, script, ...args], env }, `${runtime} ${file.name}`);
+    } else {
+      boot({ type: 'bootWasi', name: file.name, program: bytes, argv: [file.name, ...args], env }, file.name);
+    }
   };
+  // A runtime with arguments; with none, its REPL.
+  const startRuntime = (runtime, args = []) => boot({ type: 'bootWasi', name: runtime, runtime, argv: [runtime, ...args], env: [] },
+    args.length ? `${runtime} ${args.join(' ')}` : `${runtime} REPL`);
+  for (const button of document.querySelectorAll('#repls button')) {
+    button.addEventListener('click', () => {
+      startRuntime(button.dataset.runtime);
+      $('terminal').querySelector('textarea')?.focus();
+    });
+  }
   $('wasm-env').addEventListener('input', () => $('wasm-env').setCustomValidity(''));
   $('run-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const file = $('wasm-file').files[0];
-    if (file) runWasm(file);
+    if (file) runFile(file);
   });
   const pane = $('terminal-pane');
   pane.addEventListener('dragover', (event) => event.preventDefault());
   pane.addEventListener('drop', (event) => {
     event.preventDefault();
     const file = event.dataTransfer.files[0];
-    if (file) runWasm(file);
+    if (file) runFile(file);
   });
 }
+
+// Which runtime runs a dropped script.
+const SCRIPT_RUNTIMES = { '.py': 'python', '.js': 'qjs', '.mjs': 'qjs' };
 
 // An environment entry: a name without "=", then "=", then anything.
 const ENV_ENTRY = /^[^=]+=/;

@@ -2,7 +2,7 @@
 // with the browser's own floor. Prints a table and writes target/bench/ring.json.
 // Usage: node capos-cli/driver/bench.mjs  (CAPOS_BIN: the capos binary)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,10 @@ async function main() {
     const wasi = await wasiBench(context, server.url);
     writeFileSync(join(ROOT, 'target', 'bench', 'wasi.json'), `${JSON.stringify(wasi, null, 2)}\n`);
     printWasiTable(wasi);
+
+    const runtimes = await runtimesBench(context, server.url);
+    writeFileSync(join(ROOT, 'target', 'bench', 'runtimes.json'), `${JSON.stringify(runtimes, null, 2)}\n`);
+    printRuntimesTable(runtimes);
 
     const cli = await cliBench();
     writeFileSync(join(ROOT, 'target', 'bench', 'cli.json'), `${JSON.stringify(cli, null, 2)}\n`);
@@ -312,6 +316,102 @@ official WASI testsuite through warm capos run: ${s.passed}/${s.of} passed in ${
   console.log(`dir_open_1gib_ms: ${c.dir_open_1gib_ms.not_measured}`);
   console.log('targets: warm <= 150 ms, cold <= 1.5 s; testsuite <= 20 s');
   console.log('written: target/bench/cli.json');
+}
+
+// The language runtimes. On the page: a hello script from the run request to
+// its first output byte, cold (CacheAPI emptied: download, verify, compile)
+// and warm (a cache hit), and the loader's own figure for a hit (lookup +
+// verify + compile). From the CLI: a CPU-bound script per interpreter, timed
+// by its own clock, under warm `capos run` and under wasmtime, interleaved.
+const RUNTIME_RUNS = { cold: 3, warm: 7, compute: 3 };
+const HELLO_ARGS = { qjs: ['-e', 'print("hello")'], python: ['-c', 'print("hello")'] };
+const COMPUTE_SCRIPT = { qjs: 'compute.js', python: 'compute.py' };
+
+async function runtimeHello(context, siteUrl, runtime, { cold }) {
+  const page = await context.newPage();
+  const events = [];
+  let done;
+  const halted = new Promise((resolve) => { done = resolve; });
+  await page.exposeFunction('__caposReport', (event) => {
+    events.push(event);
+    if (['halted', 'panic', 'bootError', 'fatal'].includes(event.kind)) done(event);
+  });
+  await page.goto(`${siteUrl}?standby&inspector=off`);
+  await page.waitForFunction(() => typeof globalThis.capos?.runRuntime === 'function');
+  if (cold) await page.evaluate(() => caches.delete('capos-runtimes-v1'));
+  const started = await page.evaluate(([name, args]) => {
+    const t = performance.now();
+    globalThis.capos.runRuntime(name, args);
+    return t;
+  }, [runtime, HELLO_ARGS[runtime]]);
+  const end = await Promise.race([halted, new Promise((r) => { setTimeout(() => r({ kind: 'timeout' }), 120_000); })]);
+  await page.close();
+  if (end.kind !== 'halted' || end.code !== 0) throw new Error(`${runtime} hello: ${JSON.stringify(end)}`);
+  const first = events.find((e) => e.kind === 'console');
+  const ready = events.find((e) => e.kind === 'runtime' && e.phase === 'ready');
+  if (ready.cached === cold) throw new Error(`${runtime} hello: expected a cache ${cold ? 'miss' : 'hit'}`);
+  return { helloMs: first.atMs - started, loaderMs: ready.ms };
+}
+
+function computeSeconds(argv) {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 300_000 });
+  const m = /seconds=([\d.]+)/.exec(r.stdout);
+  if (r.status !== 0 || !m) throw new Error(`${argv.join(' ')}: exited ${r.status}: ${r.stdout}${r.stderr}`);
+  return Number(m[1]);
+}
+
+async function runtimesBench(context, siteUrl) {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const catalogue = JSON.parse(readFileSync(join(ROOT, 'build', 'site', 'runtimes', 'catalogue.json'), 'utf8'));
+  const result = { runs: RUNTIME_RUNS, sizes: {}, interp_compute_s: {}, ratios: {} };
+  for (const r of catalogue.runtimes) {
+    result.sizes[r.name] = { raw: r.size, ...Object.fromEntries(r.variants.map((v) => [v.encoding, v.size])) };
+  }
+  for (const runtime of ['qjs', 'python']) {
+    const cold = [];
+    const warm = [];
+    for (let i = 0; i < RUNTIME_RUNS.cold; i++) cold.push(await runtimeHello(context, siteUrl, runtime, { cold: true }));
+    for (let i = 0; i < RUNTIME_RUNS.warm; i++) warm.push(await runtimeHello(context, siteUrl, runtime, { cold: false }));
+    result[`${runtime}_hello_ms`] = { cold: round(median(cold.map((x) => x.helloMs)), 1), warm: round(median(warm.map((x) => x.helloMs)), 1) };
+    result[`${runtime}_cache_hit_ms`] = round(median(warm.map((x) => x.loaderMs)), 1);
+  }
+  const scripts = join(ROOT, 'demos', 'bench-compute', 'scripts');
+  spawnSync(CAPOS, ['daemon', 'stop']);
+  for (const runtime of ['qjs', 'python']) {
+    const capos = [];
+    const wasmtime = [];
+    const script = `/scripts/${COMPUTE_SCRIPT[runtime]}`;
+    const wasm = join(ROOT, 'build', 'site', 'runtimes', `${runtime}.wasm`);
+    computeSeconds([CAPOS, 'run', '--dir', `${scripts}::/scripts`, runtime, script]); // warms the daemon and the cache
+    for (let i = 0; i < RUNTIME_RUNS.compute; i++) {
+      capos.push(computeSeconds([CAPOS, 'run', '--dir', `${scripts}::/scripts`, runtime, script]));
+      wasmtime.push(computeSeconds([...WASMTIME, '--dir', `${scripts}::/scripts`, wasm, script]));
+    }
+    result.interp_compute_s[runtime] = { capos: round(median(capos), 3), wasmtime: round(median(wasmtime), 3) };
+    result.ratios[`${runtime}_compute_capos_over_wasmtime`] = round(median(capos) / median(wasmtime), 3);
+  }
+  spawnSync(CAPOS, ['daemon', 'stop']);
+  return result;
+}
+
+function printRuntimesTable(r) {
+  const pad = (s, n) => String(s).padEnd(n);
+  const mb = (n) => (n / (1024 * 1024)).toFixed(2);
+  console.log('\nlanguage runtimes on the page: run request to first output byte (medians, ms), and size (MiB):\n');
+  console.log(`${pad('runtime', 10)}${pad('hello cold', 12)}${pad('hello warm', 12)}${pad('cache hit', 11)}${pad('raw', 8)}${pad('br', 8)}gzip`);
+  for (const name of ['qjs', 'python']) {
+    const s = r.sizes[name];
+    console.log(`${pad(name, 10)}${pad(r[`${name}_hello_ms`].cold, 12)}${pad(r[`${name}_hello_ms`].warm, 12)}${pad(r[`${name}_cache_hit_ms`], 11)}`
+      + `${pad(mb(s.raw), 8)}${pad(mb(s.br), 8)}${mb(s.gzip)}`);
+  }
+  console.log('\ninterp_compute_s (the script\'s own timing, medians): capos, wasmtime, capos/wasmtime');
+  for (const name of ['qjs', 'python']) {
+    const c = r.interp_compute_s[name];
+    console.log(`  ${pad(name, 8)}${pad(c.capos, 10)}${pad(c.wasmtime, 10)}${r.ratios[`${name}_compute_capos_over_wasmtime`]}`);
+  }
+  console.log(`runs: cold ${r.runs.cold}, warm ${r.runs.warm}, compute ${r.runs.compute} each`);
+  console.log('targets: warm hello qjs <= 100 ms, python <= 1500 ms; qjs cache hit <= 100 ms; compute capos/wasmtime <= 1.3');
+  console.log('written: target/bench/runtimes.json');
 }
 
 function printTable(r) {

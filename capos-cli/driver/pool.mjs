@@ -125,10 +125,25 @@ async function run({ id, manifest, timeoutMs }) {
     runs.delete(id);
     inputs.delete(id);
     await Promise.race([spare.page.close().catch(() => {}), sleep(CLOSE_WITHIN_MS)]);
-    // Everything the run may have stored (IndexedDB, OPFS, caches it made);
-    // not the HTTP cache.
-    await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' }).catch(() => {});
+    await clearStorage();
     emit({ run: id, kind: 'closed' });
+  }
+}
+
+// Everything a run may have stored (IndexedDB, OPFS, caches), except what
+// runs share: the HTTP cache, and the runtime cache. A runtime is cached by
+// its SHA-256 and checked against it on every load, so a run can neither
+// see another's data in it nor plant a module there that would be run.
+const RUNTIME_CACHE = 'capos-runtimes-v1';
+const STORAGE_TYPES = 'appcache,cookies,file_systems,indexeddb,local_storage,shader_cache,websql,service_workers,'
+  + 'interest_groups,shared_storage,storage_buckets,other';
+async function clearStorage() {
+  await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: STORAGE_TYPES }).catch(() => {});
+  const { caches = [] } = await cdp.send('CacheStorage.requestCacheNames', { storageKey: `${origin}/` })
+    .catch(() => cdp.send('CacheStorage.requestCacheNames', { securityOrigin: origin }))
+    .catch(() => ({}));
+  for (const cache of caches) {
+    if (cache.cacheName !== RUNTIME_CACHE) await cdp.send('CacheStorage.deleteCache', { cacheId: cache.cacheId }).catch(() => {});
   }
 }
 

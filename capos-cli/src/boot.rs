@@ -322,6 +322,10 @@ fn handle_event(
             exit::UNAVAILABLE,
             text(&event, "message"),
         ))),
+        "runtime" => {
+            runtime_progress(&event, &mut std::io::stderr().lock());
+            None
+        }
         "filesystems" => {
             *filesystems = event.get("mounts").cloned();
             None
@@ -332,6 +336,38 @@ fn handle_event(
         }
         _ => None,
     }
+}
+
+/// A runtime loading: a progress line on stderr while it downloads, if
+/// stderr is a terminal (redrawn in place, erased when done); why it could
+/// not be loaded, always.
+fn runtime_progress(event: &Value, err: &mut impl Write) {
+    use std::io::IsTerminal;
+    let name = text(event, "name");
+    let number = |key: &str| event.get(key).and_then(Value::as_f64).unwrap_or(0.0);
+    const MB: f64 = 1024.0 * 1024.0;
+    let terminal = std::io::stderr().is_terminal();
+    let line = match text(event, "phase").as_str() {
+        "failed" => {
+            let _ = writeln!(
+                err,
+                "{}capos: runtime {name} not loaded: {}",
+                if terminal { "\r\x1b[2K" } else { "" },
+                text(event, "message")
+            );
+            return;
+        }
+        _ if !terminal => return,
+        "download" => format!(
+            "capos: downloading {name}: {:.1} of {:.1} MB",
+            number("loaded") / MB,
+            number("total") / MB
+        ),
+        "verified" => format!("capos: {name}: SHA-256 verified, compiling"),
+        _ => String::new(), // ready: the line goes
+    };
+    let _ = write!(err, "\r\x1b[2K{line}");
+    let _ = err.flush();
 }
 
 #[cfg(test)]

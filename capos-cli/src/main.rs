@@ -2,6 +2,7 @@
 //! Chromium from a terminal.
 
 mod boot;
+mod catalogue;
 mod daemon;
 mod exit;
 mod mounts;

@@ -4,6 +4,7 @@
 //! RandomSource, plus its arguments and environment.
 
 use crate::boot::{self, BOOT_PATH, Mode};
+use crate::catalogue;
 use crate::daemon;
 use crate::exit::{self, Failure};
 use crate::mounts;
@@ -40,19 +41,16 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         trees.push((m.guest.clone(), mounts::read_tree(&m.host, &mut budget)?));
     }
     validate_env(&args.env).map_err(|e| Failure::new(exit::USAGE, format!("--env: {e}")))?;
-    let program = std::fs::read(&args.file)
-        .map_err(|e| Failure::new(exit::USAGE, format!("cannot read {}: {e}", args.file)))?;
-    if !program.starts_with(b"\0asm") {
-        return Err(Failure::new(
-            exit::USAGE,
-            format!("{} is not a WebAssembly module", args.file),
-        ));
-    }
-    let name = Path::new(&args.file)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("program")
-        .to_string();
+    let site = Site::discover()?;
+    let program = load_program(&site, &args.file)?;
+    let name = match &program {
+        Loaded::Runtime(entry) => entry.name.clone(),
+        Loaded::Module(_) => Path::new(&args.file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("program")
+            .to_string(),
+    };
     let mut argv = vec![args.file.clone()];
     argv.extend(args.args.iter().cloned());
     // Each stdio stream is a terminal to the program only if this
@@ -64,14 +62,20 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
     };
     let manifest = wasi_manifest::build(&WasiProgram {
         name: &name,
-        program: &program,
+        program: match &program {
+            Loaded::Module(bytes) => wasi_manifest::Program::Module(bytes),
+            // Pinned to the hash the catalogue has now: the page refuses anything else.
+            Loaded::Runtime(entry) => wasi_manifest::Program::Runtime {
+                name: &entry.name,
+                sha256: &entry.sha256,
+            },
+        },
         argv: &argv,
         env: &args.env,
         mounts: &trees,
         terminal,
         trap_unknown_imports: args.trap_unknown_imports,
     });
-    let site = Site::discover()?;
     let timeout = std::time::Duration::from_secs(args.timeout);
     let finished = if daemon::enabled() {
         daemon::run(&site.root, &manifest, timeout, Mode::Run)?
@@ -83,6 +87,44 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         write_back(&mappings, finished.filesystems.as_ref())?;
     }
     Ok(finished.code)
+}
+
+/// What `capos run` was asked to run.
+enum Loaded {
+    Module(Vec<u8>),
+    Runtime(catalogue::Entry),
+}
+
+/// A file is a module; a name that is no file is looked up in the runtime
+/// catalogue (`python`, `qjs`).
+fn load_program(site: &Site, file: &str) -> Result<Loaded, Failure> {
+    let path = Path::new(file);
+    if !path.exists() && !file.contains('/') {
+        let runtimes = catalogue::read(&site.root)?;
+        if let Some(entry) = runtimes.iter().find(|e| e.name == file) {
+            return Ok(Loaded::Runtime(entry.clone()));
+        }
+        let names: Vec<String> = runtimes
+            .iter()
+            .map(|e| format!("{} ({})", e.name, e.version))
+            .collect();
+        return Err(Failure::new(
+            exit::USAGE,
+            format!(
+                "{file} is neither a file nor a runtime; the runtimes are: {}",
+                names.join(", ")
+            ),
+        ));
+    }
+    let program = std::fs::read(path)
+        .map_err(|e| Failure::new(exit::USAGE, format!("cannot read {file}: {e}")))?;
+    if !program.starts_with(b"\0asm") {
+        return Err(Failure::new(
+            exit::USAGE,
+            format!("{file} is not a WebAssembly module"),
+        ));
+    }
+    Ok(Loaded::Module(program))
 }
 
 /// Writes every mount's final contents back to its host directory.

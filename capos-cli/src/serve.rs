@@ -55,7 +55,7 @@ pub fn start(site: Arc<Site>, port: u16) -> Result<Running, Failure> {
         .local_addr()
         .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("server has no address: {e}")))?;
     let stopping = Arc::new(AtomicBool::new(false));
-    let log = std::env::var_os("CAPOS_SERVE_LOG").is_some();
+    let log = RequestLog::from_env().map(Arc::new);
     let acceptor = {
         let stopping = stopping.clone();
         thread::spawn(move || {
@@ -66,8 +66,9 @@ pub fn start(site: Arc<Site>, port: u16) -> Result<Running, Failure> {
                 // A failed accept (the client gave up) costs only that connection.
                 let Ok(stream) = stream else { continue };
                 let site = site.clone();
+                let log = log.clone();
                 thread::spawn(move || {
-                    let _ = serve_connection(&site, stream, log);
+                    let _ = serve_connection(&site, stream, log.as_deref());
                 });
             }
         })
@@ -85,6 +86,7 @@ struct Request {
     target: String,
     keep_alive: bool,
     if_none_match: Option<String>,
+    accept_encoding: String,
 }
 
 /// Why a request could not be read.
@@ -102,7 +104,48 @@ impl From<io::Error> for BadRequest {
     }
 }
 
-fn serve_connection(site: &Site, stream: TcpStream, log: bool) -> io::Result<()> {
+/// Where `CAPOS_SERVE_LOG` sends a line per request: `1` for stderr, or a
+/// file to append to (the tests read it to see what the browser fetched).
+enum RequestLog {
+    Stderr,
+    File(std::sync::Mutex<std::fs::File>),
+}
+
+impl RequestLog {
+    fn from_env() -> Option<Self> {
+        let value = std::env::var_os("CAPOS_SERVE_LOG")?;
+        if value.is_empty() || value == "1" {
+            return Some(Self::Stderr);
+        }
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&value)
+        {
+            Ok(file) => Some(Self::File(std::sync::Mutex::new(file))),
+            Err(e) => {
+                eprintln!(
+                    "serve: cannot open the request log {}: {e}; logging to stderr",
+                    std::path::Path::new(&value).display()
+                );
+                Some(Self::Stderr)
+            }
+        }
+    }
+
+    fn record(&self, line: &str) {
+        match self {
+            Self::Stderr => eprintln!("serve: {line}"),
+            Self::File(file) => {
+                // One write per line: lines from connections never interleave.
+                let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
+                let _ = file.write_all(format!("{line}\n").as_bytes());
+            }
+        }
+    }
+}
+
+fn serve_connection(site: &Site, stream: TcpStream, log: Option<&RequestLog>) -> io::Result<()> {
     stream.set_read_timeout(Some(IDLE))?;
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -133,13 +176,17 @@ fn serve_connection(site: &Site, stream: TcpStream, log: bool) -> io::Result<()>
             head_only,
             request.keep_alive,
         )?;
-        if log {
-            eprintln!(
-                "serve: {} {} {status} {:?}",
+        if let Some(log) = log {
+            let encoding = headers
+                .iter()
+                .find(|(name, _)| *name == "Content-Encoding")
+                .map_or("identity", |(_, value)| value.as_str());
+            log.record(&format!(
+                "{} {} {status} {encoding} {:?}",
                 request.method,
                 request.target,
                 started.elapsed()
-            );
+            ));
         }
         if !request.keep_alive {
             return Ok(());
@@ -199,6 +246,7 @@ fn read_request(reader: &mut impl BufRead) -> Result<Request, BadRequest> {
     };
     let mut connection = String::new();
     let mut if_none_match = None;
+    let mut accept_encoding = String::new();
     let mut has_body = false;
     for i in 0.. {
         let Some(line) = read_line(reader)? else {
@@ -218,6 +266,8 @@ fn read_request(reader: &mut impl BufRead) -> Result<Request, BadRequest> {
             connection = value.to_ascii_lowercase();
         } else if name.eq_ignore_ascii_case("if-none-match") {
             if_none_match = Some(value.to_string());
+        } else if name.eq_ignore_ascii_case("accept-encoding") {
+            accept_encoding = value.to_string();
         } else if name.eq_ignore_ascii_case("transfer-encoding")
             || (name.eq_ignore_ascii_case("content-length") && value != "0")
         {
@@ -241,6 +291,7 @@ fn read_request(reader: &mut impl BufRead) -> Result<Request, BadRequest> {
         target: target.to_string(),
         keep_alive,
         if_none_match,
+        accept_encoding,
     })
 }
 
@@ -257,7 +308,7 @@ fn respond(site: &Site, request: &Request) -> (u16, Headers, Vec<u8>) {
         headers.push(("Allow", "GET, HEAD".into()));
         return (405, headers, b"only GET and HEAD\n".to_vec());
     }
-    let Some(resource) = site.resource(&request.target) else {
+    let Some(resource) = site.resource(&request.target, &request.accept_encoding) else {
         return (404, text_headers(), b"not found\n".to_vec());
     };
     // Revalidation: the browser keeps its copy (and, for wasm, its compiled
@@ -271,6 +322,12 @@ fn respond(site: &Site, request: &Request) -> (u16, Headers, Vec<u8>) {
         return (304, headers, Vec::new());
     }
     headers.push(("Content-Type", resource.content_type.into()));
+    if let Some(encoding) = resource.content_encoding {
+        headers.push(("Content-Encoding", encoding.into()));
+    }
+    if request.target.starts_with("/runtimes/") {
+        headers.push(("Vary", "Accept-Encoding".into()));
+    }
     (200, headers, resource.bytes)
 }
 

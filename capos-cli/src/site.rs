@@ -48,6 +48,7 @@ impl Site {
             ("/generated/", root.join("build/site/generated")),
             ("/pkg/", root.join("build/site/pkg")),
             ("/ring-tests/", root.join("build/site/ring-tests")),
+            ("/runtimes/", root.join("build/site/runtimes")),
             ("/", root.join("web")),
         ];
         Ok(Self {
@@ -112,8 +113,9 @@ impl Site {
     }
 
     /// The response for a request path, or `None` (404). Refuses anything
-    /// that could step outside a mounted directory.
-    pub fn resource(&self, url_path: &str) -> Option<Resource> {
+    /// that could step outside a mounted directory. A runtime module is
+    /// served precompressed (brotli, else gzip) when `accept_encoding` allows.
+    pub fn resource(&self, url_path: &str, accept_encoding: &str) -> Option<Resource> {
         let path = url_path.split(['?', '#']).next().unwrap_or("/");
         let extra = self
             .extra()
@@ -141,18 +143,53 @@ impl Site {
         };
         let (prefix, dir) = self.mounts.iter().find(|(p, _)| path.starts_with(p))?;
         let file = dir.join(&path[prefix.len()..]);
-        let bytes = std::fs::read(&file).ok()?;
-        // Size and modification time: changes whenever a rebuild changes the file.
-        let etag = std::fs::metadata(&file).ok().and_then(|m| {
-            let modified = m
-                .modified()
-                .ok()?
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?;
-            Some(format!("\"{:x}-{:x}\"", m.len(), modified.as_nanos()))
-        });
-        Some(Resource::new(bytes, content_type(&path), etag))
+        if path.starts_with("/runtimes/") && path.ends_with(".wasm") {
+            for (encoding, suffix) in [("br", "br"), ("gzip", "gz")] {
+                if !accepts(accept_encoding, encoding) {
+                    continue;
+                }
+                let variant = file.with_extension(format!("wasm.{suffix}"));
+                if let Some(mut resource) = read_resource(&variant, content_type(&path)) {
+                    resource.content_encoding = Some(encoding);
+                    // One tag per representation.
+                    resource.etag = resource
+                        .etag
+                        .map(|t| format!("{}-{encoding}\"", t.trim_end_matches('"')));
+                    return Some(resource);
+                }
+            }
+        }
+        read_resource(&file, content_type(&path))
     }
+}
+
+/// Whether an Accept-Encoding value accepts `coding` (listed, and not with q=0).
+fn accepts(accept_encoding: &str, coding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let listed = parts.next().is_some_and(|c| c.eq_ignore_ascii_case(coding));
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                == Some(0.0)
+        });
+        listed && !refused
+    })
+}
+
+/// A file's bytes, with an entity tag from its size and modification time (it
+/// changes whenever a rebuild changes the file).
+fn read_resource(file: &Path, content_type: &'static str) -> Option<Resource> {
+    let bytes = std::fs::read(file).ok()?;
+    let etag = std::fs::metadata(file).ok().and_then(|m| {
+        let modified = m
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        Some(format!("\"{:x}-{:x}\"", m.len(), modified.as_nanos()))
+    });
+    Some(Resource::new(bytes, content_type, etag))
 }
 
 /// A response body with its type and entity tag.
@@ -160,6 +197,8 @@ pub struct Resource {
     pub bytes: Vec<u8>,
     pub content_type: &'static str,
     pub etag: Option<String>,
+    /// `br` or `gzip` when the bytes are a compressed variant.
+    pub content_encoding: Option<&'static str>,
 }
 
 impl Resource {
@@ -168,6 +207,7 @@ impl Resource {
             bytes,
             content_type,
             etag,
+            content_encoding: None,
         }
     }
 }
@@ -206,22 +246,56 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("capos-site-test-{}", std::process::id()));
         let s = site(&dir);
         assert_eq!(
-            s.resource("/").unwrap().content_type,
+            s.resource("/", "").unwrap().content_type,
             "text/html; charset=utf-8"
         );
-        let js = s.resource("/kernel/k.js?x=1").unwrap();
+        let js = s.resource("/kernel/k.js?x=1", "").unwrap();
         assert_eq!(js.bytes, b"x");
         assert!(js.etag.is_some(), "files can be revalidated");
-        assert_eq!(s.resource("/boot/manifest.bin").unwrap().bytes, [1, 2]);
+        assert_eq!(s.resource("/boot/manifest.bin", "").unwrap().bytes, [1, 2]);
         for bad in [
             "/../secret.txt",
             "/kernel/../../secret.txt",
             "/%2e%2e/secret.txt",
             "/..\\secret.txt",
         ] {
-            assert!(s.resource(bad).is_none(), "{bad}");
+            assert!(s.resource(bad, "").is_none(), "{bad}");
         }
-        assert!(s.resource("/missing.js").is_none());
+        assert!(s.resource("/missing.js", "").is_none());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn runtimes_are_served_precompressed_as_the_client_accepts() {
+        let dir = std::env::temp_dir().join(format!("capos-site-rt-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("rt")).unwrap();
+        std::fs::write(dir.join("rt/python.wasm"), "raw").unwrap();
+        std::fs::write(dir.join("rt/python.wasm.br"), "brotli").unwrap();
+        std::fs::write(dir.join("rt/python.wasm.gz"), "gzip").unwrap();
+        let s = Site {
+            root: dir.clone(),
+            mounts: vec![("/runtimes/", dir.join("rt"))],
+            extra: Mutex::default(),
+        };
+        let get = |accept: &str| {
+            let r = s.resource("/runtimes/python.wasm", accept).unwrap();
+            assert_eq!(r.content_type, "application/wasm");
+            (
+                String::from_utf8(r.bytes).unwrap(),
+                r.content_encoding,
+                r.etag.unwrap(),
+            )
+        };
+        let (br, encoding, br_tag) = get("gzip, deflate, br, zstd");
+        assert_eq!((br.as_str(), encoding), ("brotli", Some("br")));
+        let (gz, encoding, gz_tag) = get("gzip;q=1.0, br;q=0");
+        assert_eq!((gz.as_str(), encoding), ("gzip", Some("gzip")));
+        let (raw, encoding, raw_tag) = get("");
+        assert_eq!((raw.as_str(), encoding), ("raw", None));
+        assert!(
+            br_tag != gz_tag && gz_tag != raw_tag,
+            "each representation has its own tag"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 

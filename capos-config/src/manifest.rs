@@ -145,7 +145,54 @@ pub struct ProcessSpec {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NamedBlob {
     pub name: String,
-    pub data: Vec<u8>,
+    pub binary: Binary,
+}
+
+/// What a process runs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Binary {
+    /// A wasm module's bytes, carried by the manifest.
+    Module(Vec<u8>),
+    /// A language runtime from the site's catalogue, which the kernel's host loads (and checks
+    /// against its SHA-256) when a process is started from it.
+    Runtime(RuntimeRef),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeRef {
+    /// Its catalogue name, e.g. `python`.
+    pub name: String,
+    /// The SHA-256 (lowercase hex) it must have; `None`: the catalogue's.
+    pub sha256: Option<String>,
+}
+
+impl RuntimeRef {
+    pub fn validate(&self) -> Result<(), String> {
+        let name_ok = !self.name.is_empty()
+            && self.name.len() <= 32
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !name_ok {
+            return Err(format!(
+                "runtime name {:?} is not 1-32 of a-z, 0-9 and -",
+                self.name
+            ));
+        }
+        if let Some(hash) = &self.sha256
+            && !(hash.len() == 64
+                && hash
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        {
+            return Err(format!(
+                "runtime {}: SHA-256 {hash:?} is not 64 lowercase hex digits",
+                self.name
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -193,6 +240,11 @@ impl Manifest {
             }
             if self.blobs[..i].iter().any(|b| b.name == blob.name) {
                 return Err(format!("blob {:?} appears twice", blob.name));
+            }
+            if let Binary::Runtime(runtime) = &blob.binary {
+                runtime
+                    .validate()
+                    .map_err(|e| format!("blob {:?}: {e}", blob.name))?;
             }
         }
         self.init.validate(self)?;
@@ -329,7 +381,7 @@ mod tests {
             name: "hello".to_string(),
             blobs: vec![NamedBlob {
                 name: "hello".to_string(),
-                data: vec![0, 97, 115, 109],
+                binary: Binary::Module(vec![0, 97, 115, 109]),
             }],
             init: ProcessSpec {
                 binary: "hello".to_string(),
@@ -383,6 +435,29 @@ mod tests {
         let mut m = manifest();
         m.init.caps[0].name = "no spaces".to_string();
         assert!(m.validate().is_err());
+    }
+
+    #[test]
+    fn runtime_blobs_need_a_catalogue_name_and_a_well_formed_hash() {
+        let runtime = |name: &str, sha256: Option<&str>| {
+            let mut m = manifest();
+            m.blobs[0].binary = Binary::Runtime(RuntimeRef {
+                name: name.to_string(),
+                sha256: sha256.map(str::to_string),
+            });
+            m.validate()
+        };
+        assert!(runtime("python", None).is_ok());
+        assert!(runtime("qjs", Some(&"ab".repeat(32))).is_ok());
+        assert!(runtime("", None).unwrap_err().contains("runtime name"));
+        assert!(runtime("../x", None).unwrap_err().contains("runtime name"));
+        let upper = "AB".repeat(32);
+        assert!(
+            runtime("qjs", Some(&upper))
+                .unwrap_err()
+                .contains("SHA-256")
+        );
+        assert!(runtime("qjs", Some("abc")).unwrap_err().contains("SHA-256"));
     }
 
     #[test]

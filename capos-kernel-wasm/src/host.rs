@@ -2,6 +2,7 @@
 //! in `web.rs`; tests use an in-memory one.
 
 use crate::view::UiEvent;
+use capos_config::manifest::Binary;
 use capos_config::ring::RingMemory;
 
 /// What a new process is started with, each block already encoded.
@@ -25,13 +26,15 @@ pub trait Host: 'static {
     fn create_ring(&mut self) -> Self::Ring;
 
     /// Starts process `pid` (a new Worker) running `binary` on `ring`, with its
-    /// startup blocks (CapSet, argv, environment). Failure to start is reported
-    /// later through [`Kernel::process_failed`](crate::kernel::Kernel::process_failed).
+    /// startup blocks (CapSet, argv, environment). Failure to start (a module
+    /// that does not compile, a runtime that cannot be loaded or fails its
+    /// SHA-256 check) is reported later through
+    /// [`Kernel::process_failed`](crate::kernel::Kernel::process_failed).
     fn start_process(
         &mut self,
         pid: u32,
         name: &str,
-        binary: &[u8],
+        binary: &Binary,
         ring: &Self::Ring,
         startup: &Startup<'_>,
     );

@@ -14,7 +14,7 @@ use crate::inspect::{self, Inspector};
 use crate::process::{CallId, Held, Origin, Parked, Process};
 use crate::view::{ProcessView, Stream, TraceCall, UiEvent};
 use capos_config::capset::{CapSet, CapSetEntry};
-use capos_config::manifest::{Manifest, ProcessSpec, TransferMode};
+use capos_config::manifest::{Binary, Manifest, ProcessSpec, TransferMode};
 use capos_config::ring::op::{Op, SqeFault};
 use capos_config::ring::{
     CQ_DOORBELL, CapError, RING_FLAG_KILLED, RingMemory, SLOT_DATA_SIZE, SQ_ENTRIES, SQE_SIZE, Sqe,
@@ -482,7 +482,7 @@ impl<H: Host> Kernel<H> {
         let binary = &manifest
             .blob(&manifest.init.binary)
             .expect("validated: init's binary is a blob")
-            .data;
+            .binary;
         let pid = self.spawn(&manifest.init, binary, grants)?;
         self.init_pid = Some(pid);
         Ok(pid)
@@ -494,7 +494,7 @@ impl<H: Host> Kernel<H> {
     pub fn spawn(
         &mut self,
         spec: &ProcessSpec,
-        binary: &[u8],
+        binary: &Binary,
         grants: Vec<Grant<H>>,
     ) -> Result<u32, String> {
         let pid = self.next_pid;

@@ -2,8 +2,8 @@
 //! validated form of `capos_config::manifest`.
 
 use capos_config::manifest::{
-    CapGrant, CapSource, FsNode, FsNodeKind, KernelService, MANIFEST_MAX_BYTES, Manifest, Mount,
-    NamedBlob, ProcessSpec, Terminal,
+    Binary, CapGrant, CapSource, FsNode, FsNodeKind, KernelService, MANIFEST_MAX_BYTES, Manifest,
+    Mount, NamedBlob, ProcessSpec, RuntimeRef, Terminal,
 };
 use capos_schema::manifest_capnp;
 
@@ -34,10 +34,23 @@ pub fn decode(bytes: &[u8]) -> Result<Manifest, String> {
 fn read(root: manifest_capnp::manifest::Reader<'_>) -> capnp::Result<Manifest> {
     let mut blobs = Vec::new();
     for blob in root.get_blobs()? {
-        blobs.push(NamedBlob {
-            name: blob.get_name()?.to_string()?,
-            data: blob.get_data()?.to_vec(),
-        });
+        let name = blob.get_name()?.to_string()?;
+        let runtime = blob.get_runtime()?.to_string()?;
+        let binary = if runtime.is_empty() {
+            Binary::Module(blob.get_data()?.to_vec())
+        } else {
+            if !blob.get_data()?.is_empty() {
+                return Err(capnp::Error::failed(format!(
+                    "blob {name:?} names runtime {runtime:?} and also carries bytes: one or the other"
+                )));
+            }
+            let sha256 = blob.get_runtime_sha256()?.to_string()?;
+            Binary::Runtime(RuntimeRef {
+                name: runtime,
+                sha256: (!sha256.is_empty()).then_some(sha256),
+            })
+        };
+        blobs.push(NamedBlob { name, binary });
     }
     let mut children = Vec::new();
     for child in root.get_children()? {

@@ -5,6 +5,7 @@
 use crate::host::{Host, Startup};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
+use capos_config::manifest::Binary;
 use capos_config::ring::{RING_SIZE, RingMemory, Span};
 use capos_schema::wasi_manifest::HostNode;
 use js_sys::{Int32Array, SharedArrayBuffer, Uint8Array};
@@ -28,6 +29,8 @@ extern "C" {
         pid: u32,
         name: &str,
         binary: &[u8],
+        runtime: &str,
+        runtime_sha256: &str,
         ring: &SharedArrayBuffer,
         capset: &[u8],
         argv: &[u8],
@@ -246,14 +249,21 @@ impl Host for WebHost {
         &mut self,
         pid: u32,
         name: &str,
-        binary: &[u8],
+        binary: &Binary,
         ring: &SabRing,
         startup: &Startup<'_>,
     ) {
+        // A runtime travels as its name and hash (empty: the catalogue's), with no bytes.
+        let (module, runtime, sha256): (&[u8], &str, &str) = match binary {
+            Binary::Module(bytes) => (bytes, "", ""),
+            Binary::Runtime(r) => (&[], &r.name, r.sha256.as_deref().unwrap_or("")),
+        };
         self.js.start_process(
             pid,
             name,
-            binary,
+            module,
+            runtime,
+            sha256,
             &ring.sab,
             startup.capset,
             startup.argv,
@@ -311,19 +321,40 @@ impl WasmKernel {
         self.kernel.boot(manifest).map_err(|e| JsError::new(&e))
     }
 
-    /// Boots one WASI program as init (the page's "run .wasm"), with the
-    /// same grants as `capos run` and one empty in-memory directory to work
-    /// in, at `PAGE_SCRATCH_DIR` (gone at the next boot: the page has no
-    /// host directory to write back to).
+    /// Boots one WASI program as init (the page's "run .wasm", a runtime's
+    /// REPL, a dropped script), with the same grants as `capos run` and one
+    /// in-memory directory to work in, at `PAGE_SCRATCH_DIR` (gone at the
+    /// next boot: the page has no host directory to write back to). The
+    /// program is `module`'s bytes or, when `runtime` is not empty, that
+    /// catalogue runtime. A non-empty `file_name` puts `file` in the
+    /// directory first (the script a runtime is asked to run).
     #[wasm_bindgen(js_name = bootWasi)]
+    #[allow(clippy::too_many_arguments)]
     pub fn boot_wasi(
         &mut self,
         name: &str,
-        program: &[u8],
+        module: &[u8],
+        runtime: &str,
         argv: Vec<String>,
         env: Vec<String>,
+        file_name: &str,
+        file: &[u8],
     ) -> Result<u32, JsError> {
-        let scratch = [(PAGE_SCRATCH_DIR.to_owned(), HostNode::Directory(Vec::new()))];
+        use capos_schema::wasi_manifest::Program;
+        let files = if file_name.is_empty() {
+            Vec::new()
+        } else {
+            vec![(file_name.to_owned(), HostNode::File(file.to_vec()))]
+        };
+        let scratch = [(PAGE_SCRATCH_DIR.to_owned(), HostNode::Directory(files))];
+        let program = if runtime.is_empty() {
+            Program::Module(module)
+        } else {
+            Program::Runtime {
+                name: runtime,
+                sha256: "",
+            }
+        };
         let manifest =
             capos_schema::wasi_manifest::build(&capos_schema::wasi_manifest::WasiProgram {
                 name,

@@ -36,13 +36,21 @@ fn set_node(mut b: crate::manifest_capnp::fs_node::Builder<'_>, name: &str, node
     }
 }
 
+/// A WASI module: its bytes, or a runtime from the site's catalogue by name, pinned to a
+/// SHA-256 or (empty) to whatever the catalogue says.
+#[derive(Clone, Copy, Debug)]
+pub enum Program<'a> {
+    Module(&'a [u8]),
+    Runtime { name: &'a str, sha256: &'a str },
+}
+
 /// One WASI program to run as init, and what it runs with.
 #[derive(Clone, Copy, Debug)]
 pub struct WasiProgram<'a> {
     /// The manifest's (and the process's) name.
     pub name: &'a str,
-    /// The module's bytes.
-    pub program: &'a [u8],
+    /// What it runs.
+    pub program: Program<'a>,
     pub argv: &'a [String],
     pub env: &'a [String],
     /// A Directory ("dir.N") on each: guest path, tree.
@@ -71,7 +79,13 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
     root.set_name(name);
     let mut blob = root.reborrow().init_blobs(1).get(0);
     blob.set_name("program");
-    blob.set_data(program);
+    match program {
+        Program::Module(bytes) => blob.set_data(bytes),
+        Program::Runtime { name, sha256 } => {
+            blob.set_runtime(name);
+            blob.set_runtime_sha256(sha256);
+        }
+    }
     let mut list = root.reborrow().init_mounts(mounts.len() as u32);
     for (i, (guest, tree)) in mounts.iter().enumerate() {
         let mut m = list.reborrow().get(i as u32);
@@ -116,7 +130,7 @@ mod tests {
         let tree = HostNode::Directory(vec![("a.txt".into(), HostNode::File(b"hi".to_vec()))]);
         let bytes = build(&WasiProgram {
             name: "p",
-            program: b"\0asm",
+            program: Program::Module(b"\0asm"),
             argv: &["p.wasm".into(), "x".into()],
             env: &["A=1".into()],
             mounts: &[("/data".into(), tree)],

@@ -72,7 +72,8 @@ async function boot(request) {
   self.__caposKernel = kernel;
   try {
     if (request.type === 'bootWasi') {
-      kernel.bootWasi(request.name, request.program, request.argv, request.env);
+      kernel.bootWasi(request.name, request.program ?? new Uint8Array(), request.runtime ?? '', request.argv, request.env,
+        request.file?.name ?? '', request.file?.data ?? new Uint8Array());
     } else {
       const bytes = await fetchManifest(request.manifestUrl);
       if (!bytes) return;

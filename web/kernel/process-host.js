@@ -3,6 +3,7 @@
 // messages are validated here and handed to the kernel.
 
 import { checkProcessMessage } from '../shared/messages.js';
+import { RuntimeLoader } from './runtime-loader.js';
 import {
   CQ_DOORBELL, CQ_HEAD, CQ_TAIL, CQ_WAITING, FLAGS, PROCESS_STAGE, PROCESS_WAITS, SQ_HEAD, SQ_TAIL,
 } from '../generated/abi.js';
@@ -22,15 +23,18 @@ export class ProcessHost {
     this.phases = new Map(); // pid -> how far its start got, for diagnostics only
     this.kernel = null;
     this.dead = false;
+    this.runtimes = new RuntimeLoader(post);
   }
 
   attach(kernel) {
     this.kernel = kernel;
   }
 
-  // Called by the kernel (Rust). Compiling is asynchronous; a failure is
+  // Called by the kernel (Rust). The program is the module `binaryView`, or
+  // (`runtime` not empty) that catalogue runtime, pinned to `runtimeSha256`
+  // unless it is empty. Loading and compiling are asynchronous; a failure is
   // reported back as processFailed, never thrown into the kernel.
-  startProcess(pid, name, binaryView, ring, capsetView, argvView, envView, trapUnknownImports) {
+  startProcess(pid, name, binaryView, runtime, runtimeSha256, ring, capsetView, argvView, envView, trapUnknownImports) {
     // The byte arguments are views into the kernel's wasm memory, valid only
     // during this call: copy them before anything asynchronous.
     const binary = binaryView.slice();
@@ -44,14 +48,14 @@ export class ProcessHost {
     this.phases.set(pid, 'compiling');
     // On the kernel Worker's track in DevTools' Performance panel.
     performance.mark(`spawn pid ${pid}: ${name}`);
-    const compiled = WebAssembly.compile(binary).then(
-      async (module) => {
-        // A WASI program gets the shim that serves its imports over its ring.
-        const wasi = WebAssembly.Module.imports(module).some((i) => i.module === 'wasi_snapshot_preview1');
-        return { module, wasiShim: wasi ? await this.wasiShim() : null };
-      },
-      (err) => { throw new Error(`invalid wasm module: ${err.message}`); },
-    );
+    const module = runtime
+      ? this.runtimes.load(runtime, runtimeSha256)
+      : WebAssembly.compile(binary).catch((err) => { throw new Error(`invalid wasm module: ${err.message}`); });
+    const compiled = module.then(async (m) => {
+      // A WASI program gets the shim that serves its imports over its ring.
+      const wasi = WebAssembly.Module.imports(m).some((i) => i.module === 'wasi_snapshot_preview1');
+      return { module: m, wasiShim: wasi ? await this.wasiShim() : null };
+    });
     compiled.catch(() => {}); // Reported when the Worker asks for it.
     this.launch(pid, name, compiled, start, 1);
   }

@@ -17,6 +17,11 @@ function check(ok, what) {
   return ok ? null : what;
 }
 
+const RUNTIME_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+// One path segment: not empty, no '/', not '.' or '..', no control characters.
+const FILE_NAME = /^(?!\.\.?$)[^/\x00-\x1f]{1,255}$/;
+const RUNTIME_PHASES = new Set(['download', 'verified', 'ready', 'failed']);
+
 const isInspect = (v) => isObject(v) && typeof v.graph === 'boolean' && typeof v.trace === 'boolean';
 
 // page -> kernel
@@ -36,7 +41,16 @@ export function checkPageMessage(m) {
       return null;
     case 'bootWasi':
       if (!isText(m.name, 256)) return 'bootWasi: name must be a string';
-      if (!(m.program instanceof Uint8Array) || m.program.length > 64 * MAX_TEXT) return 'bootWasi: program must be a Uint8Array of at most 64 MiB';
+      if (m.runtime !== undefined) {
+        if (!RUNTIME_NAME.test(m.runtime)) return 'bootWasi: runtime must be a catalogue name';
+        if (m.program !== undefined) return 'bootWasi: a runtime or a program, not both';
+      } else if (!(m.program instanceof Uint8Array) || m.program.length > 64 * MAX_TEXT) {
+        return 'bootWasi: program must be a Uint8Array of at most 64 MiB';
+      }
+      if (m.file !== undefined && !(isObject(m.file) && FILE_NAME.test(m.file.name)
+        && m.file.data instanceof Uint8Array && m.file.data.length <= 64 * MAX_TEXT)) {
+        return 'bootWasi: file must be {name, data: Uint8Array of at most 64 MiB}, its name one path segment';
+      }
       if (!isTextList(m.argv) || !isTextList(m.env)) return 'bootWasi: argv and env must be lists of at most 256 strings';
       return null;
     default:
@@ -133,6 +147,10 @@ export function checkKernelEvent(m) {
         isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024), 'processExited: {pid, name, state, code, reason}');
     case 'workers':
       return check(isInt(m.live, 0, U32), 'workers: {live}');
+    case 'runtime':
+      return check(RUNTIME_NAME.test(m.name) && RUNTIME_PHASES.has(m.phase) && isCount(m.loaded) && isCount(m.total)
+        && typeof m.cached === 'boolean' && Number.isFinite(m.ms) && m.ms >= 0 && isText(m.message, 64 * 1024),
+      'runtime: {name, phase, loaded, total, cached, ms, message}');
     case 'bootError':
     case 'panic':
       return check(isText(m.message, 64 * 1024), `${m.type}: {message}`);

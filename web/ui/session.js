@@ -17,7 +17,7 @@ export const startKernel = () => new Worker('/kernel/kernel-worker.js', { type: 
 // `inspector`: the panel that renders the kernel's inspector view models
 // (its `wanted()` goes with the boot request, so the first snapshot is not
 // missed).
-export function startSession({ terminal, processList, inspector, status, fatal, request, label, kernel = startKernel() }) {
+export function startSession({ terminal, processList, inspector, runtimeProgress, status, fatal, request, label, kernel = startKernel() }) {
   const bootStarted = performance.now();
   setStatus(status, `booting ${label}…`);
   // Only for a driver's diagnostics (a timeout says how far a boot got).
@@ -64,6 +64,10 @@ export function startSession({ terminal, processList, inspector, status, fatal, 
         break;
       case 'workers':
         report({ kind: 'workers', live: data.live });
+        break;
+      case 'runtime':
+        runtimeProgress.update(data);
+        report({ ...data, kind: 'runtime' });
         break;
       case 'processExited':
         // A character left unfinished at exit shows as U+FFFD.

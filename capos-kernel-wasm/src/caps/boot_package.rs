@@ -3,7 +3,7 @@
 use super::{serve, text};
 use crate::host::Host;
 use crate::kernel::Kernel;
-use capos_config::manifest::{CapSource, Manifest};
+use capos_config::manifest::{Binary, CapSource, Manifest};
 use capos_config::ring::SLOT_DATA_SIZE;
 use capos_lib::{CallContext, CapError, Fault, Reply, Served};
 use capos_schema::process_capnp::boot_package;
@@ -37,7 +37,10 @@ impl<H: Host> Server<Kernel<H>> for BootPackage {
         for (i, blob) in self.package.blobs.iter().enumerate() {
             let mut info = list.reborrow().get(i as u32);
             info.set_name(&blob.name);
-            info.set_size(blob.data.len() as u64);
+            match &blob.binary {
+                Binary::Module(bytes) => info.set_size(bytes.len() as u64),
+                Binary::Runtime(runtime) => info.set_runtime(&runtime.name),
+            }
         }
         Ok(Served::Done)
     }
@@ -54,15 +57,27 @@ impl<H: Host> Server<Kernel<H>> for BootPackage {
             .package
             .blob(&name)
             .ok_or_else(|| Fault::new(CapError::BadParams, format!("no blob {name:?}")))?;
+        let data = match &blob.binary {
+            Binary::Module(bytes) => bytes,
+            Binary::Runtime(runtime) => {
+                return Err(Fault::new(
+                    CapError::BadParams,
+                    format!(
+                        "blob {name:?} is the runtime {:?}: the kernel loads it when a process is spawned from it, and it has no bytes here",
+                        runtime.name
+                    ),
+                ));
+            }
+        };
         let start = usize::try_from(params.get_offset())
             .unwrap_or(usize::MAX)
-            .min(blob.data.len());
+            .min(data.len());
         // A chunk at most: the caller reads a large blob in pieces, and
         // `total` tells it how many.
         let len = params.get_length().min(FETCH_CHUNK) as usize;
-        let end = start.saturating_add(len).min(blob.data.len());
-        results.set_data(&blob.data[start..end]);
-        results.set_total(blob.data.len() as u64);
+        let end = start.saturating_add(len).min(data.len());
+        results.set_data(&data[start..end]);
+        results.set_total(data.len() as u64);
         Ok(Served::Done)
     }
 

@@ -133,7 +133,11 @@ impl<H: Host> spawner_server::Server<Kernel<H>> for ProcessSpawner {
             trap_unknown_imports: false,
         };
         let child = kernel
-            .spawn(&spec, &blob.data, names.into_iter().zip(entries).collect())
+            .spawn(
+                &spec,
+                &blob.binary,
+                names.into_iter().zip(entries).collect(),
+            )
             .map_err(|e| Fault::new(CapError::Internal, e))?;
         // The child holds its copies now: the moved ones leave the caller.
         kernel.drop_moved(call.caller, &transfers);

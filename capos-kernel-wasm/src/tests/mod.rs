@@ -6,6 +6,7 @@ use crate::host::{Host, Startup};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::capset::CapSet;
+use capos_config::manifest::{Binary, RuntimeRef};
 use capos_config::ring::local::LocalRing;
 use capos_config::ring::{
     CQ_DOORBELL, CQ_ENTRIES, CapError, CqConsumer, Cqe, FLAGS, OP_CALL, OP_NOP, OP_RELEASE,
@@ -29,6 +30,8 @@ pub(crate) struct TestHost {
     events: Vec<UiEvent>,
     started: Vec<Started>,
     stopped: Vec<u32>,
+    /// What each started process runs, in start order.
+    binaries: Vec<Binary>,
     clock: u64,
 }
 
@@ -41,10 +44,11 @@ impl Host for TestHost {
         &mut self,
         pid: u32,
         name: &str,
-        _binary: &[u8],
+        binary: &Binary,
         ring: &Rc<LocalRing>,
         startup: &Startup<'_>,
     ) {
+        self.binaries.push(binary.clone());
         self.started.push((
             pid,
             name.to_string(),
@@ -228,6 +232,62 @@ fn boot_spawns_init_with_exactly_its_granted_caps() {
     assert_eq!(name, "init");
     assert_eq!(argv, b"init\0");
     assert_eq!(kernel.cap_count(1).unwrap(), 1);
+}
+
+/// A manifest whose init runs the catalogue runtime `runtime`, pinned to `sha256` (may be
+/// empty), its blob also carrying `data`.
+fn runtime_manifest(runtime: &str, sha256: &str, data: &[u8]) -> Vec<u8> {
+    let mut m = capnp::message::Builder::new_default();
+    let mut root = m.init_root::<manifest_capnp::manifest::Builder>();
+    root.set_name("runtime");
+    let mut blob = root.reborrow().init_blobs(1).get(0);
+    blob.set_name("program");
+    blob.set_data(data);
+    blob.set_runtime(runtime);
+    blob.set_runtime_sha256(sha256);
+    let mut init = root.init_init();
+    init.set_binary("program");
+    init.reborrow().init_argv(1).set(0, "python");
+    capnp::serialize::write_message_to_words(&m)
+}
+
+#[test]
+fn a_runtime_blob_reaches_the_host_as_its_name_and_hash_never_as_bytes() {
+    let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    let sha = "0123456789abcdef".repeat(4);
+    kernel.boot(&runtime_manifest("python", &sha, b"")).unwrap();
+    assert_eq!(
+        kernel.host().binaries,
+        [Binary::Runtime(RuntimeRef {
+            name: "python".into(),
+            sha256: Some(sha),
+        })]
+    );
+    let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    kernel.boot(&runtime_manifest("qjs", "", b"")).unwrap();
+    assert_eq!(
+        kernel.host().binaries,
+        [Binary::Runtime(RuntimeRef {
+            name: "qjs".into(),
+            sha256: None,
+        })]
+    );
+}
+
+#[test]
+fn a_runtime_blob_with_bytes_or_a_malformed_hash_is_refused_before_anything_starts() {
+    for (runtime, sha, data, why) in [
+        ("python", "", &b"\0asm"[..], "one or the other"),
+        ("python", "not-a-hash", &b""[..], "SHA-256"),
+        ("Python!", "", &b""[..], "runtime name"),
+    ] {
+        let mut kernel = Kernel::new(TestHost::default(), crate::caps::init_grants);
+        let err = kernel
+            .boot(&runtime_manifest(runtime, sha, data))
+            .unwrap_err();
+        assert!(err.contains(why), "{err}");
+        assert!(kernel.host().started.is_empty());
+    }
 }
 
 #[test]

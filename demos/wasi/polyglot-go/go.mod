@@ -1,0 +1,3 @@
+module capos.example/polyglot-go
+
+go 1.21
