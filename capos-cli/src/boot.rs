@@ -339,32 +339,26 @@ fn handle_event(
 }
 
 /// A runtime loading: a progress line on stderr while it downloads, if
-/// stderr is a terminal (redrawn in place, erased when done); why it could
-/// not be loaded, always.
+/// stderr is a terminal (redrawn in place, erased when done or failed: the
+/// kernel's own account of a failure reaches stderr as the process's).
 fn runtime_progress(event: &Value, err: &mut impl Write) {
     use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return;
+    }
     let name = text(event, "name");
     let number = |key: &str| event.get(key).and_then(Value::as_f64).unwrap_or(0.0);
     const MB: f64 = 1024.0 * 1024.0;
-    let terminal = std::io::stderr().is_terminal();
     let line = match text(event, "phase").as_str() {
-        "failed" => {
-            let _ = writeln!(
-                err,
-                "{}capos: runtime {name} not loaded: {}",
-                if terminal { "\r\x1b[2K" } else { "" },
-                text(event, "message")
-            );
-            return;
-        }
-        _ if !terminal => return,
         "download" => format!(
             "capos: downloading {name}: {:.1} of {:.1} MB",
             number("loaded") / MB,
             number("total") / MB
         ),
         "verified" => format!("capos: {name}: SHA-256 verified, compiling"),
-        _ => String::new(), // ready: the line goes
+        // Ready or failed: the line drawn while downloading goes (a cache hit drew none).
+        _ if event.get("cached").and_then(Value::as_bool) == Some(true) => return,
+        _ => String::new(),
     };
     let _ = write!(err, "\r\x1b[2K{line}");
     let _ = err.flush();

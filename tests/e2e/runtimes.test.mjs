@@ -87,7 +87,7 @@ test('a name that is neither a file nor a runtime lists the runtimes', () => {
 
 test('polyglot through capos boot: five languages, each confined to its own /data', () => {
   const r = capos(['boot', 'polyglot'], { timeoutMs: 180_000 });
-  assert.equal(r.status, 0, r.stdout + r.stderr);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
   for (const [lang, others] of [
     ['rust', 'go, c, js, python'], ['go', 'rust, c, js, python'], ['c', 'rust, go, js, python'],
     ['js', 'rust, go, c, python'], ['python', 'rust, go, c, js'],
@@ -115,6 +115,21 @@ after(async () => {
   site?.stop();
 });
 
+// Types each line at the REPL's next prompt (`prompt` matches one at the start
+// of a line), as a person would: never ahead of the program.
+async function typeAtPrompts(page, prompt, lines) {
+  const prompts = async () => (await terminalText(page)).match(new RegExp(prompt.source, 'gm'))?.length ?? 0;
+  for (let i = 0; i < lines.length; i++) {
+    const deadline = Date.now() + 30_000;
+    while (await prompts() < i + 1) {
+      if (Date.now() > deadline) throw new Error(`no prompt ${i + 1}:\n${await terminalText(page)}`);
+      await new Promise((r) => { setTimeout(r, 50); });
+    }
+    await page.keyboard.type(lines[i]);
+    await page.keyboard.press('Enter');
+  }
+}
+
 const runtimeRequests = (name) => readFileSync(requestLog, 'utf8').split('\n')
   .filter((line) => line.startsWith(`GET /runtimes/${name}.wasm `));
 
@@ -140,10 +155,7 @@ test('on the page: the Python REPL typed into xterm, downloaded once with progre
   assert.match(runtimeRequests('python')[0], / 200 br /, 'served precompressed');
 
   await page.click('#terminal');
-  for (const line of ['1+1', 'def twice(x):', '    return 2 * x', '', 'twice(21)', '1/0', '"still here"']) {
-    await page.keyboard.type(line);
-    await page.keyboard.press('Enter');
-  }
+  await typeAtPrompts(page, /^(>>>|\.\.\.) /, ['1+1', 'def twice(x):', '    return 2 * x', '', 'twice(21)', '1/0', '"still here"']);
   const text = await waitForText(page, /'still here'\n>>> $/);
   assert.match(text, />>> 1\+1\n2\n/);
   assert.match(text, /\.\.\. {5}return 2 \* x\n/);
@@ -180,18 +192,18 @@ test('on the page: the JavaScript REPL, and a tampered runtime that is refused b
     });
     assert.match(failed.message, /runtime qjs: its SHA-256 is [0-9a-f]{64}, not the expected [0-9a-f]{64}: .*it was not run/);
     assert.match(await page.locator('#runtime-progress label').textContent(), /qjs not loaded: .*SHA-256/);
-    assert.ok(!events.some((e) => e.kind === 'console'), 'nothing ran');
+    // What the terminal shows is the kernel's account of the failure, and nothing the program wrote.
+    await page.waitForFunction(() => globalThis.capos.terminalText().includes('system halted'));
+    assert.match(events.filter((e) => e.kind === 'console').map((e) => e.text).join(''),
+      /^\[pid 1 qjs\] failed to start: runtime qjs: its SHA-256 is [0-9a-f]{64}, not the expected [0-9a-f]{64}: [^\n]*it was not run\n$/);
     await context.context.unroute('**/runtimes/qjs.wasm');
 
     // Untampered, it runs (and nothing bad was cached).
     events.length = 0;
     await page.evaluate(() => globalThis.capos.runRuntime('qjs'));
     await page.click('#terminal');
-    for (const line of ['1+1', 'const o = {', '  a: [1, 2],', '}', 'o', 'undefinedName']) {
-      await page.keyboard.type(line);
-      await page.keyboard.press('Enter');
-    }
-    const text = await waitForText(page, /ReferenceError: 'undefinedName' is not defined[\s\S]*> $/);
+    await typeAtPrompts(page, /^(>|\.\.\.) /, ['1+1', 'const o = {', '  a: [1, 2],', '}', 'o', 'undefinedName']);
+    const text = await waitForText(page, /Uncaught ReferenceError: undefinedName is not defined\n {4}at <eval> \(<repl>:1:1\)\n> $/);
     assert.match(text, /> 1\+1\n2\n/);
     assert.match(text, /> o\n\{ a: \[ 1, 2 \] \}\n/);
     await page.close();
