@@ -218,10 +218,10 @@ fn run_program<'js>(
             return 1;
         }
     }
-    if let Err(code) = event_loop(ctx, shell, unhandled) {
-        if !is_repl {
-            return code;
-        }
+    if let Err(code) = event_loop(ctx, shell, unhandled)
+        && !is_repl
+    {
+        return code;
     }
     if is_repl {
         repl::run(ctx, shell, unhandled);

@@ -147,11 +147,7 @@ fn needs_more(source: &str) -> bool {
                 in_template = true;
             }
             '(' | '[' | '{' => open.push(Open::Bracket),
-            ')' | ']' => {
-                if open.pop() != Some(Open::Bracket) {
-                    return false;
-                }
-            }
+            ')' | ']' if open.pop() != Some(Open::Bracket) => return false,
             '}' => match open.pop() {
                 Some(Open::Bracket) => {}
                 Some(Open::TemplateCode) => in_template = true,
