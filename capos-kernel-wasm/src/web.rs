@@ -321,7 +321,7 @@ impl WasmKernel {
         self.kernel.boot(manifest).map_err(|e| JsError::new(&e))
     }
 
-    /// Boots one WASI program as init (the page's "run .wasm", a runtime's
+    /// Boots one WASI program as init (the page's "run" form, a runtime's
     /// REPL, a dropped script), with the same grants as `capos run` and one
     /// in-memory directory to work in, at `PAGE_SCRATCH_DIR` (gone at the
     /// next boot: the page has no host directory to write back to). The

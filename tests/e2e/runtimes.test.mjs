@@ -58,6 +58,12 @@ test('scripts get their arguments, environment and --dir files, and exit with th
   }
 });
 
+test('python -m runs a module with piped stdin', () => {
+  const r = run(['python', '-m', 'json.tool', '--sort-keys'], '{"b": [1, 2], "a": "x"}');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '{\n    "a": "x",\n    "b": [\n        1,\n        2\n    ]\n}\n');
+});
+
 test('an uncaught error prints its stack or traceback on stderr and exits 1', () => {
   let r = run(['qjs', '-e', 'function boom() { throw new RangeError("out of range"); }\nboom();']);
   assert.equal(r.code, 1);
@@ -206,6 +212,17 @@ test('on the page: the JavaScript REPL, and a tampered runtime that is refused b
     const text = await waitForText(page, /Uncaught ReferenceError: undefinedName is not defined\n {4}at <eval> \(<repl>:1:1\)\n> $/);
     assert.match(text, /> 1\+1\n2\n/);
     assert.match(text, /> o\n\{ a: \[ 1, 2 \] \}\n/);
+    // Ctrl-D ends the input, and with it the REPL.
+    events.length = 0;
+    await page.keyboard.press('Control+D');
+    const halted = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(JSON.stringify(events))), 30_000);
+      const poll = setInterval(() => {
+        const e = events.find((x) => x.kind === 'halted');
+        if (e) { clearInterval(poll); clearTimeout(timer); resolve(e); }
+      }, 50);
+    });
+    assert.equal(halted.code, 0);
     await page.close();
   } finally {
     await context.close();
