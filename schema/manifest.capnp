@@ -66,6 +66,11 @@ struct ProcessSpec {
   # A WASI program importing what the shim does not provide starts anyway;
   # such an import traps when called (wasmtime's --trap-unknown-imports).
   # Without it the program does not start, and the error names the import.
+  memoryLimitMiB @5 :UInt32;
+  # The most linear memory the process may have, in MiB (at most 4096);
+  # 0: the default, 1024. Enforced by the module itself (its memory's
+  # maximum is lowered to it before it is compiled), so growing past it
+  # fails inside the program, which then ends "at its memory limit".
 }
 
 struct CapGrant {

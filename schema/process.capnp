@@ -12,10 +12,12 @@ struct Grant {
 }
 
 interface ProcessSpawner {
-  spawn @0 (binary :Text, argv :List(Text), grants :List(Grant), env :List(Text))
+  spawn @0 (binary :Text, argv :List(Text), grants :List(Grant), env :List(Text),
+            memoryLimitMiB :UInt32)
         -> (handle :Cap.CapRef, pid :UInt32);
   # Starts `binary` (a blob of the BootPackage) in a new Worker with a new
-  # ring, holding exactly `grants`. Returns a ProcessHandle.
+  # ring, holding exactly `grants`. Returns a ProcessHandle. `memoryLimitMiB`
+  # as in Manifest.ProcessSpec (0: the default).
 }
 
 interface ProcessHandle {

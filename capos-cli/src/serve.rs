@@ -345,6 +345,14 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// What a page of this site may load and run: its own scripts and Workers
+/// only (no inline script, no eval; wasm may be compiled), nothing from
+/// elsewhere, and it may not be framed by another site. Inline styles stay
+/// allowed: xterm.js sets them, and a style grants no authority.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+
 /// Writes a whole response. Every response carries the cross-origin
 /// isolation headers (SharedArrayBuffer needs them), no sniffing, and
 /// revalidate-before-reuse.
@@ -361,6 +369,7 @@ fn write_response(
         ("Cross-Origin-Opener-Policy", "same-origin"),
         ("Cross-Origin-Embedder-Policy", "require-corp"),
         ("Cross-Origin-Resource-Policy", "same-origin"),
+        ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
         ("X-Content-Type-Options", "nosniff"),
         ("Cache-Control", "no-cache"),
     ];
@@ -434,6 +443,10 @@ mod tests {
         let first = exchange(&mut c, "GET /a.js HTTP/1.1\r\nHost: x\r\n\r\n");
         assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
         assert!(first.contains("Cross-Origin-Embedder-Policy: require-corp\r\n"));
+        assert!(first.contains(&format!(
+            "Content-Security-Policy: {CONTENT_SECURITY_POLICY}\r\n"
+        )));
+        assert!(CONTENT_SECURITY_POLICY.contains("script-src 'self' 'wasm-unsafe-eval';"));
         assert!(first.contains("Content-Type: text/javascript"));
         assert!(first.ends_with("\r\n\r\nexport {}"), "{first}");
         // The same connection serves the next request.

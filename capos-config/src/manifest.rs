@@ -140,6 +140,24 @@ pub struct ProcessSpec {
     /// Imports the process's host does not provide trap when called,
     /// instead of keeping the program from starting.
     pub trap_unknown_imports: bool,
+    /// The most linear memory the process may have, in MiB; 0: the default.
+    pub memory_limit_mib: u32,
+}
+
+/// A process's memory limit when its spec names none, in MiB.
+pub const DEFAULT_MEMORY_LIMIT_MIB: u32 = 1024;
+/// The largest a spec may name: wasm32's whole address space.
+pub const MAX_MEMORY_LIMIT_MIB: u32 = 4096;
+
+/// The memory limit that applies for `requested_mib` (0: the default), or why it is refused.
+pub fn memory_limit_mib(requested_mib: u32) -> Result<u32, String> {
+    match requested_mib {
+        0 => Ok(DEFAULT_MEMORY_LIMIT_MIB),
+        n if n > MAX_MEMORY_LIMIT_MIB => Err(format!(
+            "a memory limit of {n} MiB is over the most a process can have ({MAX_MEMORY_LIMIT_MIB} MiB)"
+        )),
+        n => Ok(n),
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -297,6 +315,7 @@ impl Manifest {
 
 impl ProcessSpec {
     pub fn validate(&self, manifest: &Manifest) -> Result<(), String> {
+        memory_limit_mib(self.memory_limit_mib)?;
         if manifest.blob(&self.binary).is_none() {
             return Err(format!(
                 "binary {:?} is not among the manifest's blobs ({})",
@@ -392,6 +411,7 @@ mod tests {
                 }],
                 env: vec!["HOME=/".to_string()],
                 trap_unknown_imports: false,
+                memory_limit_mib: 0,
             },
             children: vec![ProcessSpec {
                 binary: "hello".to_string(),
@@ -405,6 +425,7 @@ mod tests {
                 }],
                 env: Vec::new(),
                 trap_unknown_imports: false,
+                memory_limit_mib: 0,
             }],
             mounts: Vec::new(),
             terminal: Terminal::default(),
@@ -435,6 +456,16 @@ mod tests {
         let mut m = manifest();
         m.init.caps[0].name = "no spaces".to_string();
         assert!(m.validate().is_err());
+    }
+
+    #[test]
+    fn memory_limits_default_and_are_bounded() {
+        assert_eq!(memory_limit_mib(0), Ok(DEFAULT_MEMORY_LIMIT_MIB));
+        assert_eq!(memory_limit_mib(64), Ok(64));
+        assert!(memory_limit_mib(MAX_MEMORY_LIMIT_MIB + 1).unwrap_err().contains("over the most"));
+        let mut m = manifest();
+        m.init.memory_limit_mib = 5000;
+        assert!(m.validate().unwrap_err().contains("memory limit"));
     }
 
     #[test]

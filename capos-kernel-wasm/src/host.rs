@@ -17,6 +17,8 @@ pub struct Startup<'a> {
     /// Imports the host does not provide trap when called (else the
     /// program fails to start, naming the first of them).
     pub trap_unknown_imports: bool,
+    /// The most linear memory the process may have, in MiB (validated).
+    pub memory_limit_mib: u32,
 }
 
 pub trait Host: 'static {

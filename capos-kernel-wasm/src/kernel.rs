@@ -497,6 +497,7 @@ impl<H: Host> Kernel<H> {
         binary: &Binary,
         grants: Vec<Grant<H>>,
     ) -> Result<u32, String> {
+        let memory_limit_mib = capos_config::manifest::memory_limit_mib(spec.memory_limit_mib)?;
         let pid = self.next_pid;
         let name = spec
             .argv
@@ -535,6 +536,7 @@ impl<H: Host> Kernel<H> {
             argv: &argv,
             env: &env,
             trap_unknown_imports: spec.trap_unknown_imports,
+            memory_limit_mib,
         };
         self.host.start_process(pid, &name, binary, &ring, &startup);
         self.processes

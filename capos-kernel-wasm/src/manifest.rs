@@ -152,5 +152,6 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
         caps,
         env,
         trap_unknown_imports: spec.get_trap_unknown_imports(),
+        memory_limit_mib: spec.get_memory_limit_mi_b(),
     })
 }

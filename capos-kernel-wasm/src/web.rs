@@ -36,6 +36,7 @@ extern "C" {
         argv: &[u8],
         env: &[u8],
         trap_unknown_imports: bool,
+        memory_limit_mib: u32,
     );
 
     #[wasm_bindgen(method, js_name = stopProcess)]
@@ -269,6 +270,7 @@ impl Host for WebHost {
             startup.argv,
             startup.env,
             startup.trap_unknown_imports,
+            startup.memory_limit_mib,
         );
     }
 

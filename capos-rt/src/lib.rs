@@ -38,7 +38,8 @@ pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
 pub use process::install_panic_hook;
 pub use process::{
     CallOutcome, Env, Role, by_role, call, call_batch, call_deferred, call_pair, exit, nop,
-    release, run, settle_deferred, take_deferred_error, wait_any,
+    reap, release, run, settle_deferred, sq_waiting, submit_raw, submit_without_reaping,
+    take_deferred_error, wait_any,
 };
 pub use random::RandomSource;
 pub use spawn::{BootPackage, ChildSpec, Grant, Names, ProcessHandle, ProcessSpawner};

@@ -134,6 +134,33 @@ pub fn call_batch(calls: &[(CapRef, u16, &[u8])]) -> Result<Vec<CallOutcome>, Er
     with_ring(|ring| ring.call_batch(calls))
 }
 
+/// Entries submitted exactly as given (see `RingClient::submit_raw`): for
+/// programs that test the kernel's defences.
+pub fn submit_raw(entries: &[(crate::config::ring::Sqe, &[u8])]) -> Result<Vec<CallOutcome>, Error> {
+    with_ring(|ring| ring.submit_raw(entries))
+}
+
+/// Submits without reading the CQ until the kernel stops taking entries (see
+/// `RingClient::submit_without_reaping`); returns their `user_data`.
+pub fn submit_without_reaping(
+    sqe: crate::config::ring::Sqe,
+    params: &[u8],
+    max: usize,
+    patience_ms: u32,
+) -> Result<Vec<u64>, Error> {
+    with_ring(|ring| ring.submit_without_reaping(sqe, params, max, patience_ms))
+}
+
+/// Submitted SQEs the kernel has not taken yet.
+pub fn sq_waiting() -> Result<u32, Error> {
+    with_ring(|ring| Ok(ring.sq_waiting()))
+}
+
+/// Waits for each of `user_data`'s completions; returns how many arrived.
+pub fn reap(user_data: &[u64]) -> Result<usize, Error> {
+    with_ring(|ring| ring.reap(user_data))
+}
+
 /// Two calls with one kernel wake-up (see `RingClient::call_pair`).
 pub fn call_pair(
     first: (CapRef, u16, &[u8]),

@@ -307,6 +307,79 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         completion_result(&cqe, data).map(drop)
     }
 
+    /// Submits `entries` as given (only `user_data` is the runtime's) with
+    /// one kernel wake-up, and returns their outcomes in order. For programs
+    /// that test the kernel's defences: an entry may be malformed on purpose
+    /// (an unknown opcode, flags or reserved bits set, garbage params).
+    pub fn submit_raw(&mut self, entries: &[(Sqe, &[u8])]) -> Result<Vec<crate::CallOutcome>, Error> {
+        let mut ids = Vec::with_capacity(entries.len());
+        for (sqe, params) in entries {
+            ids.push(self.queue(*sqe, params)?);
+        }
+        self.flush();
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (cqe, data) = self.wait_for(id)?;
+            out.push(completion_result(&cqe, data));
+        }
+        Ok(out)
+    }
+
+    /// Behaves as a process that stopped reading its completions: queues
+    /// copies of `sqe` and publishes them for as long as the kernel keeps
+    /// taking them, never looking at the CQ, up to `max`. Stops when the
+    /// kernel has taken nothing for `patience_ms` (it stops once the CQ is
+    /// full: backpressure) and returns every entry's `user_data`; the caller
+    /// then [`reap`](Self::reap)s them.
+    pub fn submit_without_reaping(
+        &mut self,
+        sqe: Sqe,
+        params: &[u8],
+        max: usize,
+        patience_ms: u32,
+    ) -> Result<Vec<u64>, Error> {
+        let mut ids = Vec::new();
+        let mut idle_ms = 0;
+        while ids.len() < max && idle_ms < patience_ms {
+            let mut entry = sqe;
+            entry.user_data = self.next_user_data;
+            match self.sq.push(&self.mem, &entry, params) {
+                Ok(()) => {
+                    self.next_user_data += 1;
+                    ids.push(entry.user_data);
+                    idle_ms = 0;
+                }
+                Err(PushError::Full) => {
+                    self.flush();
+                    // A sleep that is no call (a call could not complete:
+                    // the CQ is what is full).
+                    let seen = self.mem.load(CQ_DOORBELL);
+                    self.port.wait(CQ_DOORBELL, seen, Some(1));
+                    idle_ms += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        self.flush();
+        Ok(ids)
+    }
+
+    /// Submitted SQEs the kernel has not taken yet.
+    pub fn sq_waiting(&self) -> u32 {
+        capos_config::ring::SQ_ENTRIES - self.sq.free(&self.mem)
+    }
+
+    /// Blocks until each of `user_data` has completed; returns how many
+    /// completions arrived for them (every one, or the ring broke).
+    pub fn reap(&mut self, user_data: &[u64]) -> Result<usize, Error> {
+        let mut n = 0;
+        for id in user_data {
+            self.wait_for(*id)?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
     /// A round trip through the kernel that does nothing.
     pub fn nop(&mut self) -> Result<(), Error> {
         let user_data = self.submit(

@@ -23,6 +23,8 @@ pub struct ChildSpec {
     pub argv: Vec<String>,
     /// (name in the child, name in the parent, transfer).
     pub grants: Vec<(String, String, TransferMode)>,
+    /// Its memory limit in MiB (0: the default).
+    pub memory_limit_mib: u32,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -64,9 +66,22 @@ impl ProcessSpawner {
         argv: &[&str],
         grants: &[Grant],
     ) -> Result<ProcessHandle, Error> {
+        self.spawn_with_memory_limit(binary, argv, grants, 0)
+    }
+
+    /// Like `spawn`, with at most `memory_limit_mib` MiB of linear memory
+    /// (0: the default).
+    pub fn spawn_with_memory_limit(
+        &self,
+        binary: &str,
+        argv: &[&str],
+        grants: &[Grant],
+        memory_limit_mib: u32,
+    ) -> Result<ProcessHandle, Error> {
         let mut request = self.client.spawn_request();
         let mut params = request.get();
         params.set_binary(binary);
+        params.set_memory_limit_mi_b(memory_limit_mib);
         let mut list = params.reborrow().init_argv(argv.len() as u32);
         for (i, a) in argv.iter().enumerate() {
             list.set(i as u32, *a);
@@ -110,7 +125,7 @@ impl ProcessSpawner {
         }
         let mut argv: Vec<&str> = spec.argv.iter().map(String::as_str).collect();
         argv.extend_from_slice(extra);
-        self.spawn(&spec.binary, &argv, &grants)
+        self.spawn_with_memory_limit(&spec.binary, &argv, &grants, spec.memory_limit_mib)
     }
 }
 
@@ -231,5 +246,6 @@ fn child_spec(spec: process_spec::Reader<'_>) -> Result<ChildSpec, Error> {
         binary: message::text(spec.get_binary())?,
         argv,
         grants,
+        memory_limit_mib: spec.get_memory_limit_mi_b(),
     })
 }

@@ -108,6 +108,7 @@ impl<H: Host> Server<Kernel<H>> for BootPackage {
         for (i, child) in children.iter().enumerate() {
             let mut spec = specs.reborrow().get(i as u32);
             spec.set_binary(&child.binary);
+            spec.set_memory_limit_mi_b(child.memory_limit_mib);
             let mut argv = spec.reborrow().init_argv(child.argv.len() as u32);
             for (j, arg) in child.argv.iter().enumerate() {
                 argv.set(j as u32, arg);

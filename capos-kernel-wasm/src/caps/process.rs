@@ -106,6 +106,9 @@ impl<H: Host> spawner_server::Server<Kernel<H>> for ProcessSpawner {
             env.push(text(var)?);
         }
         validate_env(&env).map_err(|e| Fault::new(CapError::BadParams, e))?;
+        let memory_limit_mib = params.get_memory_limit_mi_b();
+        capos_config::manifest::memory_limit_mib(memory_limit_mib)
+            .map_err(|e| Fault::new(CapError::BadParams, e))?;
         let grants = params.get_grants()?;
         if grants.len() > super::MAX_CAPS_PER_MESSAGE {
             return Err(Fault::new(CapError::TooLarge, "too many grants"));
@@ -131,6 +134,7 @@ impl<H: Host> spawner_server::Server<Kernel<H>> for ProcessSpawner {
             caps: Vec::new(),
             env,
             trap_unknown_imports: false,
+            memory_limit_mib,
         };
         let child = kernel
             .spawn(

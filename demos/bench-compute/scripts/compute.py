@@ -5,7 +5,7 @@ import time
 
 started = time.perf_counter()
 checksum = 0
-for _ in range(2):
+for _ in range(12):
     n = 30_000
     sieve = bytearray(n + 1)
     primes = 0
