@@ -462,7 +462,11 @@ mod tests {
     fn memory_limits_default_and_are_bounded() {
         assert_eq!(memory_limit_mib(0), Ok(DEFAULT_MEMORY_LIMIT_MIB));
         assert_eq!(memory_limit_mib(64), Ok(64));
-        assert!(memory_limit_mib(MAX_MEMORY_LIMIT_MIB + 1).unwrap_err().contains("over the most"));
+        assert!(
+            memory_limit_mib(MAX_MEMORY_LIMIT_MIB + 1)
+                .unwrap_err()
+                .contains("over the most")
+        );
         let mut m = manifest();
         m.init.memory_limit_mib = 5000;
         assert!(m.validate().unwrap_err().contains("memory limit"));

@@ -37,8 +37,8 @@ pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
 #[cfg(target_arch = "wasm32")]
 pub use process::install_panic_hook;
 pub use process::{
-    CallOutcome, Env, Role, by_role, call, call_batch, call_deferred, call_pair, exit, nop,
-    reap, release, run, settle_deferred, sq_waiting, submit_raw, submit_without_reaping,
+    CallOutcome, Env, Role, by_role, call, call_batch, call_deferred, call_pair, exit, nop, reap,
+    release, run, settle_deferred, sq_waiting, submit_raw, submit_without_reaping,
     take_deferred_error, wait_any,
 };
 pub use random::RandomSource;

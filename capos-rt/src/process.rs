@@ -136,7 +136,9 @@ pub fn call_batch(calls: &[(CapRef, u16, &[u8])]) -> Result<Vec<CallOutcome>, Er
 
 /// Entries submitted exactly as given (see `RingClient::submit_raw`): for
 /// programs that test the kernel's defences.
-pub fn submit_raw(entries: &[(crate::config::ring::Sqe, &[u8])]) -> Result<Vec<CallOutcome>, Error> {
+pub fn submit_raw(
+    entries: &[(crate::config::ring::Sqe, &[u8])],
+) -> Result<Vec<CallOutcome>, Error> {
     with_ring(|ring| ring.submit_raw(entries))
 }
 

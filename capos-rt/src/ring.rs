@@ -311,7 +311,10 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
     /// one kernel wake-up, and returns their outcomes in order. For programs
     /// that test the kernel's defences: an entry may be malformed on purpose
     /// (an unknown opcode, flags or reserved bits set, garbage params).
-    pub fn submit_raw(&mut self, entries: &[(Sqe, &[u8])]) -> Result<Vec<crate::CallOutcome>, Error> {
+    pub fn submit_raw(
+        &mut self,
+        entries: &[(Sqe, &[u8])],
+    ) -> Result<Vec<crate::CallOutcome>, Error> {
         let mut ids = Vec::with_capacity(entries.len());
         for (sqe, params) in entries {
             ids.push(self.queue(*sqe, params)?);

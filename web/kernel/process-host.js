@@ -4,6 +4,7 @@
 
 import { checkProcessMessage } from '../shared/messages.js';
 import { RuntimeLoader } from './runtime-loader.js';
+import { limitMemory, PAGE_BYTES } from './memory-limit.js';
 import {
   CQ_DOORBELL, CQ_HEAD, CQ_TAIL, CQ_WAITING, FLAGS, PROCESS_STAGE, PROCESS_WAITS, SQ_HEAD, SQ_TAIL,
 } from '../generated/abi.js';
@@ -32,9 +33,11 @@ export class ProcessHost {
 
   // Called by the kernel (Rust). The program is the module `binaryView`, or
   // (`runtime` not empty) that catalogue runtime, pinned to `runtimeSha256`
-  // unless it is empty. Loading and compiling are asynchronous; a failure is
-  // reported back as processFailed, never thrown into the kernel.
-  startProcess(pid, name, binaryView, runtime, runtimeSha256, ring, capsetView, argvView, envView, trapUnknownImports) {
+  // unless it is empty. Its memory is limited to `memoryLimitMiB` (the
+  // module's own maximum is lowered to it). Loading and compiling are
+  // asynchronous; a failure is reported back as processFailed, never thrown
+  // into the kernel.
+  startProcess(pid, name, binaryView, runtime, runtimeSha256, ring, capsetView, argvView, envView, trapUnknownImports, memoryLimitMiB) {
     // The byte arguments are views into the kernel's wasm memory, valid only
     // during this call: copy them before anything asynchronous.
     const binary = binaryView.slice();
@@ -42,15 +45,17 @@ export class ProcessHost {
       type: 'start', pid, ring, wake: this.wake.buffer,
       capset: capsetView.slice(), argv: argvView.slice(), env: envView.slice(),
       trapUnknownImports: trapUnknownImports === true,
+      memoryLimitBytes: memoryLimitMiB * 1024 * 1024,
       diagnostics: { stage: PROCESS_STAGE, waits: PROCESS_WAITS },
     };
     this.rings.set(pid, new Int32Array(ring));
     this.phases.set(pid, 'compiling');
     // On the kernel Worker's track in DevTools' Performance panel.
     performance.mark(`spawn pid ${pid}: ${name}`);
+    const maxPages = (memoryLimitMiB * 1024 * 1024) / PAGE_BYTES;
     const module = runtime
-      ? this.runtimes.load(runtime, runtimeSha256)
-      : WebAssembly.compile(binary).catch((err) => { throw new Error(`invalid wasm module: ${err.message}`); });
+      ? this.runtimes.load(runtime, runtimeSha256, maxPages)
+      : compileLimited(binary, maxPages);
     const compiled = module.then(async (m) => {
       // A WASI program gets the shim that serves its imports over its ring.
       const wasi = WebAssembly.Module.imports(m).some((i) => i.module === 'wasi_snapshot_preview1');
@@ -197,5 +202,20 @@ export class ProcessHost {
     } catch (err) {
       this.kernelDied(err);
     }
+  }
+}
+
+// Compiles a module with its memory held to `maxPages`.
+async function compileLimited(binary, maxPages) {
+  let limited;
+  try {
+    limited = limitMemory(binary, maxPages);
+  } catch (err) {
+    throw new Error(`cannot start it within its memory limit: ${err.message}`);
+  }
+  try {
+    return await WebAssembly.compile(limited);
+  } catch (err) {
+    throw new Error(`invalid wasm module: ${err.message}`);
   }
 }

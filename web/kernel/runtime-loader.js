@@ -10,6 +10,8 @@
 // is, before the whole module can have been checked. Checking first is the
 // point, so the loader compiles the verified bytes.
 
+import { limitMemory } from './memory-limit.js';
+
 const CACHE_NAME = 'capos-runtimes-v1';
 const CATALOGUE_URL = new URL('../runtimes/catalogue.json', import.meta.url);
 const RUNTIME_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -25,16 +27,17 @@ export class RuntimeLoader {
     this.compiled = new Map(); // sha256 -> Promise<WebAssembly.Module>, for this kernel's lifetime
   }
 
-  // The runtime's compiled module. Rejects with an Error whose message says
-  // what went wrong (unknown name, download failure, hash mismatch).
-  load(name, pinnedSha256) {
+  // The runtime's compiled module, its memory held to `maxPages`. Rejects
+  // with an Error whose message says what went wrong (unknown name, download
+  // failure, hash mismatch).
+  load(name, pinnedSha256, maxPages) {
     if (!RUNTIME_NAME.test(name)) return Promise.reject(new Error(`runtime name ${JSON.stringify(name)} is malformed`));
     if (pinnedSha256 && !SHA256_HEX.test(pinnedSha256)) {
       return Promise.reject(new Error(`runtime ${name}: SHA-256 ${JSON.stringify(pinnedSha256)} is malformed`));
     }
-    const key = `${name}@${pinnedSha256 || 'catalogue'}`;
+    const key = `${name}@${pinnedSha256 || 'catalogue'}/${maxPages}`;
     if (!this.compiled.has(key)) {
-      const loading = this.fetchVerified(name, pinnedSha256).catch((err) => {
+      const loading = this.fetchVerified(name, pinnedSha256, maxPages).catch((err) => {
         this.compiled.delete(key); // the next process tries again
         this.report({ type: 'runtime', name, phase: 'failed', loaded: 0, total: 0, cached: false, ms: 0, message: err.message });
         throw err;
@@ -44,7 +47,7 @@ export class RuntimeLoader {
     return this.compiled.get(key);
   }
 
-  async fetchVerified(name, pinnedSha256) {
+  async fetchVerified(name, pinnedSha256, maxPages) {
     const started = performance.now();
     let entry = null;
     if (!pinnedSha256) entry = await this.entry(name);
@@ -77,9 +80,10 @@ export class RuntimeLoader {
     }
     let module;
     try {
-      module = await WebAssembly.compile(bytes);
+      // Checked first, limited second: the limit is ours, not the download's.
+      module = await WebAssembly.compile(limitMemory(bytes, maxPages));
     } catch (err) {
-      throw new Error(`runtime ${name}: it does not compile: ${err.message}`);
+      throw new Error(`runtime ${name}: it cannot start: ${err.message}`);
     }
     const ms = performance.now() - started;
     performance.measure(`runtime ${name}: ${cached ? 'cache hit' : 'downloaded'}, verified, compiled`, { start: started, end: started + ms });

@@ -23,7 +23,7 @@ self.onmessage = (event) => {
   run(event.data);
 };
 
-function run({ pid, module, ring, wake, capset, argv, env, wasiShim, trapUnknownImports, diagnostics }) {
+function run({ pid, module, ring, wake, capset, argv, env, wasiShim, trapUnknownImports, memoryLimitBytes, diagnostics }) {
   self.__caposState.stage = 'instantiating';
   // Also in the ring, where the kernel's diagnostics can see it while this
   // Worker is too busy to answer.
@@ -74,8 +74,22 @@ function run({ pid, module, ring, wake, capset, argv, env, wasiShim, trapUnknown
     self.postMessage({ type: 'exit', code: 0 });
   } catch (err) {
     if (err instanceof ProcessEnded) return;
-    self.postMessage({ type: 'trap', message: String(err?.message || err) });
+    const memory = program.exports.memory.buffer.byteLength;
+    self.postMessage({ type: 'trap', message: `${String(err?.message || err)}${memoryNote(memory, memoryLimitBytes)}` });
   }
+}
+
+// A trap with memory within this much of its limit is taken for an
+// allocation the limit refused (memory.grow fails there; the program then
+// aborts). Below it, the figures are given, for a person to judge.
+const NEAR_LIMIT_BYTES = 4 * 1024 * 1024;
+const MIB = 1024 * 1024;
+
+function memoryNote(used, limit) {
+  if (used + NEAR_LIMIT_BYTES >= limit) {
+    return ` (at its memory limit of ${limit / MIB} MiB: memory.grow was refused)`;
+  }
+  return ` (memory ${(used / MIB).toFixed(1)} of its ${limit / MIB} MiB limit)`;
 }
 
 // Loaded and listening: the kernel sends `start` only after this.

@@ -70,6 +70,7 @@ export function checkStartMessage(m) {
   if (!(m.env instanceof Uint8Array)) return 'env must be a Uint8Array';
   if (m.wasiShim !== null && !(m.wasiShim instanceof WebAssembly.Module)) return 'wasiShim must be a WebAssembly.Module or null';
   if (typeof m.trapUnknownImports !== 'boolean') return 'trapUnknownImports must be a boolean';
+  if (!isInt(m.memoryLimitBytes, 65536, 2 ** 32)) return 'memoryLimitBytes must be between 64 KiB and 4 GiB';
   const word = (v) => isInt(v, 0, 508) && v % 4 === 0;
   if (!isObject(m.diagnostics) || !word(m.diagnostics.stage) || !word(m.diagnostics.waits)) {
     return 'diagnostics must name two ring header words';

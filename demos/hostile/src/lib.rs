@@ -145,7 +145,8 @@ fn init(env: &Env) -> Result<(), Error> {
         }
     }
 
-    let hog = spawner.spawn_with_memory_limit(BINARY, &["hog"], &[copy_console()], HOG_LIMIT_MIB)?;
+    let hog =
+        spawner.spawn_with_memory_limit(BINARY, &["hog"], &[copy_console()], HOG_LIMIT_MIB)?;
     let (code, reason) = hog.wait()?;
     say(&format!("hog (pid {}) {reason}", hog.pid))?;
     if code != 134 || !reason.contains(&format!("at its memory limit of {HOG_LIMIT_MIB} MiB")) {
