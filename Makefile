@@ -19,7 +19,7 @@ export CARGO_TERM_QUIET := true
 # The capos binary serves this checkout, even when cargo builds in a shared target dir.
 export CAPOS_ROOT := $(CURDIR)
 
-.PHONY: run test build prereqs boot lint unit wasm-check loom e2e bench profile clean
+.PHONY: run test build prereqs boot lint unit wasm-check loom e2e bench profile soak clean
 .PHONY: wasi-programs wasi-test-programs wasi-test runtimes
 
 # WASI preview1 programs (wasm32-wasip1): the demos in demos/wasi/ -> build/wasi/, and the
@@ -146,6 +146,11 @@ bench: build
 	@mkdir -p $(SITE)/bench
 	cp $(TARGET_DIR)/wasm32-wasip1/release/bench-compute.wasm $(SITE)/bench/
 	CAPOS_BIN=$(abspath $(CAPOS)) node capos-cli/driver/bench.mjs
+
+# 1,000 spawn/exit cycles and 100 processes at once: the kernel's counts and the live Workers
+# before and after (target/bench/soak.json); fails if anything was left behind.
+soak: build
+	CAPOS_BIN=$(abspath $(CAPOS)) node capos-cli/driver/soak.mjs
 
 # Where the time goes: V8's sampling profiler on the kernel and every process
 # Worker while the `bench` manifest runs (or PROFILE_MANIFEST=name).

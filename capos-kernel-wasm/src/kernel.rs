@@ -150,6 +150,16 @@ impl Scratch {
 /// finished with nothing to say.
 const EMPTY_MESSAGE: [u8; 16] = [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
+/// Counts of what the kernel holds ([`Kernel::stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KernelStats {
+    pub processes: usize,
+    pub caps_held: usize,
+    pub parked_calls: usize,
+    pub timers: usize,
+}
+
 pub struct Kernel<H: Host> {
     host: H,
     processes: BTreeMap<u32, Process<H>>,
@@ -458,6 +468,17 @@ impl<H: Host> Kernel<H> {
 
     pub fn live_pids(&self) -> Vec<u32> {
         self.processes.keys().copied().collect()
+    }
+
+    /// What the kernel holds right now: for soak tests, which check that it
+    /// all goes back to where it was once processes have come and gone.
+    pub fn stats(&self) -> KernelStats {
+        KernelStats {
+            processes: self.processes.len(),
+            caps_held: self.processes.values().map(|p| p.caps.len()).sum(),
+            parked_calls: self.processes.values().map(|p| p.parked.len()).sum(),
+            timers: self.timers.len(),
+        }
     }
 
     /// Decodes, validates and boots a manifest: spawns init with the

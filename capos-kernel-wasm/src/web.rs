@@ -381,6 +381,30 @@ impl WasmKernel {
         self.kernel.is_halted()
     }
 
+    /// `{processes, capsHeld, parkedCalls, timers, memoryBytes}`: what the
+    /// kernel holds, and the size of its wasm memory (for soak tests).
+    pub fn stats(&self) -> Result<JsValue, JsError> {
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Stats {
+            #[serde(flatten)]
+            kernel: crate::kernel::KernelStats,
+            memory_bytes: f64,
+        }
+        let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
+        let memory_bytes = memory
+            .buffer()
+            .unchecked_into::<js_sys::ArrayBuffer>()
+            .byte_length() as f64;
+        let stats = Stats {
+            kernel: self.kernel.stats(),
+            memory_bytes,
+        };
+        // `flatten` goes through a map: ask for a plain object.
+        let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+        serde::Serialize::serialize(&stats, &serializer).map_err(|e| JsError::new(&e.to_string()))
+    }
+
     #[wasm_bindgen(js_name = processExited)]
     pub fn process_exited(&mut self, pid: u32, code: i32) {
         self.kernel.process_exited(pid, code);
