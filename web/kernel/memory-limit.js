@@ -5,6 +5,10 @@
 // The module's bytes are otherwise untouched.
 
 const PAGE = 65536;
+
+// The module is fine; it just cannot run within its limit. (Any other error
+// means the bytes are not a well-formed module.)
+export class MemoryOverLimit extends Error {}
 const MEMORY_SECTION = 5;
 
 // Returns the module bytes with every defined memory's maximum at most
@@ -47,7 +51,7 @@ function rewriteMemories(body, maxPages) {
     const initial = readU32(reader);
     const declared = flags & 0x01 ? readU32(reader) : Infinity;
     if (initial > maxPages) {
-      throw new Error(`its memory starts at ${mib(initial)} MiB, over its limit of ${mib(maxPages)} MiB`);
+      throw new MemoryOverLimit(`its memory starts at ${mib(initial)} MiB, over its limit of ${mib(maxPages)} MiB`);
     }
     out.push(flags | 0x01, ...encodeU32(initial), ...encodeU32(Math.min(declared, maxPages)));
   }

@@ -4,7 +4,7 @@
 
 import { checkProcessMessage } from '../shared/messages.js';
 import { RuntimeLoader } from './runtime-loader.js';
-import { limitMemory, PAGE_BYTES } from './memory-limit.js';
+import { limitMemory, MemoryOverLimit, PAGE_BYTES } from './memory-limit.js';
 import {
   CQ_DOORBELL, CQ_HEAD, CQ_TAIL, CQ_WAITING, FLAGS, PROCESS_STAGE, PROCESS_WAITS, SQ_HEAD, SQ_TAIL,
 } from '../generated/abi.js';
@@ -211,7 +211,8 @@ async function compileLimited(binary, maxPages) {
   try {
     limited = limitMemory(binary, maxPages);
   } catch (err) {
-    throw new Error(`cannot start it within its memory limit: ${err.message}`);
+    if (err instanceof MemoryOverLimit) throw new Error(`cannot start it within its memory limit: ${err.message}`);
+    throw new Error(`invalid wasm module: ${err.message}`);
   }
   try {
     return await WebAssembly.compile(limited);
