@@ -19,7 +19,7 @@ export CARGO_TERM_QUIET := true
 # The capos binary serves this checkout, even when cargo builds in a shared target dir.
 export CAPOS_ROOT := $(CURDIR)
 
-.PHONY: run test build prereqs boot lint unit wasm-check loom e2e bench profile soak clean
+.PHONY: run test build prereqs boot lint unit wasm-check loom e2e bench profile soak fuzz fuzz-smoke clean
 .PHONY: wasi-programs wasi-test-programs wasi-test runtimes
 
 # WASI preview1 programs (wasm32-wasip1): the demos in demos/wasi/ -> build/wasi/, and the
@@ -67,6 +67,7 @@ lint: prereqs
 	cargo fmt --all --manifest-path tests/wasi/rust/Cargo.toml -- --check
 	cargo fmt --all --manifest-path demos/bench-compute/Cargo.toml -- --check
 	cargo fmt --all --manifest-path runtimes/Cargo.toml -- --check
+	cargo fmt --all --manifest-path fuzz/Cargo.toml -- --check
 	$(RUNTIME_CC_ENV) cargo clippy --manifest-path runtimes/Cargo.toml -p qjs --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
 	cargo clippy --manifest-path demos/wasi/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
 	cargo clippy --manifest-path tests/wasi/rust/Cargo.toml --target wasm32-wasip1 --target-dir $(TARGET_DIR) -- -D warnings
@@ -98,7 +99,16 @@ e2e: build wasi-test-programs
 loom: prereqs
 	cargo test -p capos-config --release --test ring_loom
 
-test: lint unit wasm-check loom e2e wasi-test
+test: lint unit wasm-check loom fuzz-smoke e2e wasi-test
+
+# Coverage-guided fuzzing (fuzz/, libFuzzer): each target for FUZZ_SECONDS; prints executions and
+# crashes per target. `make test` runs each for a few seconds.
+FUZZ_SECONDS ?= 60
+fuzz: prereqs
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: prereqs
+	scripts/fuzz.sh 5
 
 wasi-programs: prereqs
 	cargo build --release --target wasm32-wasip1 --manifest-path demos/wasi/Cargo.toml --target-dir $(TARGET_DIR)

@@ -368,10 +368,10 @@ pub fn init_ring(mem: &impl RingMemory, start: u32) {
     mem.store(MAGIC, RING_MAGIC);
 }
 
-const fn sqe_offset(counter: u32) -> usize {
+pub const fn sqe_offset(counter: u32) -> usize {
     SQ_ARRAY + (counter & (SQ_ENTRIES - 1)) as usize * SQE_SIZE
 }
-const fn sq_data_offset(counter: u32) -> usize {
+pub const fn sq_data_offset(counter: u32) -> usize {
     SQ_DATA + (counter & (SQ_ENTRIES - 1)) as usize * SLOT_DATA_SIZE as usize
 }
 const fn cq_data_offset(counter: u32) -> usize {

@@ -12,6 +12,8 @@
 pub mod caps;
 pub mod exit_code;
 pub mod fs_tree;
+#[cfg(any(test, feature = "harness"))]
+pub mod harness;
 pub mod host;
 mod inspect;
 pub mod kernel;
