@@ -24,7 +24,8 @@ export class RuntimeLoader {
   constructor(report) {
     this.report = report;
     this.catalogue = null; // a promise of the parsed catalogue, fetched once
-    this.compiled = new Map(); // sha256 -> Promise<WebAssembly.Module>, for this kernel's lifetime
+    // "name@sha256/pages" -> Promise<WebAssembly.Module>, for this kernel's lifetime
+    this.compiled = new Map();
   }
 
   // The runtime's compiled module, its memory held to `maxPages`. Rejects
