@@ -79,6 +79,8 @@ lint: prereqs
 	  (cd demos/wasi/$$p && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local $(VENV_GO) vet .) || exit 1; \
 	done
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy -p capos-wasi --features harness -- -D warnings
+	cargo clippy --manifest-path fuzz/Cargo.toml --target-dir $(TARGET_DIR)/fuzz-lint --all-targets -- -D warnings
 	cargo clippy --target wasm32-unknown-unknown -p capos-kernel-wasm -p capos-rt -p capos-wasi -p ring-tests-js $(DEMO_PKGS) -- -D warnings
 
 unit: prereqs

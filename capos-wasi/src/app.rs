@@ -4,6 +4,7 @@
 
 use capos_rt::config::errno::{EFAULT, Errno};
 
+#[cfg(target_arch = "wasm32")]
 // SAFETY: these signatures are the ones web/process/wasi-imports.js provides.
 #[link(wasm_import_module = "capos_app")]
 unsafe extern "C" {
@@ -12,6 +13,7 @@ unsafe extern "C" {
 }
 
 /// Copies `len` bytes of program memory at `ptr`.
+#[cfg(target_arch = "wasm32")]
 pub fn read(ptr: u32, len: u32) -> Result<Vec<u8>, Errno> {
     let mut buf = vec![0u8; len as usize];
     // SAFETY: `buf` is a writable region of our memory of exactly `len` bytes.
@@ -22,12 +24,52 @@ pub fn read(ptr: u32, len: u32) -> Result<Vec<u8>, Errno> {
 }
 
 /// Copies `data` into program memory at `ptr`.
+#[cfg(target_arch = "wasm32")]
 pub fn write(ptr: u32, data: &[u8]) -> Result<(), Errno> {
     // SAFETY: `data` is a readable region of our memory of that length.
     match unsafe { app_write(ptr, data.as_ptr(), data.len() as u32) } {
         0 => Ok(()),
         _ => Err(EFAULT),
     }
+}
+
+// On the host (the fuzz harness), the program's memory is a buffer, checked as the glue checks it.
+#[cfg(not(target_arch = "wasm32"))]
+thread_local! {
+    static HOST_APP: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Sets the program's memory (host only).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn set_memory(memory: Vec<u8>) {
+    HOST_APP.with(|m| *m.borrow_mut() = memory);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn span(ptr: u32, len: usize, size: usize) -> Result<std::ops::Range<usize>, Errno> {
+    let start = ptr as usize;
+    match start.checked_add(len) {
+        Some(end) if end <= size => Ok(start..end),
+        _ => Err(EFAULT),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read(ptr: u32, len: u32) -> Result<Vec<u8>, Errno> {
+    HOST_APP.with(|m| {
+        let m = m.borrow();
+        Ok(m[span(ptr, len as usize, m.len())?].to_vec())
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write(ptr: u32, data: &[u8]) -> Result<(), Errno> {
+    HOST_APP.with(|m| {
+        let mut m = m.borrow_mut();
+        let range = span(ptr, data.len(), m.len())?;
+        m[range].copy_from_slice(data);
+        Ok(())
+    })
 }
 
 pub fn write_u32(ptr: u32, value: u32) -> Result<(), Errno> {

@@ -24,6 +24,7 @@ fn serve(f: impl FnOnce(&mut Wasi) -> Result<()>) -> i32 {
 }
 
 /// Called by the glue before the program's `_start`.
+#[cfg(target_arch = "wasm32")]
 #[unsafe(no_mangle)]
 pub extern "C" fn capos_wasi_init() -> i32 {
     capos_rt::install_panic_hook();
@@ -34,6 +35,13 @@ pub extern "C" fn capos_wasi_init() -> i32 {
         }
         Err(_) => i32::from(EIO),
     }
+}
+
+/// The shim on the host, for the fuzz harness: `env` as the process's spec.
+/// Every capability call fails there (there is no kernel).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn init_on_host(env: &'static capos_rt::Env) {
+    WASI.with(|cell| *cell.borrow_mut() = Some(Wasi::new(env)));
 }
 
 // SAFETY (every `unsafe(no_mangle)` below): each name is a distinct export

@@ -16,13 +16,13 @@
 //! A process holds no authority its spec did not name: without "stdout",
 //! fd 1 is EBADF; without "timer", clocks are ENOTCAPABLE. See docs/wasi.md.
 
-#[cfg(target_arch = "wasm32")]
-mod app;
+#[cfg(any(target_arch = "wasm32", feature = "harness"))]
+pub mod app;
 pub mod deferred;
-#[cfg(target_arch = "wasm32")]
-mod exports;
+#[cfg(any(target_arch = "wasm32", feature = "harness"))]
+pub mod exports;
 pub mod fds;
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", feature = "harness"))]
 mod fsclient;
-#[cfg(target_arch = "wasm32")]
+#[cfg(any(target_arch = "wasm32", feature = "harness"))]
 mod state;
