@@ -150,7 +150,8 @@ async function waitForText(page, pattern, timeoutMs = 60_000) {
 }
 
 test('on the page: the Python REPL typed into xterm, downloaded once with progress, then served from the cache', async () => {
-  const { page, events } = await openBoot(browser.context, `${site.url}?manifest=hello&inspector=off`);
+  const { page, events, waitFor } = await openBoot(browser.context, `${site.url}?manifest=hello&inspector=off`);
+  await waitFor('halted');
   await page.click('#repl-python');
   await waitForText(page, />>> $/m);
   // The first load downloaded it, showing progress, and verified it.
@@ -187,7 +188,10 @@ test('on the page: the JavaScript REPL, and a tampered runtime that is refused b
       body[body.length - 100] ^= 0x01;
       await route.fulfill({ status: 200, body, headers: { 'content-type': 'application/wasm' } });
     });
-    const { page, events } = await openBoot(context.context, `${site.url}?manifest=hello&inspector=off`);
+    const { page, events, waitFor } = await openBoot(context.context, `${site.url}?manifest=hello&inspector=off`);
+    // The page's first boot (hello) is over before the REPL is asked for: what follows is the REPL's.
+    await waitFor('halted');
+    events.length = 0;
     await page.click('#repl-qjs');
     const failed = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(JSON.stringify(events))), 60_000);
