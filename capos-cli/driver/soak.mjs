@@ -64,6 +64,9 @@ export async function soak(context, siteUrl, timeoutMs = 300_000) {
   // A Worker goes some time after its process ends: let the last ones go.
   await sleep(300);
   const after = await reading();
+  if (events.some((e) => e.kind === 'halted')) {
+    throw new Error('soak: init had exited before the counts after the soak were read (the page fell behind)');
+  }
   watching = false;
   await watcher;
   await until('halt', () => events.some((e) => e.kind === 'halted'));

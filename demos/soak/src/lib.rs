@@ -10,8 +10,10 @@ use capos_rt::{Console, Env, Error, Grant, ProcessSpawner, Timer, TransferMode};
 
 capos_rt::entry!(main);
 
-/// How long init holds still around the soak, for a driver to take its readings.
-const PAUSE_NS: u64 = 1_000_000_000;
+/// How long init holds still before the soak, and after it, for a driver to take its readings
+/// (after is longer: the page may still be catching up with the last burst of events).
+const PAUSE_BEFORE_NS: u64 = 1_000_000_000;
+const PAUSE_AFTER_NS: u64 = 3_000_000_000;
 
 fn main(env: &Env) -> Result<(), Error> {
     capos_rt::by_role(env, &[("init", init), ("child", child)])
@@ -34,7 +36,7 @@ fn init(env: &Env) -> Result<(), Error> {
         mode: TransferMode::Copy,
     }];
     console.write_line("soak: ready")?;
-    timer.sleep_ns(PAUSE_NS)?;
+    timer.sleep_ns(PAUSE_BEFORE_NS)?;
 
     let started = timer.now_ns()?;
     for _ in 0..cycles {
@@ -62,7 +64,7 @@ fn init(env: &Env) -> Result<(), Error> {
     console.write_line(&format!(
         "soak: done: {cycles} spawn/exit cycles in {serial_ms} ms, then {concurrent} at once in {concurrent_ms} ms"
     ))?;
-    timer.sleep_ns(PAUSE_NS)
+    timer.sleep_ns(PAUSE_AFTER_NS)
 }
 
 fn child(env: &Env) -> Result<(), Error> {
