@@ -255,17 +255,11 @@ impl<M: RingMemory, P: KernelPort> RingClient<M, P> {
         &mut self,
         calls: &[(CapRef, u16, &[u8])],
     ) -> Result<Vec<Result<Vec<u8>, Error>>, Error> {
-        let mut ids = Vec::with_capacity(calls.len());
-        for (cap, method, params) in calls {
-            ids.push(self.queue(call_sqe(*cap, *method), params)?);
-        }
-        self.flush();
-        let mut out = Vec::with_capacity(calls.len());
-        for id in ids {
-            let (cqe, data) = self.wait_for(id)?;
-            out.push(completion_result(&cqe, data));
-        }
-        Ok(out)
+        let entries: Vec<(Sqe, &[u8])> = calls
+            .iter()
+            .map(|(cap, method, params)| (call_sqe(*cap, *method), *params))
+            .collect();
+        self.submit_raw(&entries)
     }
 
     /// Makes two calls with one kernel wake-up and returns both outcomes, in

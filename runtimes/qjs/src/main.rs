@@ -303,7 +303,7 @@ fn evaluate<'js>(
                     }
                     match shell.run_timers.call::<_, f64>(()).catch(ctx)? {
                         wait if wait < 0.0 => return Ok(()), // waits on nothing that can come
-                        wait => sleep_ms(wait),
+                        wait => natives::sleep_ms(wait),
                     }
                 }
             }
@@ -336,7 +336,7 @@ pub(crate) fn event_loop<'js>(
                 return Err(1);
             }
             Ok(wait) if wait < 0.0 => return Ok(()),
-            Ok(wait) => sleep_ms(wait),
+            Ok(wait) => natives::sleep_ms(wait),
         }
     }
 }
@@ -359,10 +359,4 @@ pub(crate) fn report_unhandled<'js>(
         );
     }
     !list.is_empty()
-}
-
-fn sleep_ms(ms: f64) {
-    if ms > 0.0 {
-        std::thread::sleep(std::time::Duration::from_secs_f64(ms / 1000.0));
-    }
 }

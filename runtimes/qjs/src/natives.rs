@@ -181,7 +181,7 @@ fn utf8_decode<'js>(ctx: Ctx<'js>, data: Value<'js>) -> Result<String> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-fn sleep_ms(ms: f64) {
+pub(crate) fn sleep_ms(ms: f64) {
     if ms > 0.0 && ms.is_finite() {
         std::thread::sleep(std::time::Duration::from_secs_f64(ms / 1000.0));
     }
