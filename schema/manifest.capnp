@@ -105,4 +105,9 @@ enum KernelService {
   # A Console whose text is the error stream (stderr of `capos run`).
   random @8;
   # RandomSource: the browser's crypto.getRandomValues.
+  fetch @9;
+  # Fetch: HTTP to any URL through the browser. Hand it to a policy process
+  # that mints per-origin HttpEndpoints for the others.
+  kvStore @10;
+  # KvStore over IndexedDB, in this manifest's own namespace.
 }

@@ -40,6 +40,10 @@ pub enum KernelService {
     Stderr,
     /// Random bytes.
     Random,
+    /// HTTP to any URL (the root of every HttpEndpoint).
+    Fetch,
+    /// The manifest's own persistent key-value namespace.
+    KvStore,
 }
 
 impl KernelService {
@@ -54,6 +58,8 @@ impl KernelService {
             Self::Echo => "echo",
             Self::Stderr => "stderr",
             Self::Random => "random",
+            Self::Fetch => "fetch",
+            Self::KvStore => "kvStore",
         }
     }
 }

@@ -68,6 +68,8 @@ impl Host for HarnessHost {
     fn fill_random(&mut self, buf: &mut [u8]) {
         buf.fill(0x5a);
     }
+    // The harness grants nothing the browser serves.
+    fn host_request(&mut self, _id: u32, _request: crate::host::HostRequest<'_>) {}
 }
 
 /// One process as the harness drives it.

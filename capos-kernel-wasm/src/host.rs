@@ -55,4 +55,137 @@ pub trait Host: 'static {
 
     /// Fills `buf` with cryptographically secure random bytes.
     fn fill_random(&mut self, buf: &mut [u8]);
+
+    /// Starts (or continues) asynchronous work the browser does for a
+    /// service: a fetch, a storage transaction. What comes of it arrives
+    /// through [`Kernel::host_reply`](crate::kernel::Kernel::host_reply)
+    /// with the same `id`, never during this call.
+    fn host_request(&mut self, id: u32, request: HostRequest<'_>);
+}
+
+/// Work the kernel asks the browser to do for a service.
+#[derive(Debug, serde::Serialize)]
+#[serde(tag = "op", rename_all = "camelCase")]
+pub enum HostRequest<'a> {
+    /// Sends an HTTP request; replies `HttpHead` (or `Failed`). With
+    /// `same_origin_only`, a redirect is refused rather than followed.
+    #[serde(rename_all = "camelCase")]
+    HttpStart {
+        method: &'a str,
+        url: &'a str,
+        headers: &'a [(String, String)],
+        #[serde(skip)]
+        body: &'a [u8],
+        timeout_ms: u32,
+        same_origin_only: bool,
+    },
+    /// Delivers the next chunk of the body: replies `HttpChunk`, `HttpEnd`
+    /// or `Failed`. Asked for only once the previous chunk was consumed, so
+    /// the kernel holds at most one chunk per body.
+    HttpPull,
+    /// Stops the transfer; nothing more is replied.
+    HttpCancel,
+    /// Replies `KvValue`.
+    #[serde(rename_all = "camelCase")]
+    KvGet { namespace: &'a str, key: &'a str },
+    /// Replies `KvDone`.
+    #[serde(rename_all = "camelCase")]
+    KvPut {
+        namespace: &'a str,
+        key: &'a str,
+        #[serde(skip)]
+        value: &'a [u8],
+    },
+    /// Replies `KvValue` with the old value's presence (its bytes empty).
+    #[serde(rename_all = "camelCase")]
+    KvDelete { namespace: &'a str, key: &'a str },
+    /// Replies `KvKeys`: keys starting with `prefix`, after `after`, at
+    /// most `max` and one more if there are more.
+    #[serde(rename_all = "camelCase")]
+    KvList {
+        namespace: &'a str,
+        prefix: &'a str,
+        after: &'a str,
+        max: u32,
+    },
+}
+
+impl HostRequest<'_> {
+    /// Whether the request ends the exchange from the kernel's side.
+    pub fn is_cancel(&self) -> bool {
+        matches!(self, Self::HttpCancel)
+    }
+
+    /// The bytes the request carries (a body, a value), which travel
+    /// beside its serialized form rather than in it.
+    pub fn payload(&self) -> &[u8] {
+        match self {
+            Self::HttpStart { body, .. } => body,
+            Self::KvPut { value, .. } => value,
+            _ => &[],
+        }
+    }
+}
+
+/// What the browser answered a [`HostRequest`] with.
+#[derive(Debug, PartialEq, Eq)]
+pub enum HostReply {
+    HttpHead {
+        status: u16,
+        status_text: String,
+        url: String,
+        redirected: bool,
+        headers: Vec<(String, String)>,
+    },
+    HttpChunk(Vec<u8>),
+    HttpEnd,
+    KvValue(Option<Vec<u8>>),
+    KvDone,
+    KvKeys(Vec<String>),
+    /// The work failed: `kind` says how, `message` what a person should know.
+    Failed {
+        kind: HostFailure,
+        message: String,
+    },
+}
+
+impl HostReply {
+    /// Whether nothing more will come for this id.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::HttpHead { .. } | Self::HttpChunk(_))
+    }
+}
+
+/// How a host request failed, as the browser classified it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostFailure {
+    /// Refused by policy: CORS, a redirect off the origin, a forbidden header.
+    Denied,
+    /// The request was not valid (the browser's TypeError).
+    Invalid,
+    /// The network failed, or the deadline passed.
+    Network,
+    Timeout,
+    /// Storage is full.
+    Quota,
+    /// Anything else the browser threw.
+    Other,
+}
+
+impl HostFailure {
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "denied" => Self::Denied,
+            "invalid" => Self::Invalid,
+            "network" => Self::Network,
+            "timeout" => Self::Timeout,
+            "quota" => Self::Quota,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// A service waiting for the replies to its host requests.
+pub trait HostClient<H: Host> {
+    fn on_reply(&self, kernel: &mut crate::kernel::Kernel<H>, id: u32, reply: HostReply);
 }

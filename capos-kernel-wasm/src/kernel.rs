@@ -9,7 +9,7 @@
 //! an [`Op`], and a malformed one completes with an error.
 
 use crate::exit_code::{self, Ending};
-use crate::host::{Host, Startup};
+use crate::host::{Host, HostClient, HostReply, HostRequest, Startup};
 use crate::inspect::{self, Inspector};
 use crate::process::{CallId, Held, Origin, Parked, Process};
 use crate::view::{ProcessView, Stream, TraceCall, UiEvent};
@@ -158,6 +158,8 @@ pub struct KernelStats {
     pub caps_held: usize,
     pub parked_calls: usize,
     pub timers: usize,
+    /// Host exchanges (fetches, storage requests) still open.
+    pub host_requests: usize,
 }
 
 pub struct Kernel<H: Host> {
@@ -192,6 +194,9 @@ pub struct Kernel<H: Host> {
     /// every call.
     round_ns: Option<u64>,
     inspector: Inspector,
+    /// Open host exchanges, by id: the service each reply goes to.
+    host_clients: BTreeMap<u32, Rc<dyn HostClient<H>>>,
+    next_host_id: u32,
 }
 
 impl<H: Host> Kernel<H> {
@@ -216,6 +221,8 @@ impl<H: Host> Kernel<H> {
             published_states: Vec::new(),
             round_ns: None,
             inspector: Inspector::new(),
+            host_clients: BTreeMap::new(),
+            next_host_id: 1,
         }
     }
 
@@ -478,6 +485,44 @@ impl<H: Host> Kernel<H> {
             caps_held: self.processes.values().map(|p| p.caps.len()).sum(),
             parked_calls: self.processes.values().map(|p| p.parked.len()).sum(),
             timers: self.timers.len(),
+            host_requests: self.host_clients.len(),
+        }
+    }
+
+    /// Asks the host to start `request` for `client`, which gets every
+    /// reply; returns the exchange's id.
+    pub fn host_request(&mut self, client: Rc<dyn HostClient<H>>, request: HostRequest<'_>) -> u32 {
+        let id = self.next_host_id;
+        // Ids are never reused while an exchange is open: skip any still in use.
+        self.next_host_id = self.next_host_id.wrapping_add(1).max(1);
+        self.host_clients.insert(id, client);
+        self.host.host_request(id, request);
+        id
+    }
+
+    /// Continues open exchange `id` (the next body chunk, a cancel). A
+    /// cancel closes it: whatever the host was still sending is dropped.
+    pub fn host_continue(&mut self, id: u32, request: HostRequest<'_>) {
+        if !self.host_clients.contains_key(&id) {
+            return;
+        }
+        if request.is_cancel() {
+            self.host_clients.remove(&id);
+        }
+        self.host.host_request(id, request);
+    }
+
+    /// What the host answered exchange `id`, for the service that asked. A
+    /// reply to an exchange that is closed (cancelled, already ended) is
+    /// dropped: the host may still be sending when the kernel stops caring.
+    pub fn host_reply(&mut self, id: u32, reply: HostReply) {
+        let client = if reply.is_final() {
+            self.host_clients.remove(&id)
+        } else {
+            self.host_clients.get(&id).cloned()
+        };
+        if let Some(client) = client {
+            client.on_reply(self, id, reply);
         }
     }
 

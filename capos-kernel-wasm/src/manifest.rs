@@ -126,6 +126,8 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
                     S::Echo => KernelService::Echo,
                     S::Stderr => KernelService::Stderr,
                     S::Random => KernelService::Random,
+                    S::Fetch => KernelService::Fetch,
+                    S::KvStore => KernelService::KvStore,
                 })
             }
             Which::Mount(index) => CapSource::Mount(index),

@@ -2,7 +2,7 @@
 //! JavaScript host (web/kernel/process-host.js) that owns the Worker objects.
 //! Exported to the kernel Worker as class `Kernel`.
 
-use crate::host::{Host, Startup};
+use crate::host::{Host, HostFailure, HostReply, HostRequest, Startup};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::manifest::Binary;
@@ -56,6 +56,11 @@ extern "C" {
 
     #[wasm_bindgen(method, js_name = fillRandom)]
     fn fill_random(this: &JsHost, buf: &mut [u8]);
+
+    /// Starts or continues host work (web/kernel/host-services.js); the
+    /// payload (a body, a value) is a view valid only during the call.
+    #[wasm_bindgen(method, js_name = hostRequest)]
+    fn host_request(this: &JsHost, id: u32, request: JsValue, payload: &[u8]);
 }
 
 // The ring's shared-memory accessors. Kept in JS so each is one call from
@@ -240,6 +245,14 @@ impl Host for WebHost {
 
     fn fill_random(&mut self, buf: &mut [u8]) {
         self.js.fill_random(buf);
+    }
+
+    fn host_request(&mut self, id: u32, request: HostRequest<'_>) {
+        let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+        match serde::Serialize::serialize(&request, &serializer) {
+            Ok(value) => self.js.host_request(id, value, request.payload()),
+            Err(e) => panic!("host request did not serialize: {e}"),
+        }
     }
 
     fn create_ring(&mut self) -> SabRing {
@@ -455,6 +468,70 @@ impl WasmKernel {
     /// the traced calls.
     pub fn tick(&mut self) {
         self.kernel.tick();
+    }
+
+    /// The head of an HTTP response for exchange `id`; `headers` is
+    /// name, value, name, value...
+    #[wasm_bindgen(js_name = httpHead)]
+    pub fn http_head(
+        &mut self,
+        id: u32,
+        status: u16,
+        status_text: String,
+        url: String,
+        redirected: bool,
+        headers: Vec<String>,
+    ) {
+        let headers = headers
+            .chunks_exact(2)
+            .map(|pair| (pair[0].clone(), pair[1].clone()))
+            .collect();
+        let reply = HostReply::HttpHead {
+            status,
+            status_text,
+            url,
+            redirected,
+            headers,
+        };
+        self.kernel.host_reply(id, reply);
+    }
+
+    /// The next chunk of exchange `id`'s body.
+    #[wasm_bindgen(js_name = httpChunk)]
+    pub fn http_chunk(&mut self, id: u32, bytes: Vec<u8>) {
+        self.kernel.host_reply(id, HostReply::HttpChunk(bytes));
+    }
+
+    /// Exchange `id`'s body is complete.
+    #[wasm_bindgen(js_name = httpEnd)]
+    pub fn http_end(&mut self, id: u32) {
+        self.kernel.host_reply(id, HostReply::HttpEnd);
+    }
+
+    /// A stored value (`found` false: no such key).
+    #[wasm_bindgen(js_name = kvValue)]
+    pub fn kv_value(&mut self, id: u32, found: bool, bytes: Vec<u8>) {
+        let value = found.then_some(bytes);
+        self.kernel.host_reply(id, HostReply::KvValue(value));
+    }
+
+    #[wasm_bindgen(js_name = kvDone)]
+    pub fn kv_done(&mut self, id: u32) {
+        self.kernel.host_reply(id, HostReply::KvDone);
+    }
+
+    #[wasm_bindgen(js_name = kvKeys)]
+    pub fn kv_keys(&mut self, id: u32, keys: Vec<String>) {
+        self.kernel.host_reply(id, HostReply::KvKeys(keys));
+    }
+
+    /// Host work `id` failed: `kind` is denied, invalid, network, timeout,
+    /// quota or other.
+    #[wasm_bindgen(js_name = hostFailed)]
+    pub fn host_failed(&mut self, id: u32, kind: &str, message: String) {
+        let kind = HostFailure::from_name(kind);
+        self.kernel
+            .host_reply(id, HostReply::Failed { kind, message });
     }
 
     /// Every capability id any process holds. Only a test reads this, from

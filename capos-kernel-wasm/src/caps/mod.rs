@@ -10,7 +10,9 @@ mod boot_package;
 mod console;
 mod echo;
 pub mod fs;
+pub mod http;
 mod ipc;
+pub mod kv;
 mod panic_trigger;
 pub mod process;
 mod random;
@@ -19,7 +21,9 @@ mod timer;
 pub use boot_package::BootPackage;
 pub use console::{Console, TerminalInput};
 pub use echo::Echo;
+pub use http::{Fetch, Http, HttpBody, HttpEndpoint};
 pub use ipc::{Endpoint, EndpointFactory, Endpoints};
+pub use kv::{Kv, KvStore, KvWriter};
 pub use panic_trigger::KernelPanicTrigger;
 pub use process::{ProcessHandle, ProcessSpawner, ProcessTable};
 pub use random::RandomSource;
@@ -109,6 +113,8 @@ struct Services {
     endpoints: Rc<Endpoints>,
     processes: Rc<ProcessTable>,
     fs: Rc<fs::FileSystems>,
+    http: Rc<Http>,
+    kv: Rc<Kv>,
 }
 
 /// Builds init's capabilities from its manifest: the kernel's `Bundle`.
@@ -122,11 +128,15 @@ pub fn init_grants<H: Host>(
         endpoints: Rc::new(Endpoints::default()),
         processes: Rc::new(ProcessTable::default()),
         fs: Rc::new(fs::FileSystems::mount(&manifest.mounts, now)),
+        http: Rc::new(Http::default()),
+        // A manifest's keys are its own: its name is the namespace.
+        kv: Rc::new(Kv::new(&manifest.name)),
     };
     kernel.register_service(services.input.clone());
     kernel.register_service(services.endpoints.clone());
     kernel.register_service(services.processes.clone());
     kernel.register_service(services.fs.clone());
+    kernel.register_service(services.http.clone());
     let mut grants = Vec::new();
     for grant in &manifest.init.caps {
         let object: Rc<dyn CapObject<Kernel<H>>> = match &grant.source {
@@ -171,6 +181,8 @@ fn kernel_service<H: Host>(
         KernelService::EndpointFactory => Rc::new(EndpointFactory::new(services.endpoints.clone())),
         KernelService::Timer => Rc::new(Timer),
         KernelService::Echo => Rc::new(Echo),
+        KernelService::Fetch => Rc::new(Fetch::new(services.http.clone())),
+        KernelService::KvStore => Rc::new(KvStore::new(services.kv.clone())),
     }
 }
 

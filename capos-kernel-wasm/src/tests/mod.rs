@@ -2,7 +2,7 @@
 //! its ring with the same producer/consumer code capos-rt uses.
 
 use crate::exit_code;
-use crate::host::{Host, Startup};
+use crate::host::{Host, HostRequest, Startup};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::capset::CapSet;
@@ -18,6 +18,7 @@ use capos_schema::manifest_capnp;
 use std::rc::Rc;
 
 mod core;
+mod host_caps;
 mod inspect;
 mod io;
 mod transfer;
@@ -33,6 +34,8 @@ pub(crate) struct TestHost {
     /// What each started process runs, in start order.
     binaries: Vec<Binary>,
     clock: u64,
+    /// (id, request as Debug text, payload) of each host request, in order.
+    host_requests: Vec<(u32, String, Vec<u8>)>,
 }
 
 impl Host for TestHost {
@@ -75,6 +78,10 @@ impl Host for TestHost {
         for (i, b) in buf.iter_mut().enumerate() {
             *b = i as u8 ^ 0x5a;
         }
+    }
+    fn host_request(&mut self, id: u32, request: HostRequest<'_>) {
+        self.host_requests
+            .push((id, format!("{request:?}"), request.payload().to_vec()));
     }
 }
 

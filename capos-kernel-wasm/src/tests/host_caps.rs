@@ -1,0 +1,538 @@
+//! Fetch, HttpEndpoint, HttpBody and KvStore against a host whose replies
+//! the test plays.
+
+use super::{Proc, TestHost, manifest};
+use crate::host::{HostFailure, HostReply};
+use crate::kernel::Kernel;
+use capos_config::capset::CapSet;
+use capos_config::ring::{CapError, Cqe, OP_RELEASE, Sqe};
+use capos_schema::http_capnp::{fetch, http_body, http_endpoint};
+use capos_schema::interfaces;
+use capos_schema::kv_capnp::{kv_store, kv_writer};
+use capos_schema::manifest_capnp::KernelService as S;
+
+type Message = capnp::message::Builder<capnp::message::HeapAllocator>;
+
+fn words(m: &Message) -> Vec<u8> {
+    capnp::serialize::write_message_to_words(m)
+}
+
+fn reader(data: &[u8]) -> capnp::message::Reader<capnp::serialize::OwnedSegments> {
+    capnp::serialize::read_message(&mut &data[..], capnp::message::ReaderOptions::new()).unwrap()
+}
+
+/// A message whose root is an empty `T`.
+fn empty<T: capnp::traits::Owned>() -> Message {
+    let mut m = Message::new_default();
+    m.init_root::<T::Builder<'_>>();
+    m
+}
+
+fn boot() -> (Kernel<TestHost>, Proc) {
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    k.boot(&manifest(&[("fetch", S::Fetch), ("kv", S::KvStore)]))
+        .unwrap();
+    let p = Proc::attach(&k, 1);
+    (k, p)
+}
+
+fn done(k: &mut Kernel<TestHost>, p: &mut Proc) -> Vec<(Cqe, Vec<u8>)> {
+    while k.poll() {}
+    p.raw_completions()
+}
+
+fn error_text(c: &(Cqe, Vec<u8>)) -> String {
+    String::from_utf8_lossy(&c.1).into_owned()
+}
+
+fn fetch_params(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut m = Message::new_default();
+    let mut r = m.init_root::<fetch::fetch_params::Builder>().init_request();
+    r.set_method(method);
+    r.set_url(url);
+    r.set_body(body);
+    let mut list = r.init_headers(headers.len() as u32);
+    for (i, (n, v)) in headers.iter().enumerate() {
+        list.reborrow().get(i as u32).set_name(n);
+        list.reborrow().get(i as u32).set_value(v);
+    }
+    words(&m)
+}
+
+/// Mints an HttpEndpoint for `origin`; returns its cap id.
+fn endpoint(k: &mut Kernel<TestHost>, p: &mut Proc, origin: &str) -> Result<u32, String> {
+    let (f, iface) = p.cap("fetch");
+    let mut m = Message::new_default();
+    m.init_root::<fetch::endpoint_params::Builder>()
+        .set_origin(origin);
+    p.call(f, iface, interfaces::fetch::method::ENDPOINT, &words(&m));
+    let c = done(k, p).remove(0);
+    if c.0.result < 0 {
+        return Err(error_text(&c));
+    }
+    let r = reader(&c.1);
+    let res = r.get_root::<fetch::endpoint_results::Reader>().unwrap();
+    Ok(res.get_endpoint().unwrap().get_cap_id())
+}
+
+fn endpoint_fetch(p: &mut Proc, ep: u32, url: &str) -> u64 {
+    p.call(
+        ep,
+        interfaces::http_endpoint::INTERFACE_ID,
+        interfaces::http_endpoint::method::FETCH,
+        &fetch_params("", url, &[], b""),
+    )
+}
+
+fn last_request(k: &mut Kernel<TestHost>) -> (u32, String) {
+    while k.poll() {}
+    let (id, text, _) = k.host().host_requests.last().expect("a host request");
+    (*id, text.clone())
+}
+
+fn head(url: &str) -> HostReply {
+    HostReply::HttpHead {
+        status: 200,
+        status_text: "OK".into(),
+        url: url.into(),
+        redirected: false,
+        headers: vec![("content-type".into(), "text/plain".into())],
+    }
+}
+
+/// The body cap of a fetch completion.
+fn body_of(c: &(Cqe, Vec<u8>)) -> u32 {
+    assert!(c.0.result >= 0, "fetch failed: {}", error_text(c));
+    let r = reader(&c.1);
+    let res = r.get_root::<fetch::fetch_results::Reader>().unwrap();
+    let response = res.get_response().unwrap();
+    assert_eq!(response.get_status(), 200);
+    response.get_body().unwrap().get_cap_id()
+}
+
+fn read(p: &mut Proc, body: u32, max: u32) -> u64 {
+    let mut m = Message::new_default();
+    m.init_root::<http_body::read_params::Builder>()
+        .set_max(max);
+    p.call(
+        body,
+        interfaces::http_body::INTERFACE_ID,
+        interfaces::http_body::method::READ,
+        &words(&m),
+    )
+}
+
+fn read_result(c: &(Cqe, Vec<u8>)) -> (Vec<u8>, bool) {
+    assert!(c.0.result >= 0, "read failed: {}", error_text(c));
+    let r = reader(&c.1);
+    let res = r.get_root::<http_body::read_results::Reader>().unwrap();
+    (res.get_data().unwrap().to_vec(), res.get_eof())
+}
+
+#[test]
+fn an_endpoint_reaches_its_origin_and_nothing_else() {
+    let (mut k, mut p) = boot();
+    let ep = endpoint(&mut k, &mut p, "http://127.0.0.1:8001").unwrap();
+    // Another origin, a look-alike with credentials, a scheme change: refused
+    // before the browser is asked anything.
+    for url in [
+        "http://127.0.0.1:8002/hello",
+        "https://127.0.0.1:8001/hello",
+        "http://127.0.0.1:8001@evil.example/",
+        "//evil.example/x",
+    ] {
+        endpoint_fetch(&mut p, ep, url);
+        let c = done(&mut k, &mut p).remove(0);
+        assert!(c.0.result < 0, "{url} was not refused");
+    }
+    assert!(k.host().host_requests.is_empty());
+    endpoint_fetch(&mut p, ep, "/hello");
+    assert!(done(&mut k, &mut p).is_empty(), "parked until the head");
+    let (id, request) = last_request(&mut k);
+    assert!(
+        request.contains("url: \"http://127.0.0.1:8001/hello\""),
+        "{request}"
+    );
+    assert!(request.contains("same_origin_only: true"), "{request}");
+    // A head from elsewhere (however the browser got there) is refused.
+    k.host_reply(id, head("http://127.0.0.1:8002/hello"));
+    let c = done(&mut k, &mut p).remove(0);
+    assert_eq!(c.0.result, CapError::Denied.code());
+    assert!(error_text(&c).contains("not from this endpoint's origin"));
+    assert_eq!(k.stats().host_requests, 0, "the exchange was cancelled");
+    assert!(
+        k.host()
+            .host_requests
+            .last()
+            .unwrap()
+            .1
+            .contains("HttpCancel"),
+        "the browser was told to stop"
+    );
+}
+
+#[test]
+fn bad_origins_urls_headers_and_methods_are_refused_with_reasons() {
+    let (mut k, mut p) = boot();
+    assert!(endpoint(&mut k, &mut p, "http://a.example/api").is_err());
+    assert!(endpoint(&mut k, &mut p, "file:///etc/passwd").is_err());
+    let (f, iface) = p.cap("fetch");
+    let cases: &[(&str, &str, &[(&str, &str)], &[u8], &str)] = &[
+        (
+            "GET",
+            "ftp://a.example/",
+            &[],
+            b"",
+            "not an http or https URL",
+        ),
+        (
+            "GET",
+            "http://a.example/",
+            &[("Cookie", "x")],
+            b"",
+            "forbids setting the header Cookie",
+        ),
+        (
+            "GET",
+            "http://a.example/",
+            &[("Sec-Fetch-Mode", "x")],
+            b"",
+            "forbids",
+        ),
+        (
+            "GET",
+            "http://a.example/",
+            &[("X-A", "1\r\nHost: b")],
+            b"",
+            "line break",
+        ),
+        (
+            "GET",
+            "http://a.example/",
+            &[("Bad Name", "1")],
+            b"",
+            "not a header name",
+        ),
+        (
+            "CONNECT",
+            "http://a.example/",
+            &[],
+            b"",
+            "forbids the method",
+        ),
+        (
+            "GET",
+            "http://a.example/",
+            &[],
+            b"body",
+            "cannot have a body",
+        ),
+    ];
+    for (method, url, headers, body, why) in cases {
+        p.call(
+            f,
+            iface,
+            interfaces::fetch::method::FETCH,
+            &fetch_params(method, url, headers, body),
+        );
+        let c = done(&mut k, &mut p).remove(0);
+        assert!(c.0.result < 0, "{method} {url} {headers:?} was not refused");
+        assert!(
+            error_text(&c).contains(why),
+            "{}: wanted {why:?}",
+            error_text(&c)
+        );
+    }
+    let huge = "v".repeat(9000);
+    let headers = [("X-A", huge.as_str()), ("X-B", huge.as_str())];
+    let params = fetch_params("GET", "http://a.example/", &headers, b"");
+    // Too large for one SQE slot already: the ring refuses it, or the kernel does.
+    if params.len() < 2048 {
+        p.call(f, iface, interfaces::fetch::method::FETCH, &params);
+        let c = done(&mut k, &mut p).remove(0);
+        assert_eq!(c.0.result, CapError::TooLarge.code());
+    }
+    assert!(k.host().host_requests.is_empty());
+}
+
+#[test]
+fn a_body_is_read_in_order_one_chunk_held_at_a_time() {
+    let (mut k, mut p) = boot();
+    let (f, iface) = p.cap("fetch");
+    p.call(
+        f,
+        iface,
+        interfaces::fetch::method::FETCH,
+        &fetch_params(
+            "POST",
+            "http://a.example/echo",
+            &[("X-Test", "1")],
+            b"payload",
+        ),
+    );
+    let (id, request) = last_request(&mut k);
+    assert!(request.contains("method: \"POST\""), "{request}");
+    assert_eq!(k.host().host_requests[0].2, b"payload");
+    k.host_reply(id, head("http://a.example/echo"));
+    let body = body_of(&done(&mut k, &mut p)[0]);
+    // Three reads in flight before any data: they complete in order.
+    for _ in 0..3 {
+        read(&mut p, body, 4);
+    }
+    assert!(done(&mut k, &mut p).is_empty());
+    assert!(last_request(&mut k).1.contains("HttpPull"));
+    let pulls = |k: &Kernel<TestHost>| {
+        k.host()
+            .host_requests
+            .iter()
+            .filter(|r| r.1.contains("HttpPull"))
+            .count()
+    };
+    assert_eq!(pulls(&k), 1);
+    k.host_reply(id, HostReply::HttpChunk(b"abcdef".to_vec()));
+    let got: Vec<_> = done(&mut k, &mut p).iter().map(read_result).collect();
+    assert_eq!(got[0], (b"abcd".to_vec(), false));
+    assert_eq!(got[1], (b"ef".to_vec(), false));
+    assert_eq!(got.len(), 2, "the third waits for the next chunk");
+    assert_eq!(pulls(&k), 2, "asked for once the first was used up");
+    k.host_reply(id, HostReply::HttpChunk(b"gh".to_vec()));
+    k.host_reply(id, HostReply::HttpEnd);
+    let got: Vec<_> = done(&mut k, &mut p).iter().map(read_result).collect();
+    assert_eq!(got, vec![(b"gh".to_vec(), false)]);
+    read(&mut p, body, 100);
+    let got: Vec<_> = done(&mut k, &mut p).iter().map(read_result).collect();
+    assert_eq!(got, vec![(Vec::new(), true)]);
+    assert_eq!(k.stats().host_requests, 0);
+}
+
+#[test]
+fn dropping_a_body_cancels_the_transfer_and_failures_reach_readers() {
+    let (mut k, mut p) = boot();
+    let (f, iface) = p.cap("fetch");
+    let url = "http://a.example/big";
+    p.call(
+        f,
+        iface,
+        interfaces::fetch::method::FETCH,
+        &fetch_params("", url, &[], b""),
+    );
+    let (id, _) = last_request(&mut k);
+    k.host_reply(id, head(url));
+    let body = body_of(&done(&mut k, &mut p)[0]);
+    assert_eq!(k.stats().host_requests, 1);
+    p.submit(
+        Sqe {
+            cap_id: body,
+            opcode: OP_RELEASE,
+            ..Sqe::default()
+        },
+        &[],
+    );
+    done(&mut k, &mut p);
+    assert_eq!(
+        k.stats().host_requests,
+        0,
+        "released: the exchange is closed"
+    );
+    assert!(last_request(&mut k).1.contains("HttpCancel"));
+    // A late chunk for the closed exchange is dropped, not a panic.
+    k.host_reply(id, HostReply::HttpChunk(vec![1; 10]));
+
+    // A network failure mid-body fails the waiting read with its message.
+    p.call(
+        f,
+        iface,
+        interfaces::fetch::method::FETCH,
+        &fetch_params("", url, &[], b""),
+    );
+    let (id, _) = last_request(&mut k);
+    k.host_reply(id, head(url));
+    let body = body_of(&done(&mut k, &mut p)[0]);
+    read(&mut p, body, 10);
+    k.host_reply(
+        id,
+        HostReply::Failed {
+            kind: HostFailure::Network,
+            message: "the connection was reset".into(),
+        },
+    );
+    let c = done(&mut k, &mut p).remove(0);
+    assert_eq!(c.0.result, CapError::PeerGone.code());
+    assert!(error_text(&c).contains("reset"));
+
+    // CORS and timeouts before the head: the fetch itself fails so.
+    p.call(
+        f,
+        iface,
+        interfaces::fetch::method::FETCH,
+        &fetch_params("", url, &[], b""),
+    );
+    let (id, _) = last_request(&mut k);
+    k.host_reply(
+        id,
+        HostReply::Failed {
+            kind: HostFailure::Denied,
+            message: "CORS: the server must send Access-Control-Allow-Origin".into(),
+        },
+    );
+    let c = done(&mut k, &mut p).remove(0);
+    assert_eq!(c.0.result, CapError::Denied.code());
+    assert!(error_text(&c).contains("CORS"));
+}
+
+#[test]
+fn a_process_without_the_capability_has_no_way_to_the_network() {
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    k.boot(&manifest(&[("console", S::Console)])).unwrap();
+    let (_, _, _, capset, _) = k.host().started[0].clone();
+    let capset = CapSet::parse(&capset).unwrap();
+    assert!(capset.entries().iter().all(|e| {
+        e.interface_id != interfaces::fetch::INTERFACE_ID
+            && e.interface_id != interfaces::http_endpoint::INTERFACE_ID
+    }));
+    // Guessing ids is the forger's test (tests/core.rs); here: nothing asks the host.
+    assert!(k.host().host_requests.is_empty());
+}
+
+fn kv_call(p: &mut Proc, method: u16, m: &Message) -> u64 {
+    let (kv, iface) = p.cap("kv");
+    p.call(kv, iface, method, &words(m))
+}
+
+#[test]
+fn kv_values_round_trip_through_the_host_and_large_ones_are_read_in_parts() {
+    let (mut k, mut p) = boot();
+    let mut m = Message::new_default();
+    {
+        let mut put = m.init_root::<kv_store::put_params::Builder>();
+        put.set_key("greeting");
+        put.set_value(b"hello");
+    }
+    kv_call(&mut p, interfaces::kv_store::method::PUT, &m);
+    let (id, request) = last_request(&mut k);
+    assert!(request.contains("namespace: \"test\""), "{request}");
+    assert!(done(&mut k, &mut p).is_empty(), "parked until stored");
+    k.host_reply(id, HostReply::KvDone);
+    assert!(done(&mut k, &mut p)[0].0.result >= 0);
+
+    // A value larger than a slot: the first read goes to the store, the
+    // next ones to the copy it kept.
+    let big: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+    let mut got = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let mut m = Message::new_default();
+        {
+            let mut get = m.init_root::<kv_store::get_params::Builder>();
+            get.set_key("big");
+            get.set_offset(offset);
+            get.set_max(4096);
+        }
+        kv_call(&mut p, interfaces::kv_store::method::GET, &m);
+        if offset == 0 {
+            let (id, _) = last_request(&mut k);
+            k.host_reply(id, HostReply::KvValue(Some(big.clone())));
+        }
+        let c = done(&mut k, &mut p).remove(0);
+        let r = reader(&c.1);
+        let res = r.get_root::<kv_store::get_results::Reader>().unwrap();
+        assert!(res.get_found());
+        assert_eq!(res.get_size(), 5000);
+        let data = res.get_data().unwrap();
+        assert!(!data.is_empty() && data.len() <= 1920);
+        got.extend_from_slice(data);
+        offset += data.len() as u64;
+        if offset == 5000 {
+            break;
+        }
+    }
+    assert_eq!(got, big);
+    let gets = k
+        .host()
+        .host_requests
+        .iter()
+        .filter(|r| r.1.contains("KvGet"))
+        .count();
+    assert_eq!(gets, 1);
+
+    // A quota error is an error, not a silent loss.
+    let mut m = Message::new_default();
+    m.init_root::<kv_store::writer_params::Builder>()
+        .set_key("huge");
+    kv_call(&mut p, interfaces::kv_store::method::WRITER, &m);
+    let c = done(&mut k, &mut p).remove(0);
+    let writer = reader(&c.1)
+        .get_root::<kv_store::writer_results::Reader>()
+        .unwrap()
+        .get_writer()
+        .unwrap()
+        .get_cap_id();
+    for _ in 0..3 {
+        let mut m = Message::new_default();
+        m.init_root::<kv_writer::write_params::Builder>()
+            .set_data(&[7; 1500]);
+        p.call(
+            writer,
+            interfaces::kv_writer::INTERFACE_ID,
+            interfaces::kv_writer::method::WRITE,
+            &words(&m),
+        );
+    }
+    let sizes: Vec<u64> = done(&mut k, &mut p)
+        .iter()
+        .map(|c| {
+            reader(&c.1)
+                .get_root::<kv_writer::write_results::Reader>()
+                .unwrap()
+                .get_size()
+        })
+        .collect();
+    assert_eq!(sizes, vec![1500, 3000, 4500]);
+    p.call(
+        writer,
+        interfaces::kv_writer::INTERFACE_ID,
+        interfaces::kv_writer::method::COMMIT,
+        &words(&empty::<kv_writer::commit_params::Owned>()),
+    );
+    while k.poll() {}
+    let (id, _, payload) = k.host().host_requests.last().unwrap().clone();
+    assert_eq!(payload.len(), 4500, "the whole value in one put");
+    k.host_reply(
+        id,
+        HostReply::Failed {
+            kind: HostFailure::Quota,
+            message: "QuotaExceededError: the quota has been exceeded".into(),
+        },
+    );
+    let c = done(&mut k, &mut p).remove(0);
+    assert_eq!(c.0.result, CapError::Exhausted.code());
+
+    // Bad keys never reach the store.
+    let before = k.host().host_requests.len();
+    for key in [String::new(), "k".repeat(1025)] {
+        let mut m = Message::new_default();
+        m.init_root::<kv_store::delete_params::Builder>()
+            .set_key(key.as_str());
+        kv_call(&mut p, interfaces::kv_store::method::DELETE, &m);
+        assert!(done(&mut k, &mut p)[0].0.result < 0);
+    }
+    assert_eq!(k.host().host_requests.len(), before);
+}
+
+#[test]
+fn endpoint_origin_is_reported() {
+    let (mut k, mut p) = boot();
+    let ep = endpoint(&mut k, &mut p, "HTTP://Example.com:80/").unwrap();
+    p.call(
+        ep,
+        interfaces::http_endpoint::INTERFACE_ID,
+        interfaces::http_endpoint::method::ORIGIN,
+        &words(&empty::<http_endpoint::origin_params::Owned>()),
+    );
+    let c = done(&mut k, &mut p).remove(0);
+    let r = reader(&c.1);
+    let res = r
+        .get_root::<http_endpoint::origin_results::Reader>()
+        .unwrap();
+    assert_eq!(res.get_origin().unwrap(), "http://example.com");
+}
