@@ -4,6 +4,7 @@
 mod boot;
 mod catalogue;
 mod daemon;
+mod demo_origins;
 mod exit;
 mod mounts;
 mod run;

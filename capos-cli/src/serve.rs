@@ -7,6 +7,7 @@
 //! connection queued behind kept-alive ones, which stalled a page load now
 //! and then: a module the page imported was never read off its socket).
 
+use crate::demo_origins::DemoOrigins;
 use crate::exit::{self, Failure};
 use crate::site::Site;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -56,6 +57,14 @@ pub fn start(site: Arc<Site>, port: u16) -> Result<Running, Failure> {
         .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("server has no address: {e}")))?;
     let stopping = Arc::new(AtomicBool::new(false));
     let log = RequestLog::from_env().map(Arc::new);
+    // The fetch demo's two other origins (tests and the bench use them too).
+    let origins: Arc<str> = match DemoOrigins::start() {
+        Ok(origins) => origins.json().into(),
+        Err(e) => {
+            eprintln!("serve: the demo origins could not start ({e}); the fetch demo will say so");
+            "{}\n".into()
+        }
+    };
     let acceptor = {
         let stopping = stopping.clone();
         thread::spawn(move || {
@@ -67,8 +76,9 @@ pub fn start(site: Arc<Site>, port: u16) -> Result<Running, Failure> {
                 let Ok(stream) = stream else { continue };
                 let site = site.clone();
                 let log = log.clone();
+                let origins = origins.clone();
                 thread::spawn(move || {
-                    let _ = serve_connection(&site, stream, log.as_deref());
+                    let _ = serve_connection(&site, &origins, stream, log.as_deref());
                 });
             }
         })
@@ -145,7 +155,12 @@ impl RequestLog {
     }
 }
 
-fn serve_connection(site: &Site, stream: TcpStream, log: Option<&RequestLog>) -> io::Result<()> {
+fn serve_connection(
+    site: &Site,
+    origins: &str,
+    stream: TcpStream,
+    log: Option<&RequestLog>,
+) -> io::Result<()> {
     stream.set_read_timeout(Some(IDLE))?;
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -166,7 +181,7 @@ fn serve_connection(site: &Site, stream: TcpStream, log: Option<&RequestLog>) ->
             }
         };
         let started = Instant::now();
-        let (status, headers, body) = respond(site, &request);
+        let (status, headers, body) = respond(site, origins, &request);
         let head_only = request.method == "HEAD";
         write_response(
             &mut writer,
@@ -302,12 +317,31 @@ fn text_headers() -> Headers {
 }
 
 /// Status, headers (beyond the policy and framing ones) and body for `request`.
-fn respond(site: &Site, request: &Request) -> (u16, Headers, Vec<u8>) {
+fn respond(site: &Site, origins: &str, request: &Request) -> (u16, Headers, Vec<u8>) {
     if request.method != "GET" && request.method != "HEAD" {
         let mut headers = text_headers();
         headers.push(("Allow", "GET, HEAD".into()));
         return (405, headers, b"only GET and HEAD\n".to_vec());
     }
+    if request.target == DEMO_ORIGINS_PATH {
+        let headers = vec![("Content-Type", "application/json".into())];
+        return (200, headers, origins.as_bytes().to_vec());
+    }
+    let (status, mut headers, body) = respond_static(site, request);
+    if request.target.split(['?', '#']).next() == Some(KERNEL_WORKER_PATH) {
+        // The kernel Worker serves Fetch: it may connect to any http(s)
+        // origin. Nothing else on the site may.
+        headers.push(("Content-Security-Policy", KERNEL_WORKER_CSP.into()));
+        // Cross-origin isolated still, but a no-cors request (how the
+        // kernel tells a CORS refusal from a network failure) goes without
+        // credentials instead of being blocked for want of a CORP header.
+        headers.push(("Cross-Origin-Embedder-Policy", "credentialless".into()));
+    }
+    (status, headers, body)
+}
+
+/// A file of the site.
+fn respond_static(site: &Site, request: &Request) -> (u16, Headers, Vec<u8>) {
     let Some(resource) = site.resource(&request.target, &request.accept_encoding) else {
         return (404, text_headers(), b"not found\n".to_vec());
     };
@@ -353,6 +387,14 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
 
+/// Where the site says which loopback origins the fetch demo may use.
+pub const DEMO_ORIGINS_PATH: &str = "/demo-http/origins.json";
+const KERNEL_WORKER_PATH: &str = "/kernel/kernel-worker.js";
+/// The site's policy, but with connections to any http(s) origin allowed:
+/// the kernel Worker's, which performs every Fetch.
+pub const KERNEL_WORKER_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     worker-src 'self'; connect-src 'self' http: https:; object-src 'none'; base-uri 'none'";
+
 /// Writes a whole response. Every response carries the cross-origin
 /// isolation headers (SharedArrayBuffer needs them), no sniffing, and
 /// revalidate-before-reuse.
@@ -373,8 +415,11 @@ fn write_response(
         ("X-Content-Type-Options", "nosniff"),
         ("Cache-Control", "no-cache"),
     ];
+    // The site's policy, unless the response names its own.
     for (name, value) in policy {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        if !headers.iter().any(|(n, _)| *n == name) {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
     }
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));

@@ -67,8 +67,9 @@ pub trait Host: 'static {
 #[derive(Debug, serde::Serialize)]
 #[serde(tag = "op", rename_all = "camelCase")]
 pub enum HostRequest<'a> {
-    /// Sends an HTTP request; replies `HttpHead` (or `Failed`). With
-    /// `same_origin_only`, a redirect is refused rather than followed.
+    /// Sends an HTTP request; replies `HttpHead` (or `Failed`). For an
+    /// endpoint (`endpoint_origin` set) a redirect is refused rather than
+    /// followed, and the host checks the URL is on that origin.
     #[serde(rename_all = "camelCase")]
     HttpStart {
         method: &'a str,
@@ -77,7 +78,7 @@ pub enum HostRequest<'a> {
         #[serde(skip)]
         body: &'a [u8],
         timeout_ms: u32,
-        same_origin_only: bool,
+        endpoint_origin: Option<&'a str>,
     },
     /// Delivers the next chunk of the body: replies `HttpChunk`, `HttpEnd`
     /// or `Failed`. Asked for only once the previous chunk was consumed, so

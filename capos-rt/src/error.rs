@@ -72,3 +72,9 @@ impl From<capnp::NotInSchema> for Error {
         Self::Capnp(e.into())
     }
 }
+
+impl From<core::str::Utf8Error> for Error {
+    fn from(e: core::str::Utf8Error) -> Self {
+        Self::Other(format!("text that is not UTF-8: {e}"))
+    }
+}

@@ -16,7 +16,9 @@
 
 pub mod console;
 pub mod error;
+pub mod http;
 pub mod ipc;
+pub mod kv;
 pub mod message;
 pub mod random;
 pub mod ring;
@@ -33,7 +35,9 @@ pub use capos_config::TransferMode;
 pub use capos_config::capset::{CapSet, CapSetEntry};
 pub use console::Console;
 pub use error::Error;
+pub use http::{Fetch, HttpEndpoint};
 pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
+pub use kv::{KvStore, KvWriter};
 #[cfg(target_arch = "wasm32")]
 pub use process::install_panic_hook;
 pub use process::{

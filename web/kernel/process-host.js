@@ -5,6 +5,8 @@
 import { checkProcessMessage } from '../shared/messages.js';
 import { RuntimeLoader } from './runtime-loader.js';
 import { limitMemory, MemoryOverLimit, PAGE_BYTES } from './memory-limit.js';
+import { HttpHost } from './http-host.js';
+import { KvHost } from './kv-host.js';
 import {
   CQ_DOORBELL, CQ_HEAD, CQ_TAIL, CQ_WAITING, FLAGS, PROCESS_STAGE, PROCESS_WAITS, SQ_HEAD, SQ_TAIL,
 } from '../generated/abi.js';
@@ -25,6 +27,17 @@ export class ProcessHost {
     this.kernel = null;
     this.dead = false;
     this.runtimes = new RuntimeLoader(post);
+    // Replies to host requests arrive between the kernel's polls.
+    const reply = (action) => {
+      if (this.dead || !this.kernel) return;
+      try {
+        action(this.kernel);
+      } catch (err) {
+        this.kernelDied(err);
+      }
+    };
+    this.http = new HttpHost(reply);
+    this.kv = new KvHost(reply);
   }
 
   attach(kernel) {
@@ -116,6 +129,17 @@ export class ProcessHost {
   // RandomSource: `buf` is a view into the kernel's (unshared) memory.
   fillRandom(buf) {
     crypto.getRandomValues(buf);
+  }
+
+  // Work a service asks of the browser (host.rs's HostRequest). `payload`
+  // is a view into the kernel's memory, valid only during this call.
+  hostRequest(id, request, payload) {
+    switch (request.op) {
+      case 'httpStart': return this.http.start(id, request, payload.slice());
+      case 'httpPull': return this.http.pull(id);
+      case 'httpCancel': return this.http.cancel(id);
+      default: return this.kv.request(id, request, payload);
+    }
   }
 
   // The WASI shim module, compiled once and shared by every WASI process.

@@ -595,7 +595,7 @@ fn start<H: Host>(
             headers: &checked.headers,
             body: &checked.body,
             timeout_ms: checked.timeout_ms,
-            same_origin_only: origin.is_some(),
+            endpoint_origin: origin,
         },
     );
     exchange.borrow_mut().id = id;

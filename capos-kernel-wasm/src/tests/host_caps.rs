@@ -153,7 +153,10 @@ fn an_endpoint_reaches_its_origin_and_nothing_else() {
         request.contains("url: \"http://127.0.0.1:8001/hello\""),
         "{request}"
     );
-    assert!(request.contains("same_origin_only: true"), "{request}");
+    assert!(
+        request.contains("endpoint_origin: Some(\"http://127.0.0.1:8001\")"),
+        "{request}"
+    );
     // A head from elsewhere (however the browser got there) is refused.
     k.host_reply(id, head("http://127.0.0.1:8002/hello"));
     let c = done(&mut k, &mut p).remove(0);
