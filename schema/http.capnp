@@ -27,7 +27,8 @@ struct HttpRequest {
   # loaded from.
   headers @2 :List(HttpHeader);
   body @3 :Data;
-  # Sent as is; it must fit in one call (see the limits).
+  # Sent as is. A request must fit in one call; a larger body goes through
+  # `begin` and an HttpUpload.
   timeoutMs @4 :UInt32;
   # Until the response head arrives; 0 means 30 s.
 }
@@ -51,6 +52,10 @@ interface Fetch {
   endpoint @1 (origin :Text) -> (endpoint :Cap.CapRef);
   # An HttpEndpoint bound to `origin` ("https://example.com",
   # "http://127.0.0.1:8080"; any path is refused).
+
+  begin @2 (request :HttpRequest) -> (upload :Cap.CapRef);
+  # Checks `request` as `fetch` would and returns an HttpUpload that takes
+  # its body in parts, then sends it.
 }
 
 interface HttpEndpoint {
@@ -60,6 +65,17 @@ interface HttpEndpoint {
   # the endpoint could not tell whether it stays on the origin.
 
   origin @1 () -> (origin :Text);
+
+  begin @2 (request :HttpRequest) -> (upload :Cap.CapRef);
+  # As Fetch.begin, on this endpoint's origin.
+}
+
+interface HttpUpload {
+  write @0 (data :Data) -> (size :UInt64);
+  # Appends to the request body; returns its size so far (at most 64 MiB).
+
+  send @1 () -> (response :HttpResponse);
+  # Sends the request with the whole body, as `fetch` does. Once only.
 }
 
 interface HttpBody {

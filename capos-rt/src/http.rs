@@ -9,6 +9,11 @@ use capos_schema::interfaces::{fetch as fetch_iface, http_body, http_endpoint};
 
 /// Most bytes one body read returns (the kernel's limit).
 pub const BODY_READ_MAX: u32 = capos_config::ring::SLOT_DATA_SIZE - 128;
+/// Bytes of a request beyond which its body goes through an HttpUpload.
+const INLINE_REQUEST_MAX: usize = BODY_READ_MAX as usize - 256;
+/// Bytes of body one upload write carries.
+const UPLOAD_PART: usize = BODY_READ_MAX as usize - 64;
+
 /// Reads a body keeps in flight: enough that the kernel has the next read
 /// waiting whenever a chunk arrives.
 const READS_IN_FLIGHT: usize = 32;
@@ -68,6 +73,38 @@ fn fill_request(mut builder: http_request::Builder<'_>, request: &Request<'_>) {
     }
 }
 
+/// Whether `request` is too large to go in one call.
+fn needs_upload(request: &Request<'_>) -> bool {
+    let headers: usize = request
+        .headers
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 16)
+        .sum();
+    request.url.len() + request.method.len() + headers + request.body.len() > INLINE_REQUEST_MAX
+}
+
+/// Sends `request`'s body through the upload `begin` returned, then the request.
+fn upload(cap: CapRef, request: &Request<'_>) -> Result<Response, Error> {
+    let upload: clients::HttpUpload<RingTransport> = cap.client()?;
+    for part in request.body.chunks(UPLOAD_PART) {
+        let mut call = upload.write_request();
+        call.get().set_data(part);
+        call.send()?;
+    }
+    let response = upload.send_request().send()?;
+    let result = read_response(response.get()?.get_response()?);
+    let _ = crate::process::release(cap);
+    result
+}
+
+/// The request as `begin` takes it: everything but the body.
+fn head_only<'a>(request: &Request<'a>) -> Request<'a> {
+    Request {
+        body: &[],
+        ..request.clone()
+    }
+}
+
 fn read_response(r: http_response::Reader<'_>) -> Result<Response, Error> {
     let mut headers = Vec::new();
     for h in r.get_headers()? {
@@ -108,7 +145,15 @@ impl Fetch {
         Self::from_cap(CapRef::find(&env.capset, name, fetch_iface::INTERFACE_ID)?)
     }
 
+    /// Sends `request` (its body in parts if it is large) and returns the
+    /// response once its head has arrived.
     pub fn fetch(&self, request: &Request<'_>) -> Result<Response, Error> {
+        if needs_upload(request) {
+            let mut call = self.client.begin_request();
+            fill_request(call.get().init_request(), &head_only(request));
+            let response = call.send()?;
+            return upload(cap_ref(response.get()?.get_upload()?), request);
+        }
         let mut call = self.client.fetch_request();
         fill_request(call.get().init_request(), request);
         let response = call.send()?;
@@ -151,6 +196,12 @@ impl HttpEndpoint {
 
     /// `request.url` may be a path on the origin ("/api").
     pub fn fetch(&self, request: &Request<'_>) -> Result<Response, Error> {
+        if needs_upload(request) {
+            let mut call = self.client.begin_request();
+            fill_request(call.get().init_request(), &head_only(request));
+            let response = call.send()?;
+            return upload(cap_ref(response.get()?.get_upload()?), request);
+        }
         let mut call = self.client.fetch_request();
         fill_request(call.get().init_request(), request);
         let response = call.send()?;

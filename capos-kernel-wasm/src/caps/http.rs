@@ -20,9 +20,10 @@ use crate::host::{Host, HostClient, HostFailure, HostReply, HostRequest};
 use crate::kernel::{CapEntry, GrantedCap, Kernel};
 use capos_config::ring::SLOT_DATA_SIZE;
 use capos_lib::{CallContext, CapError, Completion, Fault, Reply, Served, Service};
-use capos_schema::http_capnp::{fetch, http_body, http_endpoint, http_request};
+use capos_schema::http_capnp::{fetch, http_body, http_endpoint, http_request, http_upload};
 use capos_schema::servers::{
     fetch as fetch_server, http_body as body_server, http_endpoint as endpoint_server,
+    http_upload as upload_server,
 };
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -34,7 +35,8 @@ pub const MAX_BODY_READ: u32 = SLOT_DATA_SIZE - 128;
 /// Longest URL, and most header lines / bytes of headers, in a request.
 pub const MAX_URL: usize = 8 * 1024;
 pub const MAX_HEADERS: u32 = 64;
-pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Largest request body an HttpUpload takes.
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 /// A request's timeout when it names none, and the longest it may name.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 pub const MAX_TIMEOUT_MS: u32 = 600_000;
@@ -284,6 +286,9 @@ fn deliver_head<H: Host>(
 }
 
 /// The results of a fetch: the response head and its body's capability.
+/// `Fetch.fetch`, `HttpEndpoint.fetch` and `HttpUpload.send` results are one
+/// struct with one field, `response`, so one message serves all three (a
+/// test below reads it as each).
 fn head_message(head: &Head, body: GrantedCap) -> Vec<u8> {
     let mut message = results_builder();
     {
@@ -483,7 +488,7 @@ fn check_request(
             return Err(Fault::new(
                 CapError::Denied,
                 format!(
-                    "{} is not this endpoint's origin ({origin}): refused",
+                    "{} is not this endpoint's origin ({origin})",
                     parsed.origin
                 ),
             ));
@@ -497,17 +502,9 @@ fn check_request(
         ));
     }
     let mut headers = Vec::new();
-    let mut total = 0;
     for h in list {
         let name = text(h.get_name())?;
         let value = text(h.get_value())?;
-        total += name.len() + value.len();
-        if total > MAX_HEADER_BYTES {
-            return Err(Fault::new(
-                CapError::TooLarge,
-                format!("the headers are over {MAX_HEADER_BYTES} bytes"),
-            ));
-        }
         if name.is_empty() || !name.bytes().all(is_token_byte) {
             return Err(bad(format!("{name:?} is not a header name")));
         }
@@ -563,6 +560,17 @@ fn start<H: Host>(
     origin: Option<&str>,
 ) -> Reply {
     let checked = check_request(request, origin)?;
+    start_checked(kernel, http, call, checked, origin)
+}
+
+/// Hands a checked request to the host; the caller is parked until the head.
+fn start_checked<H: Host>(
+    kernel: &mut Kernel<H>,
+    http: &Rc<Http>,
+    call: &CallContext,
+    checked: Checked,
+    origin: Option<&str>,
+) -> Reply {
     if *http.open.borrow() >= MAX_OPEN {
         return Err(Fault::new(
             CapError::Exhausted,
@@ -600,6 +608,38 @@ fn start<H: Host>(
     );
     exchange.borrow_mut().id = id;
     Ok(Served::Pending)
+}
+
+/// Checks `request` and grants the caller an HttpUpload for its body.
+fn begin<H: Host>(
+    kernel: &mut Kernel<H>,
+    http: &Rc<Http>,
+    call: &CallContext,
+    request: http_request::Reader<'_>,
+    origin: Option<&str>,
+    results: capos_schema::cap_capnp::cap_ref::Builder<'_>,
+) -> Reply {
+    let checked = check_request(request, origin)?;
+    if matches!(checked.method.to_ascii_uppercase().as_str(), "GET" | "HEAD") {
+        return Err(Fault::bad_params(format!(
+            "a {} request cannot have a body",
+            checked.method
+        )));
+    }
+    let upload = HttpUpload {
+        http: http.clone(),
+        origin: origin.map(str::to_string),
+        request: RefCell::new(Some(checked)),
+    };
+    let granted = kernel.insert_cap(
+        call.caller,
+        CapEntry {
+            object: Rc::new(upload),
+            badge: 0,
+        },
+    )?;
+    set_cap_ref(results, granted);
+    Ok(Served::Done)
 }
 
 /// HTTP to any URL.
@@ -650,6 +690,24 @@ impl<H: Host> fetch_server::Server<Kernel<H>> for Fetch {
         set_cap_ref(results.init_endpoint(), granted);
         Ok(Served::Done)
     }
+
+    fn begin(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        params: fetch::begin_params::Reader<'_>,
+        results: fetch::begin_results::Builder<'_>,
+    ) -> Reply {
+        let request = params.get_request()?;
+        begin(
+            kernel,
+            &self.http,
+            call,
+            request,
+            None,
+            results.init_upload(),
+        )
+    }
 }
 
 /// HTTP to one origin.
@@ -691,6 +749,81 @@ impl<H: Host> endpoint_server::Server<Kernel<H>> for HttpEndpoint {
     ) -> Reply {
         results.set_origin(self.origin.as_str());
         Ok(Served::Done)
+    }
+
+    fn begin(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        params: http_endpoint::begin_params::Reader<'_>,
+        results: http_endpoint::begin_results::Builder<'_>,
+    ) -> Reply {
+        let request = params.get_request()?;
+        let upload = results.init_upload();
+        begin(
+            kernel,
+            &self.http,
+            call,
+            request,
+            Some(&self.origin),
+            upload,
+        )
+    }
+}
+
+/// A request whose body is still being written.
+pub struct HttpUpload {
+    http: Rc<Http>,
+    origin: Option<String>,
+    /// `None` once sent.
+    request: RefCell<Option<Checked>>,
+}
+
+impl Inspect for HttpUpload {
+    fn describe(&self) -> Option<String> {
+        let request = self.request.borrow();
+        request
+            .as_ref()
+            .map(|r| format!("{} {} ({} bytes)", r.method, r.url, r.body.len()))
+    }
+}
+serve!(HttpUpload, http_upload, inspect);
+
+fn sent() -> Fault {
+    Fault::new(CapError::Denied, "this upload has already been sent")
+}
+
+impl<H: Host> upload_server::Server<Kernel<H>> for HttpUpload {
+    fn write(
+        &self,
+        _kernel: &mut Kernel<H>,
+        _call: &CallContext,
+        params: http_upload::write_params::Reader<'_>,
+        mut results: http_upload::write_results::Builder<'_>,
+    ) -> Reply {
+        let data = params.get_data()?;
+        let mut request = self.request.borrow_mut();
+        let request = request.as_mut().ok_or_else(sent)?;
+        if request.body.len() + data.len() > MAX_UPLOAD {
+            return Err(Fault::new(
+                CapError::TooLarge,
+                format!("a request body may be at most {MAX_UPLOAD} bytes"),
+            ));
+        }
+        request.body.extend_from_slice(data);
+        results.set_size(request.body.len() as u64);
+        Ok(Served::Done)
+    }
+
+    fn send(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        _params: http_upload::send_params::Reader<'_>,
+        _results: http_upload::send_results::Builder<'_>,
+    ) -> Reply {
+        let request = self.request.borrow_mut().take().ok_or_else(sent)?;
+        start_checked(kernel, &self.http, call, request, self.origin.as_deref())
     }
 }
 
@@ -776,6 +909,37 @@ mod tests {
         assert!(o("http:///path").is_err());
         assert!(o("http://a.com:99999/").is_err());
         assert!(o("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn one_head_message_reads_as_every_fetch_result() {
+        let head = Head {
+            status: 201,
+            status_text: "Created".into(),
+            url: "http://a/x".into(),
+            redirected: false,
+            headers: vec![("a".into(), "b".into())],
+        };
+        let cap = GrantedCap {
+            cap_id: 7,
+            interface_id: 9,
+        };
+        let bytes = head_message(&head, cap);
+        let message = capnp::serialize::read_message_from_flat_slice(
+            &mut bytes.as_slice(),
+            Default::default(),
+        )
+        .unwrap();
+        let a = message
+            .get_root::<http_endpoint::fetch_results::Reader<'_>>()
+            .unwrap();
+        let b = message
+            .get_root::<http_upload::send_results::Reader<'_>>()
+            .unwrap();
+        for response in [a.get_response().unwrap(), b.get_response().unwrap()] {
+            assert_eq!(response.get_status(), 201);
+            assert_eq!(response.get_body().unwrap().get_cap_id(), 7);
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::host::{HostFailure, HostReply};
 use crate::kernel::Kernel;
 use capos_config::capset::CapSet;
 use capos_config::ring::{CapError, Cqe, OP_RELEASE, Sqe};
-use capos_schema::http_capnp::{fetch, http_body, http_endpoint};
+use capos_schema::http_capnp::{fetch, http_body, http_endpoint, http_upload};
 use capos_schema::interfaces;
 use capos_schema::kv_capnp::{kv_store, kv_writer};
 use capos_schema::manifest_capnp::KernelService as S;
@@ -246,15 +246,18 @@ fn bad_origins_urls_headers_and_methods_are_refused_with_reasons() {
             error_text(&c)
         );
     }
+    // A request too large for one call never leaves the process: the
+    // ring refuses to queue it.
     let huge = "v".repeat(9000);
-    let headers = [("X-A", huge.as_str()), ("X-B", huge.as_str())];
-    let params = fetch_params("GET", "http://a.example/", &headers, b"");
-    // Too large for one SQE slot already: the ring refuses it, or the kernel does.
-    if params.len() < 2048 {
-        p.call(f, iface, interfaces::fetch::method::FETCH, &params);
-        let c = done(&mut k, &mut p).remove(0);
-        assert_eq!(c.0.result, CapError::TooLarge.code());
-    }
+    let params = fetch_params("GET", "http://a.example/", &[("X-A", huge.as_str())], b"");
+    let sqe = Sqe {
+        cap_id: f,
+        interface_id: iface,
+        method: interfaces::fetch::method::FETCH,
+        opcode: capos_config::ring::OP_CALL,
+        ..Sqe::default()
+    };
+    assert!(p.sq.push(&p.ring, &sqe, &params).is_err());
     assert!(k.host().host_requests.is_empty());
 }
 
@@ -520,6 +523,68 @@ fn kv_values_round_trip_through_the_host_and_large_ones_are_read_in_parts() {
         assert!(done(&mut k, &mut p)[0].0.result < 0);
     }
     assert_eq!(k.host().host_requests.len(), before);
+}
+
+#[test]
+fn a_large_body_goes_through_an_upload_sent_once() {
+    let (mut k, mut p) = boot();
+    let ep = endpoint(&mut k, &mut p, "http://a.example").unwrap();
+    p.call(
+        ep,
+        interfaces::http_endpoint::INTERFACE_ID,
+        interfaces::http_endpoint::method::BEGIN,
+        &fetch_params("PUT", "/upload", &[("Content-Type", "text/plain")], b""),
+    );
+    let c = done(&mut k, &mut p).remove(0);
+    assert!(c.0.result >= 0, "{}", error_text(&c));
+    let upload = reader(&c.1)
+        .get_root::<http_endpoint::begin_results::Reader>()
+        .unwrap()
+        .get_upload()
+        .unwrap()
+        .get_cap_id();
+    let iface = interfaces::http_upload::INTERFACE_ID;
+    for _ in 0..4 {
+        let mut m = Message::new_default();
+        m.init_root::<http_upload::write_params::Builder>()
+            .set_data(&[b'x'; 1500]);
+        p.call(
+            upload,
+            iface,
+            interfaces::http_upload::method::WRITE,
+            &words(&m),
+        );
+    }
+    assert_eq!(done(&mut k, &mut p).len(), 4);
+    let send = empty::<http_upload::send_params::Owned>();
+    p.call(
+        upload,
+        iface,
+        interfaces::http_upload::method::SEND,
+        &words(&send),
+    );
+    let (id, request) = last_request(&mut k);
+    assert!(request.contains("method: \"PUT\""), "{request}");
+    assert_eq!(k.host().host_requests.last().unwrap().2.len(), 6000);
+    k.host_reply(id, head("http://a.example/upload"));
+    body_of(&done(&mut k, &mut p)[0]);
+    // Sent once: a second send, or a write after it, is refused.
+    p.call(
+        upload,
+        iface,
+        interfaces::http_upload::method::SEND,
+        &words(&send),
+    );
+    let c = done(&mut k, &mut p).remove(0);
+    assert_eq!(c.0.result, CapError::Denied.code());
+    // A GET cannot begin an upload.
+    p.call(
+        ep,
+        interfaces::http_endpoint::INTERFACE_ID,
+        interfaces::http_endpoint::method::BEGIN,
+        &fetch_params("GET", "/x", &[], b""),
+    );
+    assert!(done(&mut k, &mut p)[0].0.result < 0);
 }
 
 #[test]

@@ -189,6 +189,21 @@ fn client(env: &Env) -> Result<(), Error> {
         "fetch-client: POST {a}/echo: {} bytes back, byte for byte",
         echoed.len()
     ))?;
+    let upload: Vec<u8> = (0..100_000u32).map(|i| (i * 13 % 256) as u8).collect();
+    let mut echo = endpoint.fetch(&Request {
+        method: "POST",
+        url: "/echo",
+        headers: &[],
+        body: &upload,
+        timeout_ms: 0,
+    })?;
+    if echo.body.read_to_end(1 << 20)? != upload {
+        return Err(Error::Other("a 100,000-byte POST came back changed".into()));
+    }
+    console.write_line(&format!(
+        "fetch-client: POST {a}/echo with a {}-byte body (an HttpUpload): echoed intact",
+        upload.len()
+    ))?;
     let n = 1_000_000;
     let mut big = endpoint.fetch(&Request::get(&format!("/bytes?n={n}")))?;
     let mut seen = 0;
