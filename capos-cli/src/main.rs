@@ -65,6 +65,10 @@ enum Command {
         /// calling one traps (without this, such a program does not start).
         #[arg(long)]
         trap_unknown_imports: bool,
+        /// Grant a Fetch: HTTP to any URL through the browser (the
+        /// `capos_http` imports, QuickJS's fetch(), Python's urlopen).
+        #[arg(long)]
+        fetch: bool,
         /// The program.
         file: String,
         /// Its arguments.
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
             env,
             timeout,
             trap_unknown_imports,
+            fetch,
             file,
             args,
         } => run::run(run::RunArgs {
@@ -103,6 +108,7 @@ fn main() -> ExitCode {
             env,
             timeout,
             trap_unknown_imports,
+            fetch,
             file,
             args,
         }),

@@ -1,7 +1,8 @@
 //! `capos run FILE.wasm [ARGS...]`: run a WASI program as a capOS process in
 //! headless Chromium, like `wasmtime run`. The program is init of a manifest
 //! built here, granted exactly: stdin/stdout/stderr Consoles, a Timer and a
-//! RandomSource, plus its arguments and environment.
+//! RandomSource, plus its arguments and environment (and, with `--fetch`, a
+//! Fetch for its `capos_http` imports).
 
 use crate::boot::{self, BOOT_PATH, Mode};
 use crate::catalogue;
@@ -19,6 +20,7 @@ pub struct RunArgs {
     pub env: Vec<String>,
     pub timeout: u64,
     pub trap_unknown_imports: bool,
+    pub fetch: bool,
     pub file: String,
     pub args: Vec<String>,
 }
@@ -75,6 +77,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         mounts: &trees,
         terminal,
         trap_unknown_imports: args.trap_unknown_imports,
+        fetch: args.fetch,
     });
     let timeout = std::time::Duration::from_secs(args.timeout);
     let finished = if daemon::enabled() {

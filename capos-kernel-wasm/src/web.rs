@@ -379,6 +379,7 @@ impl WasmKernel {
                 mounts: &scratch,
                 terminal: Default::default(), // The page's terminal is one.
                 trap_unknown_imports: false,
+                fetch: false,
             });
         self.kernel.boot(&manifest).map_err(|e| JsError::new(&e))
     }

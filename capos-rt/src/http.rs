@@ -235,13 +235,13 @@ impl Body {
     /// The next part of the body (at most `BODY_READ_MAX` bytes), or `None`
     /// at its end.
     pub fn read(&mut self) -> Result<Option<Vec<u8>>, Error> {
-        let mut parts = self.read_batch(1)?;
+        let mut parts = self.read_parts(1)?;
         Ok(parts.pop())
     }
 
     /// Up to `n` parts with `n` reads in flight (they complete in order);
     /// fewer (none) once the body has ended.
-    fn read_batch(&mut self, n: usize) -> Result<Vec<Vec<u8>>, Error> {
+    pub fn read_parts(&mut self, n: usize) -> Result<Vec<Vec<u8>>, Error> {
         if self.ended {
             return Ok(Vec::new());
         }
@@ -289,7 +289,7 @@ impl Body {
         mut f: impl FnMut(&[u8]) -> Result<(), Error>,
     ) -> Result<(), Error> {
         while !self.ended {
-            for part in self.read_batch(READS_IN_FLIGHT)? {
+            for part in self.read_parts(READS_IN_FLIGHT)? {
                 f(&part)?;
             }
         }

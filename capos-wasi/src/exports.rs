@@ -375,3 +375,53 @@ pub extern "C" fn wasi_sock_send(
 pub extern "C" fn wasi_sock_shutdown(fd: u32, _how: u32) -> i32 {
     serve(|w| sock_call(w, fd))
 }
+
+// `capos_http`, the shim's own import module (see `http`): the glue routes
+// the program's `capos_http.<name>` imports to `http_<name>`.
+
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn http_request(
+    method: u32,
+    method_len: u32,
+    url: u32,
+    url_len: u32,
+    headers: u32,
+    headers_len: u32,
+    body: u32,
+    body_len: u32,
+    timeout_ms: u32,
+    handle_out: u32,
+    status_out: u32,
+) -> i32 {
+    serve(|w| {
+        w.http.request(
+            (method, method_len),
+            (url, url_len),
+            (headers, headers_len),
+            (body, body_len),
+            timeout_ms,
+            (handle_out, status_out),
+        )
+    })
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn http_headers(handle: u32, buf: u32, len: u32, size_out: u32) -> i32 {
+    serve(|w| w.http.headers(handle, buf, len, size_out))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn http_read(handle: u32, buf: u32, len: u32, n_out: u32) -> i32 {
+    serve(|w| w.http.read(handle, buf, len, n_out))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn http_close(handle: u32) -> i32 {
+    serve(|w| w.http.close(handle))
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn http_last_error(buf: u32, len: u32, size_out: u32) -> i32 {
+    serve(|w| w.http.last_error(buf, len, size_out))
+}

@@ -12,6 +12,7 @@
 //! | clocks, poll_oneoff timeouts | Timer ("timer") |
 //! | random_get | RandomSource ("random") |
 //! | args, environ | the ProcessSpec (startup blocks) |
+//! | `capos_http` (our import module) | HttpEndpoint / Fetch (any name) |
 //!
 //! A process holds no authority its spec did not name: without "stdout",
 //! fd 1 is EBADF; without "timer", clocks are ENOTCAPABLE. See docs/wasi.md.
@@ -24,5 +25,7 @@ pub mod exports;
 pub mod fds;
 #[cfg(any(target_arch = "wasm32", feature = "harness"))]
 mod fsclient;
+#[cfg(any(target_arch = "wasm32", feature = "harness"))]
+mod http;
 #[cfg(any(target_arch = "wasm32", feature = "harness"))]
 mod state;

@@ -33,6 +33,8 @@ pub struct PathOpen {
 pub struct Wasi {
     pub env: &'static Env,
     pub fds: Table,
+    /// The `capos_http` import module's responses and capabilities.
+    pub http: crate::http::HttpState,
     timer: Option<Timer>,
     random: Option<RandomSource>,
     /// What each Console said `isTerminal` is, by capability id: asked once,
@@ -121,6 +123,7 @@ impl Wasi {
         Self {
             env,
             fds,
+            http: crate::http::HttpState::new(env),
             timer: Timer::open(env, "timer").ok(),
             random: RandomSource::open(env, "random").ok(),
             terminals: RefCell::default(),

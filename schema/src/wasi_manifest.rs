@@ -60,6 +60,9 @@ pub struct WasiProgram<'a> {
     /// Imports the shim does not provide trap when called, instead of
     /// refusing to start the program (`--trap-unknown-imports`).
     pub trap_unknown_imports: bool,
+    /// Also grant a Fetch ("fetch"): HTTP to any URL through the browser,
+    /// for the shim's `capos_http` imports (`capos run --fetch`).
+    pub fetch: bool,
 }
 
 /// A binary manifest: one blob, init running it with `GRANTS`, its argv
@@ -73,6 +76,7 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
         mounts,
         terminal,
         trap_unknown_imports,
+        fetch,
     } = *p;
     let mut message = capnp::message::Builder::new_default();
     let mut root = message.init_root::<manifest::Builder>();
@@ -107,14 +111,20 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
     for (i, e) in env.iter().enumerate() {
         list.set(i as u32, e);
     }
-    let mut caps = init.init_caps((GRANTS.len() + mounts.len()) as u32);
-    for (i, (cap_name, service)) in GRANTS.iter().enumerate() {
+    let network: &[(&str, KernelService)] = if fetch {
+        &[("fetch", KernelService::Fetch)]
+    } else {
+        &[]
+    };
+    let services: Vec<_> = GRANTS.iter().chain(network).collect();
+    let mut caps = init.init_caps((services.len() + mounts.len()) as u32);
+    for (i, (cap_name, service)) in services.iter().enumerate() {
         let mut grant = caps.reborrow().get(i as u32);
         grant.set_name(cap_name);
         grant.init_source().set_kernel(*service);
     }
     for i in 0..mounts.len() {
-        let mut grant = caps.reborrow().get((GRANTS.len() + i) as u32);
+        let mut grant = caps.reborrow().get((services.len() + i) as u32);
         grant.set_name(format!("dir.{i}"));
         grant.init_source().set_mount(i as u32);
     }
@@ -140,6 +150,7 @@ mod tests {
                 stderr: true,
             },
             trap_unknown_imports: true,
+            fetch: false,
         });
         let reader = capnp::serialize::read_message(&mut &bytes[..], Default::default()).unwrap();
         let m = reader.get_root::<manifest::Reader>().unwrap();

@@ -5,7 +5,7 @@
 
 import { checkStartMessage } from '../shared/messages.js';
 import { caposImports, ProcessEnded } from './capos-imports.js';
-import { appAccess, wasiImports } from './wasi-imports.js';
+import { appAccess, caposHttpImports, wasiImports } from './wasi-imports.js';
 import { linkImports } from './link.js';
 
 let started = false;
@@ -43,7 +43,7 @@ function run({ pid, module, ring, wake, capset, argv, env, wasiShim, trapUnknown
         capos_app: appAccess(() => appMemory, () => runtimeMemory),
       });
       runtimeMemory = shim.exports.memory;
-      const provided = { wasi_snapshot_preview1: wasiImports(shim) };
+      const provided = { wasi_snapshot_preview1: wasiImports(shim), capos_http: caposHttpImports(shim) };
       program = new WebAssembly.Instance(module, linkImports(module, provided, trapUnknownImports));
       appMemory = program.exports.memory;
       init = shim.exports.capos_wasi_init;

@@ -14,6 +14,10 @@ export const WASI_FUNCTIONS = [
   'sock_accept', 'sock_recv', 'sock_send', 'sock_shutdown',
 ];
 
+// capOS's own import module for WASI programs (capos-wasi/src/http.rs):
+// HTTP through the Fetch / HttpEndpoint capabilities the program holds.
+export const CAPOS_HTTP_FUNCTIONS = ['request', 'headers', 'read', 'close', 'last_error'];
+
 const EFAULT = 21;
 
 // `appMemory()` is the program's memory, `shimMemory()` the shim's.
@@ -40,6 +44,16 @@ export function wasiImports(shim) {
   for (const name of WASI_FUNCTIONS) {
     const serve = shim.exports[`wasi_${name}`];
     if (typeof serve !== 'function') throw new Error(`WASI shim lacks ${name}`);
+    table[name] = serve;
+  }
+  return table;
+}
+
+export function caposHttpImports(shim) {
+  const table = {};
+  for (const name of CAPOS_HTTP_FUNCTIONS) {
+    const serve = shim.exports[`http_${name}`];
+    if (typeof serve !== 'function') throw new Error(`WASI shim lacks capos_http.${name}`);
     table[name] = serve;
   }
   return table;

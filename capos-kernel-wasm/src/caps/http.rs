@@ -487,10 +487,7 @@ fn check_request(
         {
             return Err(Fault::new(
                 CapError::Denied,
-                format!(
-                    "{} is not this endpoint's origin ({origin})",
-                    parsed.origin
-                ),
+                format!("{} is not this endpoint's origin ({origin})", parsed.origin),
             ));
         }
     }

@@ -14,6 +14,7 @@
 //! in wasm locals, so its own stack check never sees them. Everything goes through WASI, so under capOS the program holds exactly the
 //! capabilities its process spec grants.
 
+mod http;
 mod modules;
 mod natives;
 mod repl;

@@ -31,6 +31,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, target: &Object<'js>) -> Result<()> {
     f("sleepMs", Function::new(ctx.clone(), sleep_ms)?)?;
     f("nowMs", Function::new(ctx.clone(), now_ms)?)?;
     f("exit", Function::new(ctx.clone(), exit)?)?;
+    crate::http::install(ctx, target)?;
     let env = Object::new(ctx.clone())?;
     for (key, value) in std::env::vars_os() {
         // Environment entries that are not UTF-8 cannot be JavaScript property names faithfully.
@@ -43,7 +44,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, target: &Object<'js>) -> Result<()> {
 }
 
 /// The bytes of a string (as UTF-8), a Uint8Array/typed array or an ArrayBuffer.
-fn bytes_of<'js>(ctx: &Ctx<'js>, data: &Value<'js>) -> Result<Vec<u8>> {
+pub(crate) fn bytes_of<'js>(ctx: &Ctx<'js>, data: &Value<'js>) -> Result<Vec<u8>> {
     if let Some(s) = data.as_string() {
         return Ok(s.to_string()?.into_bytes());
     }

@@ -228,6 +228,94 @@
     decode(bytes = new Uint8Array()) { return native.utf8Decode(bytes); }
   };
 
+  // ---- fetch, over capOS's capos_http imports (a Fetch or HttpEndpoint capability) ----
+  // The request is made when fetch() is called (the process blocks until the head arrives);
+  // the body is read when asked for. Without a capability, fetch() rejects with ENOTCAPABLE.
+  class Headers {
+    constructor(init) {
+      this._map = new Map();
+      if (typeof init === 'string') {
+        for (const line of init.split('\n')) {
+          const i = line.indexOf(':');
+          if (i > 0) this.append(line.slice(0, i), line.slice(i + 1).trim());
+        }
+      } else if (init instanceof Headers) {
+        for (const [k, v] of init) this.append(k, v);
+      } else if (Array.isArray(init)) {
+        for (const [k, v] of init) this.append(k, v);
+      } else if (init) {
+        for (const k of Object.keys(init)) this.append(k, init[k]);
+      }
+    }
+    append(name, value) {
+      const k = String(name).toLowerCase();
+      const old = this._map.get(k);
+      this._map.set(k, old === undefined ? String(value) : `${old}, ${value}`);
+    }
+    set(name, value) { this._map.set(String(name).toLowerCase(), String(value)); }
+    get(name) { return this._map.get(String(name).toLowerCase()) ?? null; }
+    has(name) { return this._map.has(String(name).toLowerCase()); }
+    delete(name) { this._map.delete(String(name).toLowerCase()); }
+    forEach(fn) { for (const [k, v] of this._map) fn(v, k, this); }
+    entries() { return this._map.entries(); }
+    keys() { return this._map.keys(); }
+    values() { return this._map.values(); }
+    [Symbol.iterator]() { return this._map.entries(); }
+  }
+  class Response {
+    constructor(head, url) {
+      this.status = head.status;
+      this.ok = head.status >= 200 && head.status < 300;
+      this.url = url;
+      this.headers = new Headers(head.headers);
+      this._handle = head.handle;
+      this.bodyUsed = false;
+    }
+    _bytes() {
+      if (this.bodyUsed) return Promise.reject(new TypeError('the body has already been read'));
+      this.bodyUsed = true;
+      try {
+        const parts = [];
+        let size = 0;
+        for (;;) {
+          const part = call(() => native.httpRead(this._handle));
+          if (part.length === 0) break;
+          parts.push(part);
+          size += part.length;
+        }
+        const all = new Uint8Array(size);
+        let at = 0;
+        for (const p of parts) { all.set(p, at); at += p.length; }
+        return Promise.resolve(all);
+      } catch (e) {
+        return Promise.reject(e);
+      } finally {
+        native.httpClose(this._handle);
+      }
+    }
+    bytes() { return this._bytes(); }
+    arrayBuffer() { return this._bytes().then((b) => b.buffer); }
+    text() { return this._bytes().then((b) => native.utf8Decode(b)); }
+    json() { return this.text().then((t) => JSON.parse(t)); }
+  }
+  globalThis.Headers = Headers;
+  globalThis.Response = Response;
+  globalThis.fetch = function fetch(input, init = {}) {
+    try {
+      const url = String(input?.url ?? input);
+      const headers = new Headers(init.headers);
+      let text = '';
+      for (const [k, v] of headers) text += `${k}: ${v}\n`;
+      const body = init.body === undefined || init.body === null ? undefined
+        : init.body instanceof ArrayBuffer || ArrayBuffer.isView(init.body) ? init.body : String(init.body);
+      const method = String(init.method ?? 'GET').toUpperCase();
+      const head = call(() => native.httpRequest(method, url, text, body, Number(init.timeout ?? 0)));
+      return Promise.resolve(new Response(head, url));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+
   // ---- timers: run by the interpreter's event loop (main.rs) through runTimers ----
   const timers = new Map(); // id -> { due, fn, args, every }
   let nextTimerId = 1;
