@@ -4,6 +4,9 @@
 // and on the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { capos, serve, launchBrowser, openBoot, terminalText } from './harness.mjs';
 
 // What the fetch demo must show, wherever it runs.
@@ -41,6 +44,66 @@ test('capos boot kv: a fresh profile starts at boot 1 and round-trips a large va
   assert.match(r.stdout, /kv: boot number 1 of this manifest/);
   assert.match(r.stdout, /kv: wrote a 300000-byte value/);
   assert.match(r.stdout, /kv: put, get, list and delete all answered as expected/);
+});
+
+// The interpreters' fetch, over the WASI shim's capos_http imports.
+const SCRIPTS = {
+  'f.js': `
+const origins = await (await fetch('/demo-http/origins.json')).json();
+const r = await fetch(origins.a + '/hello');
+console.log('hello', r.status, r.headers.get('content-type'), JSON.stringify(await r.text()));
+const e = await fetch(origins.a + '/echo', { method: 'POST', body: new Uint8Array([0, 255, 7]) });
+console.log('echo', JSON.stringify([...await e.bytes()]));
+const big = await (await fetch(origins.a + '/bytes?n=300000')).bytes();
+console.log('bytes', big.length, big.every((b, i) => b === i % 251));
+try { await fetch(origins.b + '/hello'); } catch (err) { console.log('B', err.code, err.message); }
+`,
+  'f.py': `
+import capos
+origins = capos.fetch("/demo-http/origins.json").json()
+r = capos.fetch(origins["a"] + "/hello")
+print("hello", r.status, r.headers["content-type"], repr(r.text()))
+print("echo", list(capos.fetch(origins["a"] + "/echo", method="POST", body=bytes([0, 255, 7])).read()))
+big = capos.fetch(origins["a"] + "/bytes?n=300000").read()
+print("bytes", len(big), all(b == i % 251 for i, b in enumerate(big)))
+try:
+    capos.fetch(origins["b"] + "/hello")
+except PermissionError as err:
+    print("B", type(err).__name__, err)
+`,
+};
+
+function runScript(runtime, file, extra) {
+  const dir = mkdtempSync(join(tmpdir(), 'capos-fetch-'));
+  try {
+    writeFileSync(join(dir, file), SCRIPTS[file]);
+    const module = runtime === 'qjs' ? ['-m'] : [];
+    return capos(['run', ...extra, '--dir', `${dir}::/w`, runtime, ...module, `/w/${file}`], { timeoutMs: 180_000 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('fetch() in QuickJS and capos.fetch in Python, with --fetch; refused without it', () => {
+  const js = runScript('qjs', 'f.js', ['--fetch']);
+  assert.equal(js.code, 0, js.stderr + js.stdout);
+  assert.match(js.stdout, /^hello 200 text\/plain; charset=utf-8 "hello from origin A\\n"$/m);
+  assert.match(js.stdout, /^echo \[0,255,7\]$/m);
+  assert.match(js.stdout, /^bytes 300000 true$/m);
+  assert.match(js.stdout, /^B EACCES EACCES: CORS: .* must send Access-Control-Allow-Origin/m);
+  const py = runScript('python', 'f.py', ['--fetch']);
+  assert.equal(py.code, 0, py.stderr + py.stdout);
+  assert.match(py.stdout, /^hello 200 text\/plain; charset=utf-8 'hello from origin A\\n'$/m);
+  assert.match(py.stdout, /^echo \[0, 255, 7\]$/m);
+  assert.match(py.stdout, /^bytes 300000 True$/m);
+  assert.match(py.stdout, /^B PermissionError CORS: /m);
+  // Without --fetch the program holds nothing that reaches the network.
+  const jsDenied = runScript('qjs', 'f.js', []);
+  assert.equal(jsDenied.code, 1, jsDenied.stderr + jsDenied.stdout);
+  assert.match(jsDenied.stderr, /ENOTCAPABLE: no capability for the path \/demo-http\/origins\.json; this program holds no Fetch or HttpEndpoint capability/);
+  const pyDenied = runScript('python', 'f.py', []);
+  assert.equal(pyDenied.code, 1, pyDenied.stderr + pyDenied.stdout);
+  assert.match(pyDenied.stderr, /PermissionError: no capability for the path \/demo-http\/origins\.json/);
 });
 
 describePage();

@@ -180,7 +180,15 @@ fn bad_origins_urls_headers_and_methods_are_refused_with_reasons() {
     assert!(endpoint(&mut k, &mut p, "http://a.example/api").is_err());
     assert!(endpoint(&mut k, &mut p, "file:///etc/passwd").is_err());
     let (f, iface) = p.cap("fetch");
-    let cases: &[(&str, &str, &[(&str, &str)], &[u8], &str)] = &[
+    // method, URL, headers, body, what the refusal says
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a [u8],
+        &'a str,
+    );
+    let cases: &[Case<'_>] = &[
         (
             "GET",
             "ftp://a.example/",

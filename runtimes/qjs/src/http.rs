@@ -118,7 +118,8 @@ fn request<'js>(
         return Err(throw(&ctx, errno));
     }
     // SAFETY: as for `last_error`: the shim writes within the buffer given.
-    let (errno, head) = sized(|buf, len, size| unsafe { capos_http_headers(handle, buf, len, size) });
+    let (errno, head) =
+        sized(|buf, len, size| unsafe { capos_http_headers(handle, buf, len, size) });
     if errno != 0 {
         return Err(throw(&ctx, errno));
     }
