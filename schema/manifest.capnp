@@ -110,4 +110,8 @@ enum KernelService {
   # that mints per-origin HttpEndpoints for the others.
   kvStore @10;
   # KvStore over IndexedDB, in this manifest's own namespace.
+  clipboard @11;
+  # Clipboard: the page's clipboard, which the page may refuse.
+  display @12;
+  # Display: the boot's framebuffer, shown on the page.
 }

@@ -7,6 +7,7 @@ import { createProcessList } from './ui/process-list.js';
 import { createInspector } from './ui/inspector/panel.js';
 import { createTour } from './ui/tour.js';
 import { createRuntimeProgress } from './ui/runtime-progress.js';
+import { createDisplay } from './ui/display.js';
 import { setStatus, showFatal } from './ui/status.js';
 import { report, startKernel, startSession } from './ui/session.js';
 
@@ -44,6 +45,9 @@ async function main() {
   fillDemoSelector($('demo'), target.name ?? 'hello');
   const processList = createProcessList($('processes').tBodies[0]);
   const runtimeProgress = createRuntimeProgress($('runtime-progress'));
+  const display = createDisplay({
+    pane: $('display-pane'), canvas: $('display'), closeButton: $('display-close'), caption: $('display-caption'),
+  });
   let session = null;
   // ?inspector=off hides the inspector (the kernel then builds none of it).
   const inspectorRoot = $('inspector');
@@ -101,10 +105,11 @@ async function main() {
     processList.clear();
     inspector.reset();
     runtimeProgress.reset();
+    display.reset();
     terminal.reset();
     const kernel = spareKernel ?? undefined;
     spareKernel = null;
-    session = startSession({ terminal, processList, inspector, runtimeProgress, status, fatal, request, label, kernel });
+    session = startSession({ terminal, processList, inspector, runtimeProgress, display, status, fatal, request, label, kernel });
   };
   terminal.onInput((line) => session?.input(line), () => session?.endInput());
   // For DevTools and the headless driver: read what the terminal shows, and

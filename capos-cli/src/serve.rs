@@ -382,18 +382,28 @@ fn reason(status: u16) -> &'static str {
 /// What a page of this site may load and run: its own scripts and Workers
 /// only (no inline script, no eval; wasm may be compiled), nothing from
 /// elsewhere, and it may not be framed by another site. Inline styles stay
-/// allowed: xterm.js sets them, and a style grants no authority.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-     worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
-     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+/// allowed: xterm.js sets them, and a style grants no authority. `$connect`
+/// is where it may connect.
+macro_rules! content_security_policy {
+    ($connect:literal) => {
+        concat!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; ",
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src ",
+            $connect,
+            "; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+        )
+    };
+}
+
+/// Every response's policy but the kernel Worker's.
+pub const CONTENT_SECURITY_POLICY: &str = content_security_policy!("'self'");
+/// The kernel Worker's: the same, but it may connect to any http(s) origin
+/// (it performs every Fetch).
+pub const KERNEL_WORKER_CSP: &str = content_security_policy!("'self' http: https:");
 
 /// Where the site says which loopback origins the fetch demo may use.
 pub const DEMO_ORIGINS_PATH: &str = "/demo-http/origins.json";
 const KERNEL_WORKER_PATH: &str = "/kernel/kernel-worker.js";
-/// The site's policy, but with connections to any http(s) origin allowed:
-/// the kernel Worker's, which performs every Fetch.
-pub const KERNEL_WORKER_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-     worker-src 'self'; connect-src 'self' http: https:; object-src 'none'; base-uri 'none'";
 
 /// Writes a whole response. Every response carries the cross-origin
 /// isolation headers (SharedArrayBuffer needs them), no sniffing, and

@@ -44,6 +44,10 @@ pub enum KernelService {
     Fetch,
     /// The manifest's own persistent key-value namespace.
     KvStore,
+    /// The page's clipboard.
+    Clipboard,
+    /// The boot's framebuffer on the page.
+    Display,
 }
 
 impl KernelService {
@@ -60,6 +64,8 @@ impl KernelService {
             Self::Random => "random",
             Self::Fetch => "fetch",
             Self::KvStore => "kvStore",
+            Self::Clipboard => "clipboard",
+            Self::Display => "display",
         }
     }
 }

@@ -100,6 +100,26 @@ pub enum HostRequest<'a> {
     /// Replies `KvValue` with the old value's presence (its bytes empty).
     #[serde(rename_all = "camelCase")]
     KvDelete { namespace: &'a str, key: &'a str },
+    /// Asks the page for the clipboard's text: replies `ClipboardText`.
+    ClipboardRead,
+    /// Asks the page to set the clipboard's text: replies `Done`.
+    #[serde(rename_all = "camelCase")]
+    ClipboardWrite { text: &'a str },
+    /// Shows a display on the page. A long exchange: the page replies
+    /// `DisplayDrawn` for each frame and `DisplayEvent` for a resize or a
+    /// close, until `DisplayClose`.
+    #[serde(rename_all = "camelCase")]
+    DisplayOpen { width: u32, height: u32 },
+    /// A frame for an open display: `width * height` RGBA pixels as the payload.
+    #[serde(rename_all = "camelCase")]
+    DisplayFrame {
+        width: u32,
+        height: u32,
+        #[serde(skip)]
+        pixels: &'a [u8],
+    },
+    /// Takes the display off the page; nothing more is replied.
+    DisplayClose,
     /// Replies `KvKeys`: keys starting with `prefix`, after `after`, at
     /// most `max` and one more if there are more.
     #[serde(rename_all = "camelCase")]
@@ -114,7 +134,7 @@ pub enum HostRequest<'a> {
 impl HostRequest<'_> {
     /// Whether the request ends the exchange from the kernel's side.
     pub fn is_cancel(&self) -> bool {
-        matches!(self, Self::HttpCancel)
+        matches!(self, Self::HttpCancel | Self::DisplayClose)
     }
 
     /// The bytes the request carries (a body, a value), which travel
@@ -123,6 +143,7 @@ impl HostRequest<'_> {
         match self {
             Self::HttpStart { body, .. } => body,
             Self::KvPut { value, .. } => value,
+            Self::DisplayFrame { pixels, .. } => pixels,
             _ => &[],
         }
     }
@@ -143,6 +164,17 @@ pub enum HostReply {
     KvValue(Option<Vec<u8>>),
     KvDone,
     KvKeys(Vec<String>),
+    ClipboardText(String),
+    /// The work is done and there is nothing to say (a clipboard write).
+    Done,
+    /// The page has drawn the display's last frame.
+    DisplayDrawn,
+    /// The page resized (`closed` false) or closed the display.
+    DisplayEvent {
+        closed: bool,
+        width: u32,
+        height: u32,
+    },
     /// The work failed: `kind` says how, `message` what a person should know.
     Failed {
         kind: HostFailure,
@@ -153,7 +185,13 @@ pub enum HostReply {
 impl HostReply {
     /// Whether nothing more will come for this id.
     pub fn is_final(&self) -> bool {
-        !matches!(self, Self::HttpHead { .. } | Self::HttpChunk(_))
+        !matches!(
+            self,
+            Self::HttpHead { .. }
+                | Self::HttpChunk(_)
+                | Self::DisplayDrawn
+                | Self::DisplayEvent { .. }
+        )
     }
 }
 

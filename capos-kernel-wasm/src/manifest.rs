@@ -128,6 +128,8 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
                     S::Random => KernelService::Random,
                     S::Fetch => KernelService::Fetch,
                     S::KvStore => KernelService::KvStore,
+                    S::Clipboard => KernelService::Clipboard,
+                    S::Display => KernelService::Display,
                 })
             }
             Which::Mount(index) => CapSource::Mount(index),

@@ -526,6 +526,36 @@ impl WasmKernel {
         self.kernel.host_reply(id, HostReply::KvKeys(keys));
     }
 
+    /// The clipboard's text, as the page read it.
+    #[wasm_bindgen(js_name = clipboardText)]
+    pub fn clipboard_text(&mut self, id: u32, text: String) {
+        self.kernel.host_reply(id, HostReply::ClipboardText(text));
+    }
+
+    /// Host work `id` is done (a clipboard write).
+    #[wasm_bindgen(js_name = hostDone)]
+    pub fn host_done(&mut self, id: u32) {
+        self.kernel.host_reply(id, HostReply::Done);
+    }
+
+    /// The page drew display `id`'s last frame.
+    #[wasm_bindgen(js_name = displayDrawn)]
+    pub fn display_drawn(&mut self, id: u32) {
+        self.kernel.host_reply(id, HostReply::DisplayDrawn);
+    }
+
+    /// The page resized (`closed` false: the size that would fill its pane)
+    /// or closed display `id`.
+    #[wasm_bindgen(js_name = displayEvent)]
+    pub fn display_event(&mut self, id: u32, closed: bool, width: u32, height: u32) {
+        let reply = HostReply::DisplayEvent {
+            closed,
+            width,
+            height,
+        };
+        self.kernel.host_reply(id, reply);
+    }
+
     /// Host work `id` failed: `kind` is denied, invalid, network, timeout,
     /// quota or other.
     #[wasm_bindgen(js_name = hostFailed)]

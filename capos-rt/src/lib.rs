@@ -14,8 +14,11 @@
 //! }
 //! ```
 
+pub mod clipboard;
 pub mod console;
+pub mod display;
 pub mod error;
+pub mod heap;
 pub mod http;
 pub mod ipc;
 pub mod kv;
@@ -25,15 +28,30 @@ pub mod ring;
 pub mod spawn;
 pub mod timer;
 pub mod transport;
+pub mod vm;
 
 #[cfg(target_arch = "wasm32")]
 mod arch;
+
+/// Every native capOS program's heap: VirtualMemory pages (see `heap`).
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[global_allocator]
+static HEAP: heap::ProgramHeap = heap::ProgramHeap::new();
+
+/// (pages mapped, pages free, pages the memory grew by) of this program's
+/// heap: VirtualMemory's bookkeeping.
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+pub fn heap_pages() -> (usize, usize, usize) {
+    HEAP.stats()
+}
 mod process;
 
 pub use capos_config as config;
 pub use capos_config::TransferMode;
 pub use capos_config::capset::{CapSet, CapSetEntry};
+pub use clipboard::Clipboard;
 pub use console::Console;
+pub use display::Display;
 pub use error::Error;
 pub use http::{Fetch, HttpEndpoint};
 pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};

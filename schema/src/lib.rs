@@ -16,8 +16,10 @@ macro_rules! generated {
 generated!(
     bench_capnp,
     cap_capnp,
+    clipboard_capnp,
     console_capnp,
     debug_capnp,
+    display_capnp,
     fs_capnp,
     http_capnp,
     ipc_capnp,

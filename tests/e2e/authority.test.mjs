@@ -25,6 +25,9 @@ test('every response carries a Content-Security-Policy without inline script', a
     assert.equal(scriptSrc, "script-src 'self' 'wasm-unsafe-eval'", path);
     assert.match(csp, /object-src 'none'/);
     assert.match(csp, /frame-ancestors 'self'/);
+    // Only the kernel Worker, which performs every Fetch, may connect elsewhere.
+    const connect = csp.split(';').map((d) => d.trim()).find((d) => d.startsWith('connect-src'));
+    assert.equal(connect, path === 'kernel/kernel-worker.js' ? "connect-src 'self' http: https:" : "connect-src 'self'", path);
   }
 });
 

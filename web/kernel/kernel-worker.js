@@ -37,9 +37,16 @@ self.onmessage = (event) => {
     });
     return;
   }
+  if (PAGE_ANSWERS.has(message.type)) {
+    // Answers to the kernel's own requests: none can come before the boot.
+    if (running && !running.host.dead) running.host.page.answer(message);
+    return;
+  }
   if (running) deliverInput(running, message);
   else earlyInput.push(message);
 };
+
+const PAGE_ANSWERS = new Set(['clipboardResult', 'displayDrawn', 'displayEvent']);
 
 function deliverInput({ kernel, host }, message) {
   if (host.dead) return;
@@ -58,9 +65,9 @@ async function boot(request) {
   // for all processes, so the kernel never has more than one waiter.
   // Word 1 is 1 while the kernel sleeps on word 0: processes notify only then.
   const wake = new Int32Array(new SharedArrayBuffer(8));
-  const host = new ProcessHost(wake, (event) => {
+  const host = new ProcessHost(wake, (event, transfer = []) => {
     if (event.type === 'trace') measureCalls(event.calls);
-    self.postMessage(event);
+    self.postMessage(event, transfer);
   });
   self.__caposState.rings = () => host.ringStates();
   self.__caposState.wake = () => [Atomics.load(wake, 0), Atomics.load(wake, 1)];

@@ -7,6 +7,7 @@ import { RuntimeLoader } from './runtime-loader.js';
 import { limitMemory, MemoryOverLimit, PAGE_BYTES } from './memory-limit.js';
 import { HttpHost } from './http-host.js';
 import { KvHost } from './kv-host.js';
+import { PageHost } from './page-host.js';
 import {
   CQ_DOORBELL, CQ_HEAD, CQ_TAIL, CQ_WAITING, FLAGS, PROCESS_STAGE, PROCESS_WAITS, SQ_HEAD, SQ_TAIL,
 } from '../generated/abi.js';
@@ -38,6 +39,7 @@ export class ProcessHost {
     };
     this.http = new HttpHost(reply);
     this.kv = new KvHost(reply);
+    this.page = new PageHost(post, reply);
   }
 
   attach(kernel) {
@@ -138,6 +140,12 @@ export class ProcessHost {
       case 'httpStart': return this.http.start(id, request, payload.slice());
       case 'httpPull': return this.http.pull(id);
       case 'httpCancel': return this.http.cancel(id);
+      case 'clipboardRead':
+      case 'clipboardWrite':
+      case 'displayOpen':
+      case 'displayFrame':
+      case 'displayClose':
+        return this.page.request(id, request, payload);
       default: return this.kv.request(id, request, payload);
     }
   }

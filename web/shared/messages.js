@@ -39,6 +39,15 @@ export function checkPageMessage(m) {
       return check(m.data instanceof Uint8Array && m.data.length <= MAX_TEXT, 'stdin data must be a Uint8Array of at most 1 MiB');
     case 'stdinEof':
       return null;
+    case 'clipboardResult':
+      if (!isInt(m.id, 1, U32) || typeof m.ok !== 'boolean') return 'clipboardResult: {id, ok, text | message}';
+      if (m.ok) return check(m.text === undefined || isText(m.text), 'clipboardResult: text must be a string of at most 1 MiB');
+      return check(isText(m.message, 4096), 'clipboardResult: a refusal needs a message of at most 4 KiB');
+    case 'displayDrawn':
+      return check(isInt(m.id, 1, U32), 'displayDrawn: {id}');
+    case 'displayEvent':
+      return check(isInt(m.id, 1, U32) && typeof m.closed === 'boolean' && isInt(m.width, 0, 16384)
+        && isInt(m.height, 0, 16384), 'displayEvent: {id, closed, width, height}');
     case 'bootWasi':
       if (!isText(m.name, 256)) return 'bootWasi: name must be a string';
       if (m.runtime !== undefined) {
@@ -160,6 +169,18 @@ export function checkKernelEvent(m) {
         Array.isArray(mount.entries) && mount.entries.every(fsEntry)), 'filesystems: {mounts: [{guest, entries}]}');
     case 'halted':
       return check(isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024), 'halted: {code, reason}');
+    case 'clipboard':
+      return check(isInt(m.id, 1, U32) && (m.op === 'read' || (m.op === 'write' && isText(m.text))),
+        'clipboard: {id, op: "read"} or {id, op: "write", text}');
+    case 'displayOpen':
+    case 'displayFrame': {
+      const sized = isInt(m.id, 1, U32) && isInt(m.width, 1, 1920) && isInt(m.height, 1, 1080);
+      if (m.type === 'displayOpen') return check(sized, 'displayOpen: {id, width, height} (at most 1920 x 1080)');
+      return check(sized && m.pixels instanceof Uint8Array && m.pixels.length === m.width * m.height * 4,
+        'displayFrame: {id, width, height, pixels: width * height * 4 bytes of RGBA}');
+    }
+    case 'displayClose':
+      return check(isInt(m.id, 1, U32), 'displayClose: {id}');
     default:
       return `unknown kernel event type ${JSON.stringify(String(m.type)).slice(0, 40)}`;
   }

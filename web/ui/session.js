@@ -5,6 +5,7 @@
 import { setStatus, showFatal } from './status.js';
 import { checkKernelEvent } from '../shared/messages.js';
 import { base64 } from '../shared/bytes.js';
+import { serveClipboard } from './clipboard.js';
 
 // A headless driver (capos boot/run, the end-to-end tests) may expose this to
 // follow the boot; a person's browser doesn't have it.
@@ -17,7 +18,7 @@ export const startKernel = () => new Worker('/kernel/kernel-worker.js', { type: 
 // `inspector`: the panel that renders the kernel's inspector view models
 // (its `wanted()` goes with the boot request, so the first snapshot is not
 // missed).
-export function startSession({ terminal, processList, inspector, runtimeProgress, status, fatal, request, label, kernel = startKernel() }) {
+export function startSession({ terminal, processList, inspector, runtimeProgress, display, status, fatal, request, label, kernel = startKernel() }) {
   const bootStarted = performance.now();
   setStatus(status, `booting ${label}…`);
   // Only for a driver's diagnostics (a timeout says how far a boot got).
@@ -83,6 +84,20 @@ export function startSession({ terminal, processList, inspector, runtimeProgress
         // What the mounted directories hold as the system halts: for
         // `capos run --dir` to write back to the host.
         report({ kind: 'filesystems', mounts: data.mounts });
+        break;
+      case 'clipboard':
+        serveClipboard(data, (answer) => kernel.postMessage(answer));
+        report({ kind: 'clipboard', op: data.op });
+        break;
+      case 'displayOpen':
+        display.open(data, (answer) => kernel.postMessage(answer));
+        report({ kind: 'display', width: data.width, height: data.height });
+        break;
+      case 'displayFrame':
+        display.frame(data);
+        break;
+      case 'displayClose':
+        display.close(data);
         break;
       case 'halted': {
         const ms = Math.round(performance.now() - bootStarted);

@@ -7,7 +7,9 @@
 //! into capabilities.
 
 mod boot_package;
+mod clipboard;
 mod console;
+mod display;
 mod echo;
 pub mod fs;
 pub mod http;
@@ -19,7 +21,9 @@ mod random;
 mod timer;
 
 pub use boot_package::BootPackage;
+pub use clipboard::Clipboard;
 pub use console::{Console, TerminalInput};
+pub use display::{Display, Displays};
 pub use echo::Echo;
 pub use http::{Fetch, Http, HttpBody, HttpEndpoint};
 pub use ipc::{Endpoint, EndpointFactory, Endpoints};
@@ -115,6 +119,7 @@ struct Services {
     fs: Rc<fs::FileSystems>,
     http: Rc<Http>,
     kv: Rc<Kv>,
+    displays: Rc<Displays>,
 }
 
 /// Builds init's capabilities from its manifest: the kernel's `Bundle`.
@@ -131,12 +136,14 @@ pub fn init_grants<H: Host>(
         http: Rc::new(Http::default()),
         // A manifest's keys are its own: its name is the namespace.
         kv: Rc::new(Kv::new(&manifest.name)),
+        displays: Rc::new(Displays::default()),
     };
     kernel.register_service(services.input.clone());
     kernel.register_service(services.endpoints.clone());
     kernel.register_service(services.processes.clone());
     kernel.register_service(services.fs.clone());
     kernel.register_service(services.http.clone());
+    kernel.register_service(services.displays.clone());
     let mut grants = Vec::new();
     for grant in &manifest.init.caps {
         let object: Rc<dyn CapObject<Kernel<H>>> = match &grant.source {
@@ -183,6 +190,8 @@ fn kernel_service<H: Host>(
         KernelService::Echo => Rc::new(Echo),
         KernelService::Fetch => Rc::new(Fetch::new(services.http.clone())),
         KernelService::KvStore => Rc::new(KvStore::new(services.kv.clone())),
+        KernelService::Clipboard => Rc::new(Clipboard::default()),
+        KernelService::Display => Rc::new(Display::new(services.displays.clone())),
     }
 }
 
