@@ -6,6 +6,8 @@ use crate::host::{HostFailure, HostReply};
 use crate::kernel::Kernel;
 use capos_config::capset::CapSet;
 use capos_config::ring::{CapError, Cqe, OP_RELEASE, Sqe};
+use capos_schema::clipboard_capnp::clipboard;
+use capos_schema::display_capnp::{DisplayEvent, display};
 use capos_schema::http_capnp::{fetch, http_body, http_endpoint, http_upload};
 use capos_schema::interfaces;
 use capos_schema::kv_capnp::{kv_store, kv_writer};
@@ -611,4 +613,145 @@ fn endpoint_origin_is_reported() {
         .get_root::<http_endpoint::origin_results::Reader>()
         .unwrap();
     assert_eq!(res.get_origin().unwrap(), "http://example.com");
+}
+
+fn boot_page_caps() -> (Kernel<TestHost>, Proc) {
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    k.boot(&manifest(&[
+        ("display", S::Display),
+        ("clipboard", S::Clipboard),
+    ]))
+    .unwrap();
+    let p = Proc::attach(&k, 1);
+    (k, p)
+}
+
+fn put(p: &mut Proc, x: u32, y: u32, w: u32, h: u32, rgba: &[u8]) -> u64 {
+    let (d, iface) = p.cap("display");
+    let mut m = Message::new_default();
+    {
+        let mut put = m.init_root::<display::put_params::Builder>();
+        put.set_x(x);
+        put.set_y(y);
+        put.set_width(w);
+        put.set_height(h);
+        put.set_rgba(rgba);
+    }
+    p.call(d, iface, interfaces::display::method::PUT, &words(&m))
+}
+
+#[test]
+fn a_display_refuses_frames_of_the_wrong_size_and_presents_at_the_page_pace() {
+    let (mut k, mut p) = boot_page_caps();
+    // Wrong sizes and out-of-bounds rectangles: refused, saying why.
+    put(&mut p, 0, 0, 2, 2, &[0; 15]);
+    put(&mut p, 639, 0, 2, 1, &[0; 8]);
+    put(&mut p, u32::MAX, 0, 2, 1, &[0; 8]);
+    put(&mut p, 0, 479, 1, 1, &[1, 2, 3, 4]);
+    let got = done(&mut k, &mut p);
+    assert!(error_text(&got[0]).contains("is 16 bytes of RGBA, not 15"));
+    assert!(error_text(&got[1]).contains("does not fit a 640x480 display"));
+    assert!(error_text(&got[2]).contains("does not fit"));
+    assert!(got[3].0.result >= 0);
+    let (d, iface) = p.cap("display");
+    let present = empty::<display::present_params::Owned>();
+    p.call(
+        d,
+        iface,
+        interfaces::display::method::PRESENT,
+        &words(&present),
+    );
+    while k.poll() {}
+    let requests = &k.host().host_requests;
+    let (id, open, _) = &requests[requests.len() - 2];
+    assert!(
+        open.contains("DisplayOpen { width: 640, height: 480 }"),
+        "{open}"
+    );
+    let (_, frame, pixels) = requests.last().unwrap();
+    assert!(frame.contains("DisplayFrame"));
+    assert_eq!(pixels.len(), 640 * 480 * 4);
+    assert_eq!(
+        &pixels[(479 * 640) * 4..][..4],
+        &[1, 2, 3, 4],
+        "the pixel put"
+    );
+    let id = *id;
+    assert!(
+        done(&mut k, &mut p).is_empty(),
+        "parked until the page drew it"
+    );
+    k.host_reply(id, HostReply::DisplayDrawn);
+    let c = done(&mut k, &mut p).remove(0);
+    let frame = reader(&c.1)
+        .get_root::<display::present_results::Reader>()
+        .unwrap()
+        .get_frame();
+    assert_eq!(frame, 1);
+    // The page closes it: a waiting nextEvent hears of it, presents fail.
+    let mut m = Message::new_default();
+    m.init_root::<display::next_event_params::Builder>()
+        .set_timeout_ns(u64::MAX);
+    p.call(
+        d,
+        iface,
+        interfaces::display::method::NEXT_EVENT,
+        &words(&m),
+    );
+    assert!(done(&mut k, &mut p).is_empty());
+    k.host_reply(
+        id,
+        HostReply::DisplayEvent {
+            closed: true,
+            width: 0,
+            height: 0,
+        },
+    );
+    let c = done(&mut k, &mut p).remove(0);
+    let event = reader(&c.1)
+        .get_root::<display::next_event_results::Reader>()
+        .unwrap()
+        .get_event()
+        .unwrap();
+    assert_eq!(event, DisplayEvent::Closed);
+    p.call(
+        d,
+        iface,
+        interfaces::display::method::PRESENT,
+        &words(&present),
+    );
+    let c = done(&mut k, &mut p).remove(0);
+    assert_eq!(c.0.result, CapError::PeerGone.code());
+    assert!(error_text(&c).contains("closed on the page"));
+}
+
+#[test]
+fn the_page_may_refuse_the_clipboard_and_the_caller_hears_why() {
+    let (mut k, mut p) = boot_page_caps();
+    let (c, iface) = p.cap("clipboard");
+    let mut m = Message::new_default();
+    m.init_root::<clipboard::read_params::Builder>()
+        .set_max(100);
+    p.call(c, iface, interfaces::clipboard::method::READ, &words(&m));
+    let (id, request) = last_request(&mut k);
+    assert!(request.contains("ClipboardRead"));
+    k.host_reply(
+        id,
+        HostReply::Failed {
+            kind: HostFailure::Denied,
+            message: "the page refused: the page does not have focus".into(),
+        },
+    );
+    let got = done(&mut k, &mut p).remove(0);
+    assert_eq!(got.0.result, CapError::Denied.code());
+    assert!(error_text(&got).contains("does not have focus"));
+    // Allowed: the text comes back, in parts if it is long.
+    p.call(c, iface, interfaces::clipboard::method::READ, &words(&m));
+    let (id, _) = last_request(&mut k);
+    k.host_reply(id, HostReply::ClipboardText("é".repeat(100)));
+    let got = done(&mut k, &mut p).remove(0);
+    let r = reader(&got.1);
+    let res = r.get_root::<clipboard::read_results::Reader>().unwrap();
+    assert_eq!(res.get_size(), 200);
+    assert_eq!(res.get_data().unwrap().len(), 100);
 }
