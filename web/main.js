@@ -10,6 +10,7 @@ import { createRuntimeProgress } from './ui/runtime-progress.js';
 import { createDisplay } from './ui/display.js';
 import { setStatus, showFatal } from './ui/status.js';
 import { report, startKernel, startSession } from './ui/session.js';
+import { isolateWithServiceWorker } from './coi.js';
 
 const DEMO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const $ = (id) => document.getElementById(id);
@@ -63,11 +64,15 @@ async function main() {
   toggle.addEventListener('click', () => showInspector(inspectorRoot.hidden));
   if (params.get('inspector') === 'trace') inspector.tab('trace');
 
+  // A host that cannot send COOP/COEP (a plain static host): the site's
+  // service worker adds them, after one reload.
+  if (await isolateWithServiceWorker()) return;
   if (!globalThis.crossOriginIsolated) {
     const why = 'This page is not cross-origin isolated, so the browser withholds SharedArrayBuffer and ' +
       'Atomics.wait, which capOS uses for every process\'s capability ring.\n' +
       'Serve it with the headers\n  Cross-Origin-Opener-Policy: same-origin\n  Cross-Origin-Embedder-Policy: require-corp\n' +
-      '(`make run` or `capos serve` do).';
+      '(`make run` or `capos serve` do), or let the site\'s service worker add them: it needs a secure context ' +
+      '(https, or localhost) and service workers allowed.';
     showFatal(fatal, why);
     setStatus(status, 'cannot boot: not cross-origin isolated', 'bad');
     report({ kind: 'fatal', message: why });

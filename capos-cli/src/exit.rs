@@ -11,6 +11,8 @@ pub const BAD_MANIFEST: u8 = 65;
 pub const UNAVAILABLE: u8 = 69;
 /// The kernel panicked.
 pub const KERNEL_PANIC: u8 = 70;
+/// A file could not be written (`capos build-site`).
+pub const CANT_CREATE: u8 = 73;
 /// Nothing halted within `--timeout`.
 pub const TIMEOUT: u8 = 124;
 

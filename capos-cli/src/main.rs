@@ -2,6 +2,7 @@
 //! Chromium from a terminal.
 
 mod boot;
+mod build_site;
 mod catalogue;
 mod daemon;
 mod demo_origins;
@@ -85,6 +86,10 @@ enum Command {
     },
     /// List the demo manifests that `boot` and the page can run.
     List,
+    /// Write the whole site as static files into OUT (a new or empty
+    /// directory), for any static host: its service worker makes the page
+    /// cross-origin isolated where the host cannot send COOP/COEP.
+    BuildSite { out: String },
     /// Print the ring/CapSet ABI constants as an ES module (used by the build).
     #[command(hide = true)]
     ExportAbi,
@@ -115,6 +120,7 @@ fn main() -> ExitCode {
         Command::Daemon { action } => {
             site::Site::discover().and_then(|site| daemon::command(&site.root, &action))
         }
+        Command::BuildSite { out } => build_site::build_site(&out),
         Command::List => site::Site::discover().map(|site| {
             for name in site.demo_names() {
                 println!("{name}");

@@ -78,6 +78,11 @@ impl Site {
         }
     }
 
+    /// (URL prefix, directory) of everything served from files.
+    pub fn mounts(&self) -> &[(&'static str, PathBuf)] {
+        &self.mounts
+    }
+
     pub fn add_file(&self, url_path: &str, bytes: Vec<u8>) {
         self.extra().push((url_path.to_string(), Arc::new(bytes)));
     }

@@ -81,8 +81,8 @@ pub enum HostRequest<'a> {
         endpoint_origin: Option<&'a str>,
     },
     /// Delivers the next chunk of the body: replies `HttpChunk`, `HttpEnd`
-    /// or `Failed`. Asked for only once the previous chunk was consumed, so
-    /// the kernel holds at most one chunk per body.
+    /// or `Failed`. Asked for only while the kernel holds at most one chunk
+    /// of the body, so it never holds more than two.
     HttpPull,
     /// Stops the transfer; nothing more is replied.
     HttpCancel,

@@ -197,6 +197,9 @@ pub struct Kernel<H: Host> {
     /// Open host exchanges, by id: the service each reply goes to.
     host_clients: BTreeMap<u32, Rc<dyn HostClient<H>>>,
     next_host_id: u32,
+    /// While a host reply is handled: the processes whose completions wait
+    /// to be published, once each (a body chunk may finish dozens of reads).
+    unpublished: Option<Vec<u32>>,
 }
 
 impl<H: Host> Kernel<H> {
@@ -223,6 +226,7 @@ impl<H: Host> Kernel<H> {
             inspector: Inspector::new(),
             host_clients: BTreeMap::new(),
             next_host_id: 1,
+            unpublished: None,
         }
     }
 
@@ -522,7 +526,13 @@ impl<H: Host> Kernel<H> {
             self.host_clients.get(&id).cloned()
         };
         if let Some(client) = client {
+            // Every completion the reply brings is published together: one
+            // doorbell per process, not one per completion.
+            self.unpublished = Some(Vec::new());
             client.on_reply(self, id, reply);
+            for pid in self.unpublished.take().unwrap_or_default() {
+                self.publish(pid);
+            }
         }
     }
 
@@ -907,7 +917,11 @@ impl<H: Host> Kernel<H> {
         {
             self.trace_call(pid, parked.call.names(), fault.as_ref(), since_ns);
         }
-        self.publish(pid);
+        match &mut self.unpublished {
+            Some(pids) if !pids.contains(&pid) => pids.push(pid),
+            Some(_) => {}
+            None => self.publish(pid),
+        }
     }
 
     /// Hands consumed SQ slots back and publishes staged CQEs, ringing the

@@ -16,7 +16,7 @@ const UPLOAD_PART: usize = BODY_READ_MAX as usize - 64;
 
 /// Reads a body keeps in flight: enough that the kernel has the next read
 /// waiting whenever a chunk arrives.
-const READS_IN_FLIGHT: usize = 32;
+const READS_IN_FLIGHT: usize = 128;
 
 /// An HTTP request to make.
 #[derive(Clone, Debug, Default)]

@@ -4,9 +4,9 @@
 //! endpoint's origin) before the browser sees it, then hands it to the host
 //! (`HostRequest::HttpStart`); the caller stays parked until the response
 //! head arrives. The body comes as an `HttpBody` capability read in chunks:
-//! the kernel asks the browser for the next chunk only once the previous one
-//! was consumed, so it never holds more than one chunk of a body, however
-//! large the body is.
+//! the kernel holds the chunk being read and at most one more (asked for as
+//! soon as the one before it starts being read, so the next is there when
+//! the reader gets to it), never more, however large the body is.
 //!
 //! Who may reach what: `Fetch` reaches any http(s) URL; `Fetch.endpoint`
 //! mints an `HttpEndpoint` bound to one origin (a policy process does this
@@ -99,9 +99,10 @@ struct Exchange {
     head_waiter: Option<(u32, u64)>,
     /// The endpoint's origin, re-checked against the URL that answered.
     origin: Option<String>,
-    /// The body chunk being read, and how far.
+    /// The body chunk being read, and how far; the one after it, if here.
     chunk: Vec<u8>,
     pos: usize,
+    next: Option<Vec<u8>>,
     /// A chunk has been asked for and not yet delivered.
     pulling: bool,
     ended: bool,
@@ -174,8 +175,12 @@ impl<H: Host> HostClient<H> for ExchangeClient {
                 {
                     let mut e = self.exchange.borrow_mut();
                     e.pulling = false;
-                    e.chunk = bytes;
-                    e.pos = 0;
+                    if e.pos == e.chunk.len() {
+                        e.chunk = bytes;
+                        e.pos = 0;
+                    } else {
+                        e.next = Some(bytes);
+                    }
                 }
                 serve_reads(kernel, &self.exchange);
             }
@@ -310,13 +315,19 @@ fn head_message(head: &Head, body: GrantedCap) -> Vec<u8> {
 }
 
 /// Answers the parked reads that can be answered now, and asks the host
-/// for the next chunk once this one is used up.
+/// for the chunk after this one once none is waiting.
 fn serve_reads<H: Host>(kernel: &mut Kernel<H>, exchange: &Rc<RefCell<Exchange>>) {
     loop {
         let mut e = exchange.borrow_mut();
         let Some(&(pid, user_data, max)) = e.reads.front() else {
             break;
         };
+        if e.pos == e.chunk.len()
+            && let Some(next) = e.next.take()
+        {
+            e.chunk = next;
+            e.pos = 0;
+        }
         let remaining = e.chunk.len() - e.pos;
         let completion = if remaining > 0 {
             let n = remaining.min(max as usize);
@@ -336,11 +347,12 @@ fn serve_reads<H: Host>(kernel: &mut Kernel<H>, exchange: &Rc<RefCell<Exchange>>
         kernel.finish(pid, user_data, completion);
     }
     let mut e = exchange.borrow_mut();
-    if e.pos == e.chunk.len() && !e.ended && !e.pulling && e.failed.is_none() {
-        // The chunk is used up: free it, and ask for the next one before a
-        // read waits for it.
-        e.chunk = Vec::new();
+    if e.pos == e.chunk.len() && e.next.is_none() {
+        e.chunk = Vec::new(); // used up: free it
         e.pos = 0;
+    }
+    if e.next.is_none() && !e.ended && !e.pulling && e.failed.is_none() {
+        // Ask for the chunk after this one before a read waits for it.
         e.pulling = true;
         let id = e.id;
         drop(e);
@@ -583,6 +595,7 @@ fn start_checked<H: Host>(
         origin: origin.map(str::to_string),
         chunk: Vec::new(),
         pos: 0,
+        next: None,
         pulling: false,
         ended: false,
         failed: None,
