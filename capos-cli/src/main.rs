@@ -8,6 +8,7 @@ mod daemon;
 mod demo_origins;
 mod exit;
 mod mounts;
+mod project;
 mod run;
 mod serve;
 mod site;
@@ -76,6 +77,26 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Run a project folder by its language: Python (main.py, __main__.py,
+    /// pyproject.toml), JavaScript (package.json, index.js, main.js) or a
+    /// compiled .wasm. The folder is preopened at /project and its changes
+    /// are written back at exit; what it runs is said on stderr.
+    RunProject {
+        /// Set an environment variable for the program.
+        #[arg(long = "env", value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        /// Grant a Fetch (HTTP through the browser).
+        #[arg(long)]
+        fetch: bool,
+        /// The project folder.
+        dir: String,
+        /// The program's arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// The background process that keeps a browser up for warm `capos run`s:
     /// `status` (exits 3 when none runs), `start`, `stop`. `capos run` starts
     /// it by itself; it exits after CAPOS_DAEMON_IDLE_S seconds (default 600)
@@ -121,6 +142,13 @@ fn main() -> ExitCode {
             site::Site::discover().and_then(|site| daemon::command(&site.root, &action))
         }
         Command::BuildSite { out } => build_site::build_site(&out),
+        Command::RunProject {
+            env,
+            timeout,
+            fetch,
+            dir,
+            args,
+        } => project::run_project(&dir, args, env, fetch, timeout),
         Command::List => site::Site::discover().map(|site| {
             for name in site.demo_names() {
                 println!("{name}");
