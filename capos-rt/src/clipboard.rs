@@ -1,28 +1,13 @@
 //! `Clipboard` (schema/clipboard.capnp) over the generated client.
 
-use crate::{CapRef, Error, RingTransport};
-use capos_schema::clients;
-use capos_schema::interfaces::clipboard as iface;
+use crate::Error;
 
 /// Most bytes one read returns (the kernel's limit).
 const READ_MAX: u32 = capos_config::ring::SLOT_DATA_SIZE - 128;
 
-#[derive(Clone, Copy, Debug)]
-pub struct Clipboard {
-    client: clients::Clipboard<RingTransport>,
-}
+crate::capability!(Clipboard, clipboard);
 
 impl Clipboard {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
-    }
-
     /// The clipboard's whole text (the page may refuse: `Denied`).
     pub fn read(&self) -> Result<String, Error> {
         let mut bytes = Vec::new();

@@ -2,34 +2,17 @@
 //! over the generated client.
 
 use crate::ring::results_ok;
-use crate::{CapRef, Error, RingRequest, RingTransport};
+use crate::{Error, RingRequest, RingTransport};
 use capos_schema::clients;
 use capos_schema::console_capnp::console;
-use capos_schema::interfaces::console as iface;
 use capos_schema::rpc::Params;
 
-/// Output to the terminal (bytes, as written), and its input.
-#[derive(Clone, Copy, Debug)]
-pub struct Console {
-    client: clients::Console<RingTransport>,
-}
+crate::capability!(
+    /// Output to the terminal (bytes, as written), and its input.
+    Console, console
+);
 
 impl Console {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    /// The Console granted under `name`.
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
-    }
-
-    pub fn cap(&self) -> CapRef {
-        CapRef::of(&self.client)
-    }
-
     /// The generated client, for calls this wrapper does not cover.
     pub fn client(&self) -> clients::Console<RingTransport> {
         self.client

@@ -1,7 +1,6 @@
 //! `Display` (schema/display.capnp) over the generated client.
 
-use crate::{CapRef, Error, RingTransport};
-use capos_schema::clients;
+use crate::{CapRef, Error};
 use capos_schema::display_capnp::{DisplayEvent, display};
 use capos_schema::interfaces::display as iface;
 
@@ -21,26 +20,9 @@ pub enum Event {
     Closed,
 }
 
-#[derive(Clone, Copy, Debug)]
-pub struct Display {
-    client: clients::Display<RingTransport>,
-}
+crate::capability!(Display, display);
 
 impl Display {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
-    }
-
-    pub fn cap(&self) -> CapRef {
-        CapRef::of(&self.client)
-    }
-
     pub fn size(&self) -> Result<(u32, u32), Error> {
         let response = self.client.size_request().send()?;
         let r = response.get()?;

@@ -5,7 +5,7 @@ use crate::message::cap_ref;
 use crate::{CapRef, Error, RingTransport};
 use capos_schema::clients;
 use capos_schema::http_capnp::{http_request, http_response};
-use capos_schema::interfaces::{fetch as fetch_iface, http_body, http_endpoint};
+use capos_schema::interfaces::http_body;
 
 /// Most bytes one body read returns (the kernel's limit).
 pub const BODY_READ_MAX: u32 = capos_config::ring::SLOT_DATA_SIZE - 128;
@@ -124,27 +124,12 @@ fn text(t: capnp::Result<capnp::text::Reader<'_>>) -> Result<String, Error> {
     Ok(t?.to_string()?)
 }
 
-/// HTTP to any URL.
-#[derive(Clone, Copy, Debug)]
-pub struct Fetch {
-    client: clients::Fetch<RingTransport>,
-}
+crate::capability!(
+    /// HTTP to any URL.
+    Fetch, fetch
+);
 
 impl Fetch {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn cap(&self) -> CapRef {
-        CapRef::of(&self.client)
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, fetch_iface::INTERFACE_ID)?)
-    }
-
     /// Sends `request` (its body in parts if it is large) and returns the
     /// response once its head has arrived.
     pub fn fetch(&self, request: &Request<'_>) -> Result<Response, Error> {
@@ -169,31 +154,12 @@ impl Fetch {
     }
 }
 
-/// HTTP to one origin.
-#[derive(Clone, Copy, Debug)]
-pub struct HttpEndpoint {
-    client: clients::HttpEndpoint<RingTransport>,
-}
+crate::capability!(
+    /// HTTP to one origin.
+    HttpEndpoint, http_endpoint
+);
 
 impl HttpEndpoint {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn cap(&self) -> CapRef {
-        CapRef::of(&self.client)
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(
-            &env.capset,
-            name,
-            http_endpoint::INTERFACE_ID,
-        )?)
-    }
-
     /// `request.url` may be a path on the origin ("/api").
     pub fn fetch(&self, request: &Request<'_>) -> Result<Response, Error> {
         if needs_upload(request) {

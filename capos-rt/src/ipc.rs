@@ -3,23 +3,20 @@
 
 use crate::message::{cap_ref, set_transfers};
 use crate::{CapRef, Error, RingRequest, RingTransport, TransferMode};
-use capos_schema::clients;
-use capos_schema::interfaces::{endpoint as iface, endpoint_factory as factory_iface};
 use capos_schema::ipc_capnp::endpoint;
 use capos_schema::rpc::{Request, Response};
 
-/// Creates endpoints.
-#[derive(Clone, Copy, Debug)]
-pub struct EndpointFactory {
-    client: clients::EndpointFactory<RingTransport>,
-}
+crate::capability!(
+    /// Creates endpoints.
+    EndpointFactory, endpoint_factory
+);
 
-/// A capability to an endpoint: call-only (minted, badged) or the server's
-/// (receive, reply, mint).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    client: clients::Endpoint<RingTransport>,
-}
+crate::capability!(
+    /// A capability to an endpoint: call-only (minted, badged) or the server's
+    /// (receive, reply, mint).
+    #[derive(PartialEq, Eq)]
+    Endpoint, endpoint
+);
 
 /// A call as the server received it.
 #[derive(Debug)]
@@ -43,20 +40,6 @@ type ReplyRequest =
     Request<endpoint::reply_params::Owned, endpoint::reply_results::Owned, RingTransport>;
 
 impl EndpointFactory {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(
-            &env.capset,
-            name,
-            factory_iface::INTERFACE_ID,
-        )?)
-    }
-
     pub fn create(&self) -> Result<Endpoint, Error> {
         let response = self.client.create_request().send()?;
         Endpoint::from_cap(cap_ref(response.get()?.get_endpoint()?))
@@ -64,20 +47,6 @@ impl EndpointFactory {
 }
 
 impl Endpoint {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn cap(&self) -> CapRef {
-        CapRef::of(&self.client)
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
-    }
-
     /// Sends `data` (and capabilities) and blocks for the reply.
     pub fn call(&self, data: &[u8], caps: &[(CapRef, TransferMode)]) -> Result<Reply, Error> {
         let mut request = self.client.call_request();

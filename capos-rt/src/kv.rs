@@ -1,34 +1,17 @@
 //! `KvStore` and `KvWriter` (schema/kv.capnp) over the generated clients.
 
+use crate::Error;
 use crate::message::cap_ref;
-use crate::{CapRef, Error, RingTransport};
-use capos_schema::clients;
-use capos_schema::interfaces::kv_store as iface;
 
 /// Most bytes one `get` returns and one `put` or `write` may carry.
 pub const PART_MAX: usize = capos_config::ring::SLOT_DATA_SIZE as usize - 128;
 
-/// The manifest's persistent key-value store.
-#[derive(Clone, Copy, Debug)]
-pub struct KvStore {
-    client: clients::KvStore<RingTransport>,
-}
+crate::capability!(
+    /// The manifest's persistent key-value store.
+    KvStore, kv_store
+);
 
 impl KvStore {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn cap(&self) -> CapRef {
-        CapRef::of(&self.client)
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
-    }
-
     /// The whole value under `key`, read in parts if it is large.
     pub fn get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
         let mut value = Vec::new();
@@ -108,19 +91,12 @@ impl KvStore {
     }
 }
 
-/// A value of any size, stored whole by `commit`.
-#[derive(Clone, Copy, Debug)]
-pub struct KvWriter {
-    client: clients::KvWriter<RingTransport>,
-}
+crate::capability!(
+    /// A value of any size, stored whole by `commit`.
+    KvWriter, kv_writer
+);
 
 impl KvWriter {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
     /// Appends `data` (at most `PART_MAX` bytes); returns the size so far.
     pub fn write(&self, data: &[u8]) -> Result<u64, Error> {
         let mut call = self.client.write_request();

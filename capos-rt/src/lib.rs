@@ -14,6 +14,43 @@
 //! }
 //! ```
 
+/// Declares a typed wrapper over an interface's generated client: the
+/// struct, and `from_cap`, `open` (the capability granted under a CapSet
+/// name, its interface checked) and `cap`. The wrapper's own methods go in
+/// an `impl` beside it.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! capability {
+    ($(#[$meta:meta])* $name:ident, $iface:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name {
+            client: capos_schema::clients::$name<$crate::RingTransport>,
+        }
+
+        impl $name {
+            pub fn from_cap(cap: $crate::CapRef) -> Result<Self, $crate::Error> {
+                Ok(Self {
+                    client: cap.client()?,
+                })
+            }
+
+            /// The capability granted under `name`.
+            pub fn open(env: &$crate::Env, name: &str) -> Result<Self, $crate::Error> {
+                Self::from_cap($crate::CapRef::find(
+                    &env.capset,
+                    name,
+                    capos_schema::interfaces::$iface::INTERFACE_ID,
+                )?)
+            }
+
+            pub fn cap(&self) -> $crate::CapRef {
+                $crate::CapRef::of(&self.client)
+            }
+        }
+    };
+}
+
 pub mod clipboard;
 pub mod console;
 pub mod display;

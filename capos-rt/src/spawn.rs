@@ -4,7 +4,6 @@
 use crate::message::{self, cap_ref, set_transfer};
 use crate::{CapRef, Error, RingTransport, TransferMode};
 use capos_schema::clients;
-use capos_schema::interfaces::{boot_package as boot_iface, process_spawner as spawner_iface};
 use capos_schema::manifest_capnp::{cap_grant, process_spec};
 
 /// A capability handed to a new process, under the name it will find it by.
@@ -27,10 +26,7 @@ pub struct ChildSpec {
     pub memory_limit_mib: u32,
 }
 
-#[derive(Clone, Copy, Debug)]
-pub struct ProcessSpawner {
-    client: clients::ProcessSpawner<RingTransport>,
-}
+crate::capability!(ProcessSpawner, process_spawner);
 
 /// A spawned process.
 #[derive(Clone, Copy, Debug)]
@@ -39,26 +35,9 @@ pub struct ProcessHandle {
     pub pid: u32,
 }
 
-#[derive(Clone, Copy, Debug)]
-pub struct BootPackage {
-    client: clients::BootPackage<RingTransport>,
-}
+crate::capability!(BootPackage, boot_package);
 
 impl ProcessSpawner {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(
-            &env.capset,
-            name,
-            spawner_iface::INTERFACE_ID,
-        )?)
-    }
-
     /// Starts `binary` from the BootPackage holding exactly `grants`.
     pub fn spawn(
         &self,
@@ -187,16 +166,6 @@ impl ProcessHandle {
 }
 
 impl BootPackage {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, boot_iface::INTERFACE_ID)?)
-    }
-
     /// The children the manifest asks init to spawn.
     /// Every child the manifest lists, asked for a page (a ring slot) at a time.
     pub fn children(&self) -> Result<Vec<ChildSpec>, Error> {

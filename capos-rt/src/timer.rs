@@ -1,29 +1,10 @@
 //! `Timer` (schema/timer.capnp) over the generated client.
 
-use crate::{CapRef, Error, RingTransport};
-use capos_schema::clients;
-use capos_schema::interfaces::timer as iface;
+use crate::Error;
 
-#[derive(Clone, Copy, Debug)]
-pub struct Timer {
-    client: clients::Timer<RingTransport>,
-}
+crate::capability!(Timer, timer);
 
 impl Timer {
-    pub fn from_cap(cap: CapRef) -> Result<Self, Error> {
-        Ok(Self {
-            client: cap.client()?,
-        })
-    }
-
-    pub fn cap(&self) -> CapRef {
-        CapRef::of(&self.client)
-    }
-
-    pub fn open(env: &crate::Env, name: &str) -> Result<Self, Error> {
-        Self::from_cap(CapRef::find(&env.capset, name, iface::INTERFACE_ID)?)
-    }
-
     /// Blocks for at least `ns` nanoseconds.
     pub fn sleep_ns(&self, ns: u64) -> Result<(), Error> {
         let mut request = self.client.sleep_request();
