@@ -244,12 +244,11 @@ pub fn run_project(
 mod tests {
     use super::*;
 
+    /// A fresh folder holding `files` (tests run in parallel: each its own).
     fn project(files: &[(&str, &str)]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "capos-project-{}-{}",
-            std::process::id(),
-            files.first().map_or("none", |f| f.0).replace('/', "_")
-        ));
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("capos-project-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for (name, text) in files {
             let path = dir.join(name);

@@ -15,7 +15,7 @@
 //! redirect's target, so it could not be checked) and checks the origin a
 //! second time with the browser's own URL parser.
 
-use super::{Inspect, encode, results_builder, serve, set_cap_ref, text};
+use super::{Inspect, append_within, encode, results_builder, serve, set_cap_ref, text};
 use crate::host::{Host, HostClient, HostFailure, HostReply, HostRequest};
 use crate::kernel::{CapEntry, GrantedCap, Kernel};
 use capos_config::ring::SLOT_DATA_SIZE;
@@ -814,14 +814,8 @@ impl<H: Host> upload_server::Server<Kernel<H>> for HttpUpload {
         let data = params.get_data()?;
         let mut request = self.request.borrow_mut();
         let request = request.as_mut().ok_or_else(sent)?;
-        if request.body.len() + data.len() > MAX_UPLOAD {
-            return Err(Fault::new(
-                CapError::TooLarge,
-                format!("a request body may be at most {MAX_UPLOAD} bytes"),
-            ));
-        }
-        request.body.extend_from_slice(data);
-        results.set_size(request.body.len() as u64);
+        let size = append_within(&mut request.body, data, MAX_UPLOAD, "a request body")?;
+        results.set_size(size);
         Ok(Served::Done)
     }
 

@@ -7,7 +7,7 @@
 //! to the store and keeps the value, and reads further on are served from
 //! that copy (so one pass over a value sees one version of it).
 
-use super::{Inspect, encode, results_builder, serve, set_cap_ref, text};
+use super::{Inspect, append_within, encode, results_builder, serve, set_cap_ref, text};
 use crate::host::{Host, HostClient, HostFailure, HostReply, HostRequest};
 use crate::kernel::{CapEntry, Kernel};
 use capos_config::ring::SLOT_DATA_SIZE;
@@ -372,14 +372,7 @@ impl<H: Host> writer_server::Server<Kernel<H>> for KvWriter {
         let data = params.get_data()?;
         let mut value = self.value.borrow_mut();
         let value = value.as_mut().ok_or_else(committed)?;
-        if value.len() + data.len() > MAX_VALUE {
-            return Err(Fault::new(
-                CapError::TooLarge,
-                format!("a value may be at most {MAX_VALUE} bytes"),
-            ));
-        }
-        value.extend_from_slice(data);
-        results.set_size(value.len() as u64);
+        results.set_size(append_within(value, data, MAX_VALUE, "a value")?);
         Ok(Served::Done)
     }
 

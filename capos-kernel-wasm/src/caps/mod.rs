@@ -243,6 +243,29 @@ pub(crate) fn text(field: capnp::Result<capnp::text::Reader<'_>>) -> Result<Stri
         .map_err(|_| Fault::bad_params("text is not valid UTF-8"))
 }
 
+/// Appends `data` to `buf` unless that makes it longer than `limit`
+/// (`TooLarge`, saying what is limited, and nothing appended); returns the
+/// new length. For bodies and values written in parts.
+pub(crate) fn append_within(
+    buf: &mut Vec<u8>,
+    data: &[u8],
+    limit: usize,
+    what: &str,
+) -> Result<u64, Fault> {
+    if buf.len().saturating_add(data.len()) > limit {
+        return Err(Fault::new(
+            CapError::TooLarge,
+            format!(
+                "{what} may be at most {limit} bytes ({} so far, {} more asked for)",
+                buf.len(),
+                data.len()
+            ),
+        ));
+    }
+    buf.extend_from_slice(data);
+    Ok(buf.len() as u64)
+}
+
 /// A results message builder for a parked call's completion, sized for
 /// ring-slot messages (capnp's default first segment is 8 KiB).
 pub(crate) fn results_builder() -> capnp::message::Builder<capnp::message::HeapAllocator> {
@@ -250,6 +273,26 @@ pub(crate) fn results_builder() -> capnp::message::Builder<capnp::message::HeapA
 }
 
 /// A finished results message, as a parked call's completion.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_write_past_the_limit_is_refused_and_appends_nothing() {
+        let mut buf = vec![1; 8];
+        assert_eq!(
+            super::append_within(&mut buf, &[2; 2], 10, "a body"),
+            Ok(10)
+        );
+        let fault = super::append_within(&mut buf, &[3], 10, "a body").unwrap_err();
+        assert_eq!(fault.error, capos_lib::CapError::TooLarge);
+        assert!(
+            fault
+                .message
+                .contains("a body may be at most 10 bytes (10 so far, 1 more")
+        );
+        assert_eq!(buf.len(), 10);
+    }
+}
+
 pub(crate) fn encode(
     message: &capnp::message::Builder<capnp::message::HeapAllocator>,
 ) -> capos_lib::Completion {
