@@ -273,6 +273,12 @@ pub(crate) fn results_builder() -> capnp::message::Builder<capnp::message::HeapA
 }
 
 /// A finished results message, as a parked call's completion.
+pub(crate) fn encode(
+    message: &capnp::message::Builder<capnp::message::HeapAllocator>,
+) -> capos_lib::Completion {
+    capos_lib::Completion::Done(capnp::serialize::write_message_to_words(message))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -291,10 +297,4 @@ mod tests {
         );
         assert_eq!(buf.len(), 10);
     }
-}
-
-pub(crate) fn encode(
-    message: &capnp::message::Builder<capnp::message::HeapAllocator>,
-) -> capos_lib::Completion {
-    capos_lib::Completion::Done(capnp::serialize::write_message_to_words(message))
 }
