@@ -57,9 +57,15 @@ test('a manifest that does not exist is a clear boot error', async () => {
 });
 
 test('without COOP/COEP the page explains why it cannot boot', async () => {
-  // The same page from a server that omits the isolation headers.
+  // The same page from a server that omits the isolation headers, and
+  // without the site's service worker, which would add them (that way is
+  // static-host.test.mjs's).
   const plain = http.createServer((req, res) => {
     const path = req.url.split('?')[0];
+    if (path === '/coi-serviceworker.js') {
+      res.writeHead(404).end();
+      return;
+    }
     const file = path === '/' ? 'web/index.html'
       : path.startsWith('/vendor/xterm/') ? `node_modules/@xterm/xterm/${path.slice(14)}`
       : path.startsWith('/vendor/xterm-fit/') ? `node_modules/@xterm/addon-fit/${path.slice(18)}`

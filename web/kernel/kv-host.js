@@ -66,7 +66,13 @@ export class KvHost {
       case 'kvList': {
         const { prefix, after, max } = request;
         const lower = after && after >= prefix ? after : prefix;
-        const range = IDBKeyRange.bound([ns, lower], [ns, `${prefix}\uffff`], lower === after && after !== '', false);
+        const upper = `${prefix}\uffff`;
+        if (lower > upper) {
+          // Past every key with this prefix: nothing to list (and IDBKeyRange would throw).
+          this.reply((k) => k.kvKeys(id, []));
+          return;
+        }
+        const range = IDBKeyRange.bound([ns, lower], [ns, upper], lower === after && after !== '', false);
         work = this.transaction('readonly', (store, result) => {
           const keys = store.getAllKeys(range, max + 1);
           keys.onsuccess = () => { result.value = keys.result.map((k) => k[1]).filter((k) => k.startsWith(prefix)); };
