@@ -124,6 +124,26 @@ fn text(t: capnp::Result<capnp::text::Reader<'_>>) -> Result<String, Error> {
     Ok(t?.to_string()?)
 }
 
+/// `fetch` for Fetch and HttpEndpoint, whose generated clients are two types
+/// with the same `fetch` and `begin`: in one call if the request fits,
+/// else its head with `begin` and its body through the HttpUpload.
+macro_rules! send {
+    ($client:expr, $request:expr) => {{
+        let request: &Request<'_> = $request;
+        if needs_upload(request) {
+            let mut call = $client.begin_request();
+            fill_request(call.get().init_request(), &head_only(request));
+            let response = call.send()?;
+            upload(cap_ref(response.get()?.get_upload()?), request)
+        } else {
+            let mut call = $client.fetch_request();
+            fill_request(call.get().init_request(), request);
+            let response = call.send()?;
+            read_response(response.get()?.get_response()?)
+        }
+    }};
+}
+
 crate::capability!(
     /// HTTP to any URL.
     Fetch, fetch
@@ -133,16 +153,7 @@ impl Fetch {
     /// Sends `request` (its body in parts if it is large) and returns the
     /// response once its head has arrived.
     pub fn fetch(&self, request: &Request<'_>) -> Result<Response, Error> {
-        if needs_upload(request) {
-            let mut call = self.client.begin_request();
-            fill_request(call.get().init_request(), &head_only(request));
-            let response = call.send()?;
-            return upload(cap_ref(response.get()?.get_upload()?), request);
-        }
-        let mut call = self.client.fetch_request();
-        fill_request(call.get().init_request(), request);
-        let response = call.send()?;
-        read_response(response.get()?.get_response()?)
+        send!(self.client, request)
     }
 
     /// An endpoint that reaches `origin` only.
@@ -162,16 +173,7 @@ crate::capability!(
 impl HttpEndpoint {
     /// `request.url` may be a path on the origin ("/api").
     pub fn fetch(&self, request: &Request<'_>) -> Result<Response, Error> {
-        if needs_upload(request) {
-            let mut call = self.client.begin_request();
-            fill_request(call.get().init_request(), &head_only(request));
-            let response = call.send()?;
-            return upload(cap_ref(response.get()?.get_upload()?), request);
-        }
-        let mut call = self.client.fetch_request();
-        fill_request(call.get().init_request(), request);
-        let response = call.send()?;
-        read_response(response.get()?.get_response()?)
+        send!(self.client, request)
     }
 
     pub fn origin(&self) -> Result<String, Error> {
