@@ -261,12 +261,13 @@ fn deliver_head<H: Host>(
         }
     }
     // The head must fit in a completion: checked before the body's
-    // capability is granted, so a refusal leaves nothing behind.
-    let placeholder = GrantedCap {
+    // capability is granted (a CapRef is the same size whatever it names),
+    // so a refusal leaves nothing behind.
+    let any_cap = GrantedCap {
         cap_id: 0,
         interface_id: 0,
     };
-    let size = head_message(&head, placeholder).len();
+    let size = head_message(&head, any_cap).len();
     if size > SLOT_DATA_SIZE as usize {
         return Err(Fault::new(
             CapError::TooLarge,
