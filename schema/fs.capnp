@@ -72,6 +72,8 @@ interface Directory {
   # Entries `start..start+max` of this directory, `.` and `..` first.
   label @11 () -> (label :Text);
   # The path this directory was granted as (a WASI preopen's name).
+  sync @12 () -> (errno :UInt16);
+  # As File.sync, for the tree this directory is in.
 }
 
 interface File {
@@ -81,4 +83,10 @@ interface File {
   stat @2 () -> (stat :Stat);
   truncate @3 (size :UInt64) -> (errno :UInt16);
   setTimes @4 (times :Times) -> (errno :UInt16);
+  sync @5 () -> (errno :UInt16);
+  # Returns once every change made so far to this file's tree is stored
+  # durably: at once for a tree in memory; for a persistent one, when the
+  # browser's storage has committed it (EIO, or ENOSPC when storage is
+  # full, if it could not). Changes are committed by themselves soon
+  # after they are made; sync is how a program knows they were.
 }

@@ -14,7 +14,7 @@ struct Manifest {
   # What init spawns (it reads them from its BootPackage). Their grants name
   # capabilities of init's, with `fromParent`.
   mounts @4 :List(Mount);
-  # Directory trees the kernel holds in memory; init may be granted them.
+  # Directory trees the kernel holds; init may be granted them.
   terminal @5 :Terminal;
   # Which standard streams reach a terminal (what Console.isTerminal says).
   # Absent: all of them, as on the page.
@@ -30,6 +30,16 @@ struct Mount {
   guest @0 :Text;
   # The path it is granted as (a WASI preopen's name).
   root @1 :FsNode;
+  # The tree. For a persistent mount, what the store starts with the first
+  # time (when the browser holds no store of that name yet).
+  store @2 :Text;
+  # Empty: the tree lives in kernel memory and is gone after the boot.
+  # A name ([a-z0-9][a-z0-9-]*, at most 64): the tree is persistent, kept in
+  # the browser's storage for this site under that name (docs/files.md), and
+  # found again by the next boot that names it.
+  quotaBytes @3 :UInt64;
+  # A persistent mount's limit on the bytes its files hold (writes past it
+  # fail with ENOSPC); 0: what the browser grants the site.
 }
 
 struct FsNode {

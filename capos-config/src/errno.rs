@@ -26,6 +26,7 @@ pub const EMFILE: Errno = 33;
 pub const EMSGSIZE: Errno = 35;
 pub const ENAMETOOLONG: Errno = 37;
 pub const ENOBUFS: Errno = 42;
+pub const ENOSPC: Errno = 51;
 pub const ENOENT: Errno = 44;
 pub const ENOSYS: Errno = 52;
 pub const ENOTDIR: Errno = 54;

@@ -87,12 +87,31 @@ pub enum CapSource {
     Mount(u32),
 }
 
-/// A directory tree the kernel holds in memory (`capos run --dir`).
+/// A directory tree the kernel holds: in memory (`capos run --dir`), or
+/// persistent in the browser's storage.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mount {
     /// The path it is granted as.
     pub guest: String,
+    /// The tree; for a persistent mount, what a new store starts with.
     pub root: FsNode,
+    /// Empty: in memory. Otherwise the persistent store's name.
+    pub store: String,
+    /// A persistent mount's limit on its files' bytes; 0: the browser's.
+    pub quota_bytes: u64,
+}
+
+/// Whether `name` can name a persistent store: `[a-z0-9][a-z0-9-]*`, at
+/// most 64 characters (it becomes a directory name in the browser's
+/// storage, so it is kept plain).
+pub fn is_valid_store_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 64
+        && bytes[0] != b'-'
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -278,11 +297,30 @@ impl Manifest {
             }
         }
         self.init.validate(self)?;
-        for mount in &self.mounts {
+        for (i, mount) in self.mounts.iter().enumerate() {
             if !matches!(mount.root.kind, FsNodeKind::Directory(_)) {
                 return Err(format!("mount {:?} is not a directory", mount.guest));
             }
             mount.root.validate(true)?;
+            if !mount.store.is_empty() {
+                if !is_valid_store_name(&mount.store) {
+                    return Err(format!(
+                        "mount {:?}: store name {:?} is not [a-z0-9][a-z0-9-]*, at most 64 characters",
+                        mount.guest, mount.store
+                    ));
+                }
+                if self.mounts[..i].iter().any(|m| m.store == mount.store) {
+                    return Err(format!(
+                        "store {:?} is mounted twice (one tree, one mount)",
+                        mount.store
+                    ));
+                }
+            } else if mount.quota_bytes != 0 {
+                return Err(format!(
+                    "mount {:?}: quotaBytes is for persistent mounts (name a store)",
+                    mount.guest
+                ));
+            }
         }
         for grant in &self.init.caps {
             if let CapSource::Mount(index) = grant.source

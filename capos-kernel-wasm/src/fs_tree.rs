@@ -7,13 +7,13 @@
 //! (POSIX pathname resolution). Errors are WASI errno numbers.
 
 use capos_config::manifest::{FsNode, FsNodeKind, is_valid_entry_name};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 // The errno table is shared with the WASI shim; re-exported for the
 // Directory and File capabilities (caps/fs.rs).
 pub use capos_config::errno::{
-    EBADF, EEXIST, EFBIG, EINVAL, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTCAPABLE, ENOTDIR,
-    ENOTEMPTY, EPERM, EXDEV, Errno,
+    EBADF, EEXIST, EFBIG, EINVAL, EIO, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOSPC, ENOTCAPABLE,
+    ENOTDIR, ENOTEMPTY, EPERM, EXDEV, Errno,
 };
 
 pub type Ino = u64;
@@ -41,10 +41,31 @@ pub struct Node {
     pub ctime: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Tree {
     nodes: HashMap<Ino, Node>,
     next: Ino,
+    /// Bytes the regular files hold, and the most they may (ENOSPC past it).
+    file_bytes: u64,
+    quota: u64,
+    /// Bumped by every change (the file browser and a persistent store
+    /// compare it with what they last saw).
+    generation: u64,
+    /// Files whose bytes changed since a persistent store last took them.
+    changed_files: BTreeSet<Ino>,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Self {
+            nodes: HashMap::new(),
+            next: 0,
+            file_bytes: 0,
+            quota: u64::MAX,
+            generation: 0,
+            changed_files: BTreeSet::new(),
+        }
+    }
 }
 
 /// Where a path leads: the directory holding the last component, and that
@@ -59,6 +80,22 @@ pub struct Resolved {
     pub name: Option<String>,
     pub ino: Option<Ino>,
     pub dir_only: bool,
+}
+
+/// One entry of a stored tree (what a persistent store's index says).
+#[derive(Debug)]
+pub struct StoredNode {
+    pub path: String,
+    pub atime: u64,
+    pub mtime: u64,
+    pub kind: StoredKind,
+}
+
+#[derive(Debug)]
+pub enum StoredKind {
+    Dir,
+    File { blob: u64 },
+    Symlink(String),
 }
 
 /// What resolution does with a symlink as the last component.
@@ -88,11 +125,125 @@ impl Tree {
         self.nodes.get(&ino)
     }
 
+    /// A node to read or to update its access time: a change that counts
+    /// goes through [`Tree::node_changing`].
     pub fn node_mut(&mut self, ino: Ino) -> Option<&mut Node> {
         self.nodes.get_mut(&ino)
     }
 
+    /// A node whose metadata (times) is about to change.
+    pub fn node_changing(&mut self, ino: Ino) -> Option<&mut Node> {
+        self.generation += 1;
+        self.nodes.get_mut(&ino)
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    pub fn file_bytes(&self) -> u64 {
+        self.file_bytes
+    }
+
+    /// Limits what the regular files may hold in all.
+    pub fn set_quota(&mut self, quota: u64) {
+        self.quota = quota;
+    }
+
+    /// The files whose bytes changed since the last call.
+    pub fn take_changed_files(&mut self) -> BTreeSet<Ino> {
+        std::mem::take(&mut self.changed_files)
+    }
+
+    /// Gives back what [`Tree::take_changed_files`] took (a commit failed).
+    pub fn restore_changed_files(&mut self, files: BTreeSet<Ino>) {
+        self.changed_files.extend(files);
+    }
+
+    /// Writes `data` into file `ino` at `offset` (`None`: at its end);
+    /// returns the offset after it. Growing past `MAX_FILE_SIZE` is EFBIG,
+    /// past the tree's quota ENOSPC; either way nothing is written.
+    pub fn write(
+        &mut self,
+        ino: Ino,
+        offset: Option<u64>,
+        data: &[u8],
+        now: u64,
+    ) -> Result<u64, Errno> {
+        let Some(Node {
+            data: Data::File(bytes),
+            ..
+        }) = self.nodes.get(&ino)
+        else {
+            return Err(if self.nodes.contains_key(&ino) {
+                EISDIR
+            } else {
+                ENOENT
+            });
+        };
+        let start = offset.unwrap_or(bytes.len() as u64);
+        let end = start.saturating_add(data.len() as u64);
+        if end > MAX_FILE_SIZE {
+            return Err(EFBIG);
+        }
+        self.reserve(bytes.len() as u64, end)?;
+        let node = self.nodes.get_mut(&ino).expect("looked up above");
+        let Data::File(bytes) = &mut node.data else {
+            unreachable!("looked up above")
+        };
+        let (start, end) = (start as usize, end as usize);
+        if bytes.len() < end {
+            bytes.resize(end, 0);
+        }
+        bytes[start..end].copy_from_slice(data);
+        node.mtime = now;
+        node.ctime = now;
+        self.file_changed(ino);
+        Ok(end as u64)
+    }
+
+    /// Sets file `ino`'s size, cutting or zero-filling.
+    pub fn truncate(&mut self, ino: Ino, size: u64, now: u64) -> Result<(), Errno> {
+        if size > MAX_FILE_SIZE {
+            return Err(EFBIG);
+        }
+        let old = match self.nodes.get(&ino).map(|n| &n.data) {
+            Some(Data::File(bytes)) => bytes.len() as u64,
+            Some(_) => return Err(EISDIR),
+            None => return Err(ENOENT),
+        };
+        self.reserve(old, size)?;
+        let node = self.nodes.get_mut(&ino).expect("looked up above");
+        if let Data::File(bytes) = &mut node.data {
+            bytes.resize(size as usize, 0);
+        }
+        node.mtime = now;
+        node.ctime = now;
+        self.file_changed(ino);
+        Ok(())
+    }
+
+    /// Accounts for a file going from `old` bytes to `new`: ENOSPC (and
+    /// nothing accounted) if that would pass the quota.
+    fn reserve(&mut self, old: u64, new: u64) -> Result<(), Errno> {
+        let total = (self.file_bytes - old).saturating_add(new);
+        if new > old && total > self.quota {
+            return Err(ENOSPC);
+        }
+        self.file_bytes = total;
+        Ok(())
+    }
+
+    fn file_changed(&mut self, ino: Ino) {
+        self.generation += 1;
+        self.changed_files.insert(ino);
+    }
+
     fn alloc(&mut self, data: Data, now: u64) -> Ino {
+        self.generation += 1;
+        if let Data::File(bytes) = &data {
+            self.file_bytes += bytes.len() as u64;
+        }
         self.next += 1;
         let nlink = if matches!(data, Data::Dir { .. }) {
             2
@@ -160,6 +311,123 @@ impl Tree {
             name: name.to_string(),
             kind,
         }
+    }
+
+    /// Rebuilds a stored tree (a persistent store's index: the root first,
+    /// parents before children), taking each file's bytes out of `blobs`;
+    /// entries naming one blob are hard links to one file. Returns the root
+    /// and each file's blob. A malformed index is an error, never a guess.
+    pub fn insert_stored(
+        &mut self,
+        nodes: Vec<StoredNode>,
+        blobs: &mut HashMap<u64, Vec<u8>>,
+    ) -> Result<(Ino, HashMap<Ino, u64>), String> {
+        let mut nodes = nodes.into_iter();
+        let root = match nodes.next() {
+            Some(StoredNode {
+                path,
+                kind: StoredKind::Dir,
+                atime,
+                mtime,
+            }) if path.is_empty() => {
+                let ino = self.alloc(
+                    Data::Dir {
+                        entries: BTreeMap::new(),
+                        parent: 0,
+                    },
+                    mtime,
+                );
+                let node = self.nodes.get_mut(&ino).expect("just allocated");
+                node.data = Data::Dir {
+                    entries: BTreeMap::new(),
+                    parent: ino,
+                };
+                node.atime = atime;
+                ino
+            }
+            _ => return Err("the index does not start with its root directory".into()),
+        };
+        let mut dirs: HashMap<String, Ino> = HashMap::from([(String::new(), root)]);
+        let mut files: HashMap<u64, Ino> = HashMap::new();
+        let mut blob_of = HashMap::new();
+        for node in nodes {
+            let (parent_path, name) = match node.path.rsplit_once('/') {
+                Some((parent, name)) => (parent, name),
+                None => ("", node.path.as_str()),
+            };
+            let parent = *dirs
+                .get(parent_path)
+                .ok_or_else(|| format!("{:?} comes before its directory", node.path))?;
+            if !is_valid_entry_name(name)
+                || self.entries(parent).is_ok_and(|e| e.contains_key(name))
+            {
+                return Err(format!("{:?} is not a valid new entry", node.path));
+            }
+            let ino = match node.kind {
+                StoredKind::File { blob } => match files.get(&blob) {
+                    Some(&linked) => {
+                        if let Some(n) = self.nodes.get_mut(&linked) {
+                            n.nlink += 1;
+                        }
+                        linked
+                    }
+                    None => {
+                        let bytes = blobs
+                            .remove(&blob)
+                            .ok_or_else(|| format!("{:?}: blob {blob} is missing", node.path))?;
+                        let ino = self.alloc(Data::File(bytes), node.mtime);
+                        files.insert(blob, ino);
+                        blob_of.insert(ino, blob);
+                        ino
+                    }
+                },
+                StoredKind::Symlink(target) => self.alloc(Data::Symlink(target), node.mtime),
+                StoredKind::Dir => {
+                    let ino = self.alloc(
+                        Data::Dir {
+                            entries: BTreeMap::new(),
+                            parent,
+                        },
+                        node.mtime,
+                    );
+                    if let Some(p) = self.nodes.get_mut(&parent) {
+                        p.nlink += 1;
+                    }
+                    dirs.insert(node.path.clone(), ino);
+                    ino
+                }
+            };
+            if let Some(Data::Dir { entries, .. }) = self.nodes.get_mut(&parent).map(|n| &mut n.data) {
+                entries.insert(name.to_string(), ino);
+            }
+            if let Some(n) = self.nodes.get_mut(&ino) {
+                n.atime = node.atime;
+                n.mtime = node.mtime;
+            }
+        }
+        Ok((root, blob_of))
+    }
+
+    /// Every entry under `root` as a path relative to it, the root first
+    /// (""), parents before children, in name order.
+    pub fn paths(&self, root: Ino) -> Vec<(String, Ino)> {
+        let mut out = vec![(String::new(), root)];
+        let mut i = 0;
+        while i < out.len() {
+            let (prefix, ino) = out[i].clone();
+            if let Some(Data::Dir { entries, .. }) = self.kind(ino) {
+                for (name, &child) in entries {
+                    let path = if prefix.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{prefix}/{name}")
+                    };
+                    out.push((path, child));
+                }
+            }
+            i += 1;
+        }
+        out
     }
 
     fn entries(&self, dir: Ino) -> Result<&BTreeMap<String, Ino>, Errno> {
@@ -340,9 +608,11 @@ impl Tree {
             *mtime = now;
             *ctime = now;
         }
+        self.generation += 1;
     }
 
     fn remove_entry(&mut self, parent: Ino, name: &str, now: u64) -> Option<Ino> {
+        self.generation += 1;
         match self.nodes.get_mut(&parent) {
             Some(Node {
                 data: Data::Dir { entries, .. },
@@ -364,8 +634,13 @@ impl Tree {
             node.nlink = node.nlink.saturating_sub(1);
             node.ctime = now;
             let dead = node.nlink == 0 || matches!(node.data, Data::Dir { .. });
-            if dead {
-                self.nodes.remove(&ino);
+            if dead && let Some(Node {
+                data: Data::File(bytes),
+                ..
+            }) = self.nodes.remove(&ino)
+            {
+                self.file_bytes -= bytes.len() as u64;
+                self.changed_files.remove(&ino);
             }
         }
     }

@@ -120,6 +120,21 @@ pub enum HostRequest<'a> {
     },
     /// Takes the display off the page; nothing more is replied.
     DisplayClose,
+    /// Commits a persistent store: the payload is the new index
+    /// (`index_bytes` long) followed by each of `blobs` (id, length) in
+    /// order. The host writes the blobs, then replaces the index in one
+    /// atomic step, then deletes the `obsolete` blobs. Replies `Done`, or
+    /// `Failed` (kind `Quota` when storage is full) with the old index
+    /// still in place.
+    #[serde(rename_all = "camelCase")]
+    StoreCommit {
+        store: &'a str,
+        index_bytes: u64,
+        blobs: &'a [(u64, u64)],
+        obsolete: &'a [u64],
+        #[serde(skip)]
+        payload: &'a [u8],
+    },
     /// Replies `KvKeys`: keys starting with `prefix`, after `after`, at
     /// most `max` and one more if there are more.
     #[serde(rename_all = "camelCase")]
@@ -144,9 +159,22 @@ impl HostRequest<'_> {
             Self::HttpStart { body, .. } => body,
             Self::KvPut { value, .. } => value,
             Self::DisplayFrame { pixels, .. } => pixels,
+            Self::StoreCommit { payload, .. } => payload,
             _ => &[],
         }
     }
+}
+
+/// A persistent store as the host loaded it before the boot.
+#[derive(Debug, Default)]
+pub struct StoreImage {
+    pub name: String,
+    /// Its index (schema/store.capnp); `None`: there is no such store yet.
+    pub index: Option<Vec<u8>>,
+    /// The bytes of every blob the index names, by id.
+    pub blobs: std::collections::HashMap<u64, Vec<u8>>,
+    /// What the browser still grants the site (its quota less its usage).
+    pub available_bytes: u64,
 }
 
 /// What the browser answered a [`HostRequest`] with.

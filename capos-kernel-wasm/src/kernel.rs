@@ -196,6 +196,9 @@ pub struct Kernel<H: Host> {
     inspector: Inspector,
     /// Open host exchanges, by id: the service each reply goes to.
     host_clients: BTreeMap<u32, Rc<dyn HostClient<H>>>,
+    /// Persistent stores the host loaded for the boot, until the bundle
+    /// takes them.
+    store_images: Vec<crate::host::StoreImage>,
     next_host_id: u32,
     /// While a host reply is handled: the processes whose completions wait
     /// to be published, once each (a body chunk may finish dozens of reads).
@@ -225,6 +228,7 @@ impl<H: Host> Kernel<H> {
             round_ns: None,
             inspector: Inspector::new(),
             host_clients: BTreeMap::new(),
+            store_images: Vec::new(),
             next_host_id: 1,
             unpublished: None,
         }
@@ -534,6 +538,17 @@ impl<H: Host> Kernel<H> {
                 self.publish(pid);
             }
         }
+    }
+
+    /// Hands the boot a persistent store the host loaded (before `boot`).
+    pub fn add_store_image(&mut self, image: crate::host::StoreImage) {
+        self.store_images.retain(|i| i.name != image.name);
+        self.store_images.push(image);
+    }
+
+    /// The stores the host loaded, for the bundle to mount.
+    pub fn take_store_images(&mut self) -> Vec<crate::host::StoreImage> {
+        std::mem::take(&mut self.store_images)
     }
 
     /// Decodes, validates and boots a manifest: spawns init with the

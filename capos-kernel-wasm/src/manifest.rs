@@ -61,6 +61,8 @@ fn read(root: manifest_capnp::manifest::Reader<'_>) -> capnp::Result<Manifest> {
         mounts.push(Mount {
             guest: mount.get_guest()?.to_string()?,
             root: read_node(mount.get_root()?, 0)?,
+            store: mount.get_store()?.to_string()?,
+            quota_bytes: mount.get_quota_bytes(),
         });
     }
     Ok(Manifest {

@@ -140,6 +140,9 @@ pub enum UiEvent {
     /// The mounted directory trees as the system leaves them (just before
     /// `Halted`), for `capos run --dir` to write back to the host.
     Filesystems { mounts: Vec<MountSnapshot> },
+    /// A persistent store could not commit (storage full, or the browser
+    /// refused): its changes are still in memory, and `sync` reports it.
+    StoreFailed { store: String, message: String },
     /// init ended; the system is down (every process has been reaped).
     Halted { code: i32, reason: String },
 }

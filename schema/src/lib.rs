@@ -27,6 +27,7 @@ generated!(
     manifest_capnp,
     process_capnp,
     random_capnp,
+    store_capnp,
     timer_capnp,
 );
 

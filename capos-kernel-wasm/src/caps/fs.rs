@@ -2,21 +2,17 @@
 //! over the kernel's in-memory tree (fs_tree.rs). A Directory reaches its
 //! own subtree only; a File only its own bytes.
 
+use super::volume::Volume;
 use super::{read_transfer, serve, set_cap_ref, text};
-use crate::fs_tree::{
-    self, Data, EBADF, EFBIG, EINVAL, EISDIR, ENOENT, ENOTDIR, EXDEV, Errno, Ino, Tree,
-};
-use crate::host::Host;
+use crate::fs_tree::{self, Data, EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, EXDEV, Errno, Ino, Tree};
+use crate::host::{Host, StoreImage};
 use crate::kernel::{CapEntry, Kernel};
 use crate::view::UiEvent;
-use capos_config::manifest::{Mount, TransferMode};
+use capos_config::manifest::{FsNode, Mount, TransferMode};
 use capos_lib::{CallContext, CapError, CapObject, Fault, Reply, Served, Service};
 use capos_schema::fs_capnp::{self, directory, file};
 use capos_schema::servers::{directory as dir_server, file as file_server};
-use std::cell::RefCell;
 use std::rc::Rc;
-
-pub type SharedTree = Rc<RefCell<Tree>>;
 
 /// How bulk results are cut to fit a ring slot (never silently: each says
 /// what it returned): `File.read` returns at most `READ_MAX` bytes and the
@@ -26,63 +22,138 @@ pub type SharedTree = Rc<RefCell<Tree>>;
 const READ_MAX: u32 = capos_config::ring::SLOT_DATA_SIZE - 128;
 const LIST_BUDGET: usize = capos_config::ring::SLOT_DATA_SIZE as usize - 256;
 
-/// The file trees of one boot (the manifest's mounts), which outlive every
-/// process: at halt, what they hold is published for `capos run --dir` to
-/// write back.
+/// The file trees of one boot, which outlive every process: the in-memory
+/// volume every in-memory mount shares (so a rename between two of them
+/// works), and one volume per persistent store the host loaded. At halt,
+/// what the mounts hold is published for `capos run --dir` to write back.
 pub struct FileSystems {
-    tree: SharedTree,
-    /// (guest path, root) of each mount.
-    mounts: Vec<(String, Ino)>,
+    volumes: Vec<Rc<Volume>>,
+    mounts: Vec<MountPoint>,
+}
+
+/// One tree the boot holds, and where it shows.
+pub struct MountPoint {
+    /// The path it is granted as; a store no mount names shows as `/name`.
+    pub guest: String,
+    pub volume: Rc<Volume>,
+    pub root: Ino,
+    /// Named by the manifest (grantable), or only loaded by the host.
+    pub granted: bool,
 }
 
 impl FileSystems {
-    pub fn mount(mounts: &[Mount], now: u64) -> Self {
-        let tree: SharedTree = Rc::default();
-        let mounts = mounts
-            .iter()
-            .map(|m| {
-                let root = tree.borrow_mut().insert_tree(&m.root, None, now);
-                (m.guest.clone(), root)
-            })
-            .collect();
-        Self { tree, mounts }
+    /// The manifest's mounts: in memory, or from the store images the host
+    /// loaded (which must include every store a mount names). A loaded store
+    /// no mount names is held too, for the page's file browser.
+    pub fn mount<H: Host>(
+        kernel: &mut Kernel<H>,
+        mounts: &[Mount],
+        mut images: Vec<StoreImage>,
+    ) -> Result<Self, String> {
+        let now = kernel.host_mut().realtime_ns();
+        let memory = Volume::in_memory();
+        let mut volumes = vec![memory.clone()];
+        let mut points = Vec::new();
+        for m in mounts {
+            if m.store.is_empty() {
+                let root = memory.tree.borrow_mut().insert_tree(&m.root, None, now);
+                points.push(MountPoint {
+                    guest: m.guest.clone(),
+                    volume: memory.clone(),
+                    root,
+                    granted: true,
+                });
+                continue;
+            }
+            let at = images.iter().position(|i| i.name == m.store).ok_or_else(|| {
+                format!(
+                    "mount {:?}: the browser did not load store {:?}",
+                    m.guest, m.store
+                )
+            })?;
+            let volume = Volume::persistent(images.remove(at), &m.root, m.quota_bytes, now)?;
+            points.push(MountPoint {
+                guest: m.guest.clone(),
+                root: volume.root().expect("persistent"),
+                volume: volume.clone(),
+                granted: true,
+            });
+            volumes.push(volume);
+        }
+        let empty = FsNode {
+            name: String::new(),
+            kind: capos_config::manifest::FsNodeKind::Directory(Vec::new()),
+        };
+        for image in images {
+            let guest = format!("/{}", image.name);
+            let volume = Volume::persistent(image, &empty, 0, now)?;
+            points.push(MountPoint {
+                guest,
+                root: volume.root().expect("persistent"),
+                volume: volume.clone(),
+                granted: false,
+            });
+            volumes.push(volume);
+        }
+        // A new store commits what it was seeded with.
+        for volume in &volumes {
+            volume.changed(kernel);
+        }
+        Ok(Self {
+            volumes,
+            mounts: points,
+        })
     }
 
-    /// A Directory on mount `index` (validated against the manifest).
+    /// A Directory on the manifest's mount `index` (validated against it).
     pub fn root(&self, index: usize) -> Directory {
-        let (guest, root) = &self.mounts[index];
+        let m = &self.mounts[index];
         Directory {
-            tree: self.tree.clone(),
-            ino: *root,
-            label: guest.clone(),
+            vol: m.volume.clone(),
+            ino: m.root,
+            label: m.guest.clone(),
         }
+    }
+
+    pub fn mounts(&self) -> &[MountPoint] {
+        &self.mounts
     }
 }
 
 impl<H: Host> Service<Kernel<H>> for FileSystems {
+    fn on_exit(&self, _kernel: &mut Kernel<H>, pid: u32, _code: i32, _reason: &str) {
+        for volume in &self.volumes {
+            volume.forget(pid);
+        }
+    }
+
     fn on_halt(&self, kernel: &mut Kernel<H>) {
-        if self.mounts.is_empty() {
+        for volume in &self.volumes {
+            volume.flush(kernel);
+        }
+        let granted: Vec<_> = self.mounts.iter().filter(|m| m.granted).collect();
+        if granted.is_empty() {
             return;
         }
-        let tree = self.tree.borrow();
-        let mounts = self
-            .mounts
+        let mounts = granted
             .iter()
-            .map(|(guest, root)| crate::view::mount_snapshot(guest, &tree.export(*root, "")))
+            .map(|m| {
+                let tree = m.volume.tree.borrow();
+                crate::view::mount_snapshot(&m.guest, &tree.export(m.root, ""))
+            })
             .collect();
-        drop(tree);
         kernel.emit(UiEvent::Filesystems { mounts });
     }
 }
 
 pub struct Directory {
-    tree: SharedTree,
+    vol: Rc<Volume>,
     ino: Ino,
     label: String,
 }
 
 pub struct File {
-    tree: SharedTree,
+    vol: Rc<Volume>,
     ino: Ino,
 }
 
@@ -127,7 +198,7 @@ fn apply_times(
     {
         return Err(EINVAL);
     }
-    let node = tree.node_mut(ino).ok_or(ENOENT)?;
+    let node = tree.node_changing(ino).ok_or(ENOENT)?;
     if times.get_set_atime() {
         node.atime = times.get_atime_ns();
     } else if times.get_atime_now() {
@@ -165,7 +236,7 @@ impl Directory {
         else {
             return Ok(Err(EBADF));
         };
-        if !Rc::ptr_eq(&other.tree, &self.tree) {
+        if !Rc::ptr_eq(&other.vol, &self.vol) {
             return Ok(Err(EXDEV));
         }
         Ok(Ok(other.ino))
@@ -177,7 +248,7 @@ impl Directory {
         flags: fs_capnp::open_flags::Reader<'_>,
         now: u64,
     ) -> Result<(Ino, bool), Errno> {
-        let mut tree = self.tree.borrow_mut();
+        let mut tree = self.vol.tree.borrow_mut();
         let r = tree.resolve(self.ino, path, flags.get_follow_symlinks())?;
         let ino = match r.ino {
             Some(_) if flags.get_create() && flags.get_exclusive() => return Err(fs_tree::EEXIST),
@@ -204,13 +275,7 @@ impl Directory {
             if is_dir {
                 return Err(EISDIR);
             }
-            if let Some(node) = tree.node_mut(ino)
-                && let Data::File(bytes) = &mut node.data
-            {
-                bytes.clear();
-                node.mtime = now;
-                node.ctime = now;
-            }
+            tree.truncate(ino, 0, now)?;
         }
         Ok((ino, is_dir))
     }
@@ -234,7 +299,9 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
         let path = text(params.get_path())?;
-        let (ino, is_dir) = match self.open_path(&path, params.get_flags()?, now) {
+        let opened = self.open_path(&path, params.get_flags()?, now);
+        self.vol.changed(kernel);
+        let (ino, is_dir) = match opened {
             Ok(opened) => opened,
             Err(e) => {
                 results.set_errno(e);
@@ -243,13 +310,13 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         };
         let object: Rc<dyn CapObject<Kernel<H>>> = if is_dir {
             Rc::new(Directory {
-                tree: self.tree.clone(),
+                vol: self.vol.clone(),
                 ino,
                 label: String::new(),
             })
         } else {
             Rc::new(File {
-                tree: self.tree.clone(),
+                vol: self.vol.clone(),
                 ino,
             })
         };
@@ -272,7 +339,8 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
         let path = text(params.get_path())?;
-        results.set_errno(errno(self.tree.borrow_mut().mkdir(self.ino, &path, now)));
+        results.set_errno(errno(self.vol.tree.borrow_mut().mkdir(self.ino, &path, now)));
+        self.vol.changed(kernel);
         Ok(Served::Done)
     }
 
@@ -285,7 +353,8 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
         let path = text(params.get_path())?;
-        results.set_errno(errno(self.tree.borrow_mut().rmdir(self.ino, &path, now)));
+        results.set_errno(errno(self.vol.tree.borrow_mut().rmdir(self.ino, &path, now)));
+        self.vol.changed(kernel);
         Ok(Served::Done)
     }
 
@@ -298,7 +367,8 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
         let path = text(params.get_path())?;
-        results.set_errno(errno(self.tree.borrow_mut().unlink(self.ino, &path, now)));
+        results.set_errno(errno(self.vol.tree.borrow_mut().unlink(self.ino, &path, now)));
+        self.vol.changed(kernel);
         Ok(Served::Done)
     }
 
@@ -313,8 +383,9 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         let (from, to) = (text(params.get_path())?, text(params.get_new_path())?);
         let outcome = self
             .target(kernel, call.caller, params.get_target()?)?
-            .and_then(|t| self.tree.borrow_mut().rename(self.ino, &from, t, &to, now));
+            .and_then(|t| self.vol.tree.borrow_mut().rename(self.ino, &from, t, &to, now));
         results.set_errno(errno(outcome));
+        self.vol.changed(kernel);
         Ok(Served::Done)
     }
 
@@ -331,11 +402,12 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         let outcome = self
             .target(kernel, call.caller, params.get_target()?)?
             .and_then(|t| {
-                self.tree
+                self.vol.tree
                     .borrow_mut()
                     .link(self.ino, &from, follow, t, &to, now)
             });
         results.set_errno(errno(outcome));
+        self.vol.changed(kernel);
         Ok(Served::Done)
     }
 
@@ -349,10 +421,12 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         let now = kernel.host_mut().realtime_ns();
         let (target, path) = (text(params.get_target())?, text(params.get_path())?);
         let outcome = self
+            .vol
             .tree
             .borrow_mut()
             .symlink(self.ino, &target, &path, now);
         results.set_errno(errno(outcome));
+        self.vol.changed(kernel);
         Ok(Served::Done)
     }
 
@@ -363,7 +437,7 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         params: directory::readlink_params::Reader<'_>,
         mut results: directory::readlink_results::Builder<'_>,
     ) -> Reply {
-        let tree = self.tree.borrow();
+        let tree = self.vol.tree.borrow();
         let found = tree
             .resolve(self.ino, &text(params.get_path())?, false)
             .and_then(|r| match r.ino.and_then(|ino| tree.kind(ino)) {
@@ -385,7 +459,7 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         params: directory::stat_params::Reader<'_>,
         mut results: directory::stat_results::Builder<'_>,
     ) -> Reply {
-        let tree = self.tree.borrow();
+        let tree = self.vol.tree.borrow();
         let found = tree
             .resolve(
                 self.ino,
@@ -410,12 +484,13 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         let now = kernel.host_mut().realtime_ns();
         let path = text(params.get_path())?;
         let times = params.get_times()?;
-        let mut tree = self.tree.borrow_mut();
+        let mut tree = self.vol.tree.borrow_mut();
         let outcome = tree
             .resolve(self.ino, &path, params.get_follow_symlinks())
             .and_then(|r| r.ino.ok_or(ENOENT))
             .and_then(|ino| apply_times(&mut tree, ino, times, now));
         results.set_errno(errno(outcome));
+        self.vol.changed(kernel);
         Ok(Served::Done)
     }
 
@@ -426,7 +501,7 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         params: directory::list_params::Reader<'_>,
         mut results: directory::list_results::Builder<'_>,
     ) -> Reply {
-        let tree = self.tree.borrow();
+        let tree = self.vol.tree.borrow();
         let Some(Data::Dir { entries, parent }) = tree.kind(self.ino) else {
             return Err(Fault::new(CapError::PeerGone, "this directory was removed"));
         };
@@ -467,6 +542,17 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         results.set_label(&self.label);
         Ok(Served::Done)
     }
+
+    fn sync(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        _params: directory::sync_params::Reader<'_>,
+        _results: directory::sync_results::Builder<'_>,
+    ) -> Reply {
+        self.vol.sync(kernel, call.caller, call.user_data, true);
+        Ok(Served::Pending)
+    }
 }
 
 serve!(File, file);
@@ -480,7 +566,7 @@ impl<H: Host> file_server::Server<Kernel<H>> for File {
         mut results: file::read_results::Builder<'_>,
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
-        let mut tree = self.tree.borrow_mut();
+        let mut tree = self.vol.tree.borrow_mut();
         match tree.node_mut(self.ino) {
             Some(node) => {
                 if let Data::File(bytes) = &node.data {
@@ -507,32 +593,17 @@ impl<H: Host> file_server::Server<Kernel<H>> for File {
         mut results: file::write_results::Builder<'_>,
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
-        let data = params.get_data()?;
-        let mut tree = self.tree.borrow_mut();
-        let Some(node) = tree.node_mut(self.ino) else {
-            results.set_errno(ENOENT);
-            return Ok(Served::Done);
-        };
-        if let Data::File(bytes) = &mut node.data {
-            let start = if params.get_append() {
-                bytes.len() as u64
-            } else {
-                params.get_offset()
-            };
-            let end = start.saturating_add(data.len() as u64);
-            if end > fs_tree::MAX_FILE_SIZE {
-                results.set_errno(EFBIG);
-                return Ok(Served::Done);
-            }
-            let (start, end) = (start as usize, end as usize);
-            if bytes.len() < end {
-                bytes.resize(end, 0);
-            }
-            bytes[start..end].copy_from_slice(data);
-            node.mtime = now;
-            node.ctime = now;
-            results.set_end(end as u64);
+        let offset = (!params.get_append()).then(|| params.get_offset());
+        let written = self
+            .vol
+            .tree
+            .borrow_mut()
+            .write(self.ino, offset, params.get_data()?, now);
+        match written {
+            Ok(end) => results.set_end(end),
+            Err(e) => results.set_errno(e),
         }
+        self.vol.changed(kernel);
         Ok(Served::Done)
     }
 
@@ -543,7 +614,7 @@ impl<H: Host> file_server::Server<Kernel<H>> for File {
         _params: file::stat_params::Reader<'_>,
         results: file::stat_results::Builder<'_>,
     ) -> Reply {
-        set_stat(&self.tree.borrow(), self.ino, results.init_stat());
+        set_stat(&self.vol.tree.borrow(), self.ino, results.init_stat());
         Ok(Served::Done)
     }
 
@@ -555,23 +626,13 @@ impl<H: Host> file_server::Server<Kernel<H>> for File {
         mut results: file::truncate_results::Builder<'_>,
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
-        let size = params.get_size();
-        let outcome = if size > fs_tree::MAX_FILE_SIZE {
-            Err(EFBIG)
-        } else {
-            match self.tree.borrow_mut().node_mut(self.ino) {
-                Some(node) => {
-                    if let Data::File(bytes) = &mut node.data {
-                        bytes.resize(size as usize, 0);
-                    }
-                    node.mtime = now;
-                    node.ctime = now;
-                    Ok(())
-                }
-                None => Err(ENOENT),
-            }
-        };
+        let outcome = self
+            .vol
+            .tree
+            .borrow_mut()
+            .truncate(self.ino, params.get_size(), now);
         results.set_errno(errno(outcome));
+        self.vol.changed(kernel);
         Ok(Served::Done)
     }
 
@@ -584,8 +645,20 @@ impl<H: Host> file_server::Server<Kernel<H>> for File {
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
         let times = params.get_times()?;
-        let outcome = apply_times(&mut self.tree.borrow_mut(), self.ino, times, now);
+        let outcome = apply_times(&mut self.vol.tree.borrow_mut(), self.ino, times, now);
         results.set_errno(errno(outcome));
+        self.vol.changed(kernel);
         Ok(Served::Done)
+    }
+
+    fn sync(
+        &self,
+        kernel: &mut Kernel<H>,
+        call: &CallContext,
+        _params: file::sync_params::Reader<'_>,
+        _results: file::sync_results::Builder<'_>,
+    ) -> Reply {
+        self.vol.sync(kernel, call.caller, call.user_data, false);
+        Ok(Served::Pending)
     }
 }

@@ -19,6 +19,7 @@ mod panic_trigger;
 pub mod process;
 mod random;
 mod timer;
+pub mod volume;
 
 pub use boot_package::BootPackage;
 pub use clipboard::Clipboard;
@@ -127,12 +128,13 @@ pub fn init_grants<H: Host>(
     kernel: &mut Kernel<H>,
     manifest: &Rc<Manifest>,
 ) -> Result<Vec<Grant<H>>, String> {
-    let now = kernel.host_mut().realtime_ns();
+    let images = kernel.take_store_images();
+    let fs = Rc::new(fs::FileSystems::mount(kernel, &manifest.mounts, images)?);
     let services = Services {
         input: Rc::new(TerminalInput::new(manifest.terminal.input)),
         endpoints: Rc::new(Endpoints::default()),
         processes: Rc::new(ProcessTable::default()),
-        fs: Rc::new(fs::FileSystems::mount(&manifest.mounts, now)),
+        fs,
         http: Rc::new(Http::default()),
         // A manifest's keys are its own: its name is the namespace.
         kv: Rc::new(Kv::new(&manifest.name)),

@@ -21,6 +21,7 @@ mod core;
 mod host_caps;
 mod inspect;
 mod io;
+mod store;
 mod transfer;
 
 /// (pid, name, ring, capset, argv) of a started process.

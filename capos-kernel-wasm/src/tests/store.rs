@@ -1,0 +1,371 @@
+//! Persistent volumes: what a commit sends the host, what `sync` waits for,
+//! the quota, a failed commit, and a tree read back from what was stored.
+
+use super::{Proc, TestHost};
+use crate::caps::volume::index_blobs;
+use crate::host::{HostFailure, HostReply, StoreImage};
+use crate::kernel::Kernel;
+use crate::view::UiEvent;
+use capos_config::errno::{EIO, ENOSPC};
+use capos_config::ring::Cqe;
+use capos_schema::fs_capnp::{directory, file};
+use capos_schema::interfaces;
+use capos_schema::manifest_capnp;
+use capos_schema::store_capnp::store_index;
+use std::collections::HashMap;
+
+type Message = capnp::message::Builder<capnp::message::HeapAllocator>;
+
+fn words(m: &Message) -> Vec<u8> {
+    capnp::serialize::write_message_to_words(m)
+}
+
+fn reader(data: &[u8]) -> capnp::message::Reader<capnp::serialize::OwnedSegments> {
+    capnp::serialize::read_message(&mut &data[..], capnp::message::ReaderOptions::new()).unwrap()
+}
+
+/// A manifest whose init holds "home", a persistent mount of store
+/// "home" seeded with `seed.txt`, limited to `quota` bytes (0: none).
+fn manifest(quota: u64) -> Vec<u8> {
+    let mut m = Message::new_default();
+    let mut root = m.init_root::<manifest_capnp::manifest::Builder>();
+    root.set_name("store-test");
+    let mut blob = root.reborrow().init_blobs(1).get(0);
+    blob.set_name("init");
+    blob.set_data(b"\0asm");
+    let mut mount = root.reborrow().init_mounts(1).get(0);
+    mount.set_guest("/home");
+    mount.set_store("home");
+    mount.set_quota_bytes(quota);
+    let mut seed = mount.init_root().init_directory(1).get(0);
+    seed.set_name("seed.txt");
+    seed.set_file(b"seeded");
+    let mut init = root.init_init();
+    init.set_binary("init");
+    init.reborrow().init_argv(1).set(0, "init");
+    let mut grant = init.init_caps(1).get(0);
+    grant.set_name("home");
+    grant.init_source().set_mount(0);
+    words(&m)
+}
+
+fn boot(image: StoreImage, quota: u64) -> (Kernel<TestHost>, Proc) {
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    k.add_store_image(image);
+    k.boot(&manifest(quota)).unwrap();
+    let p = Proc::attach(&k, 1);
+    (k, p)
+}
+
+fn new_store() -> StoreImage {
+    StoreImage {
+        name: "home".into(),
+        available_bytes: 1 << 30,
+        ..StoreImage::default()
+    }
+}
+
+fn done(k: &mut Kernel<TestHost>, p: &mut Proc) -> Vec<(Cqe, Vec<u8>)> {
+    while k.poll() {}
+    p.raw_completions()
+}
+
+/// Lets the commit delay pass.
+fn later(k: &mut Kernel<TestHost>) {
+    k.host_mut().clock += 50_000_000;
+    while k.poll() {}
+}
+
+/// Opens `path` (creating it) in the home directory; the File's cap id.
+fn open(k: &mut Kernel<TestHost>, p: &mut Proc, path: &str) -> u32 {
+    let (home, iface) = p.cap("home");
+    let mut m = Message::new_default();
+    let mut params = m.init_root::<directory::open_params::Builder>();
+    params.set_path(path);
+    params.reborrow().init_flags().set_create(true);
+    p.call(home, iface, interfaces::directory::method::OPEN, &words(&m));
+    let c = done(k, p).remove(0);
+    let r = reader(&c.1);
+    let res = r.get_root::<directory::open_results::Reader>().unwrap();
+    assert_eq!(res.get_errno(), 0, "open {path}");
+    res.get_cap().unwrap().get_cap_id()
+}
+
+fn write(k: &mut Kernel<TestHost>, p: &mut Proc, f: u32, data: &[u8]) -> u16 {
+    let mut m = Message::new_default();
+    let mut params = m.init_root::<file::write_params::Builder>();
+    params.set_data(data);
+    params.set_append(true);
+    p.call(
+        f,
+        interfaces::file::INTERFACE_ID,
+        interfaces::file::method::WRITE,
+        &words(&m),
+    );
+    let c = done(k, p).remove(0);
+    reader(&c.1)
+        .get_root::<file::write_results::Reader>()
+        .unwrap()
+        .get_errno()
+}
+
+fn read(k: &mut Kernel<TestHost>, p: &mut Proc, f: u32) -> Vec<u8> {
+    let mut m = Message::new_default();
+    m.init_root::<file::read_params::Builder>().set_len(1 << 16);
+    p.call(
+        f,
+        interfaces::file::INTERFACE_ID,
+        interfaces::file::method::READ,
+        &words(&m),
+    );
+    let c = done(k, p).remove(0);
+    let r = reader(&c.1);
+    r.get_root::<file::read_results::Reader>()
+        .unwrap()
+        .get_data()
+        .unwrap()
+        .to_vec()
+}
+
+/// Calls File.sync; its user_data (the completion comes when the commit does).
+fn sync(p: &mut Proc, f: u32) -> u64 {
+    let m = {
+        let mut m = Message::new_default();
+        m.init_root::<file::sync_params::Builder>();
+        m
+    };
+    p.call(
+        f,
+        interfaces::file::INTERFACE_ID,
+        interfaces::file::method::SYNC,
+        &words(&m),
+    )
+}
+
+fn sync_errno(c: &(Cqe, Vec<u8>)) -> u16 {
+    reader(&c.1)
+        .get_root::<file::sync_results::Reader>()
+        .unwrap()
+        .get_errno()
+}
+
+/// A commit the host was asked for: its id, and the store it would leave
+/// (index and the blobs it added).
+struct Commit {
+    id: u32,
+    text: String,
+    index: Vec<u8>,
+    blobs: HashMap<u64, Vec<u8>>,
+}
+
+fn commits(k: &Kernel<TestHost>) -> Vec<Commit> {
+    k.host()
+        .host_requests
+        .iter()
+        .filter(|(_, text, _)| text.starts_with("StoreCommit"))
+        .map(|(id, text, payload)| {
+            let field = |name: &str| {
+                let at = text.find(&format!("{name}: ")).unwrap() + name.len() + 2;
+                text[at..].split([',', ' ', '}']).next().unwrap().to_string()
+            };
+            let index_len: usize = field("index_bytes").parse().unwrap();
+            let index = payload[..index_len].to_vec();
+            // The blobs follow in the order the request lists them.
+            let listed = text[text.find("blobs: [").unwrap() + 8..]
+                .split(']')
+                .next()
+                .unwrap()
+                .to_string();
+            let mut at = index_len;
+            let mut blobs = HashMap::new();
+            for pair in listed.split("), (").filter(|s| !s.is_empty()) {
+                let nums: Vec<u64> = pair
+                    .trim_matches(['(', ')'])
+                    .split(", ")
+                    .map(|n| n.parse().unwrap())
+                    .collect();
+                let len = nums[1] as usize;
+                blobs.insert(nums[0], payload[at..at + len].to_vec());
+                at += len;
+            }
+            assert_eq!(at, payload.len(), "the payload is the index and the blobs");
+            Commit {
+                id: *id,
+                text: text.clone(),
+                index,
+                blobs,
+            }
+        })
+        .collect()
+}
+
+/// What the host would hold after applying `commits` in order.
+fn stored(commits: &[Commit]) -> StoreImage {
+    let mut blobs = HashMap::new();
+    for c in commits {
+        blobs.extend(c.blobs.clone());
+    }
+    let index = commits.last().unwrap().index.clone();
+    let named = index_blobs(&index).unwrap();
+    blobs.retain(|id, _| named.contains(id));
+    StoreImage {
+        name: "home".into(),
+        index: Some(index),
+        blobs,
+        available_bytes: 1 << 30,
+    }
+}
+
+fn paths(index: &[u8]) -> Vec<String> {
+    let r = reader(index);
+    let idx = r.get_root::<store_index::Reader>().unwrap();
+    idx.get_entries()
+        .unwrap()
+        .iter()
+        .map(|e| e.get_path().unwrap().to_string().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_new_store_commits_its_seed_and_writes_follow_after_a_delay() {
+    let (mut k, mut p) = boot(new_store(), 0);
+    assert!(commits(&k).is_empty(), "nothing is sent before the delay");
+    later(&mut k);
+    let first = commits(&k);
+    assert_eq!(first.len(), 1);
+    assert_eq!(paths(&first[0].index), ["", "seed.txt"]);
+    assert_eq!(first[0].blobs.values().next().unwrap(), b"seeded");
+    k.host_reply(first[0].id, HostReply::Done);
+
+    let f = open(&mut k, &mut p, "notes.txt");
+    for piece in [&b"one "[..], b"two ", b"three"] {
+        assert_eq!(write(&mut k, &mut p, f, piece), 0);
+    }
+    later(&mut k);
+    let all = commits(&k);
+    assert_eq!(all.len(), 2, "three writes, one commit");
+    assert_eq!(paths(&all[1].index), ["", "notes.txt", "seed.txt"]);
+    assert_eq!(all[1].blobs.len(), 1, "only the changed file is sent");
+    assert_eq!(all[1].blobs.values().next().unwrap(), b"one two three");
+    assert!(
+        all[1].text.contains("obsolete: []"),
+        "the seed's blob is kept: {}",
+        all[1].text
+    );
+}
+
+#[test]
+fn sync_waits_for_the_commit_and_reports_its_failure() {
+    let (mut k, mut p) = boot(new_store(), 0);
+    let f = open(&mut k, &mut p, "a.txt");
+    write(&mut k, &mut p, f, b"data");
+    let token = sync(&mut p, f);
+    assert!(done(&mut k, &mut p).is_empty(), "sync waits for storage");
+    let c = commits(&k);
+    assert_eq!(c.len(), 1, "sync starts the commit without the delay");
+    k.host_reply(
+        c[0].id,
+        HostReply::Failed {
+            kind: HostFailure::Quota,
+            message: "QuotaExceededError".into(),
+        },
+    );
+    let got = done(&mut k, &mut p);
+    assert_eq!(got[0].0.user_data, token);
+    assert_eq!(sync_errno(&got[0]), ENOSPC);
+    assert!(k.host().events.iter().any(
+        |e| matches!(e, UiEvent::StoreFailed { store, message } if store == "home" && message.contains("Quota"))
+    ));
+
+    // The changes are still owed: the next sync sends them again.
+    sync(&mut p, f);
+    done(&mut k, &mut p);
+    let c = commits(&k);
+    assert_eq!(c.len(), 2);
+    assert!(c[1].blobs.values().any(|b| b == b"data"), "{}", c[1].text);
+    k.host_reply(
+        c[1].id,
+        HostReply::Failed {
+            kind: HostFailure::Other,
+            message: "disk gone".into(),
+        },
+    );
+    assert_eq!(sync_errno(&done(&mut k, &mut p)[0]), EIO);
+    sync(&mut p, f);
+    done(&mut k, &mut p);
+    let c = commits(&k);
+    k.host_reply(c[2].id, HostReply::Done);
+    assert_eq!(sync_errno(&done(&mut k, &mut p)[0]), 0);
+    // Nothing changed since: sync answers at once.
+    sync(&mut p, f);
+    assert_eq!(sync_errno(&done(&mut k, &mut p)[0]), 0);
+    assert_eq!(commits(&k).len(), 3);
+}
+
+#[test]
+fn a_write_past_the_quota_is_enospc_and_writes_nothing() {
+    let (mut k, mut p) = boot(new_store(), 16);
+    // The seed holds 6 of the 16 bytes.
+    let f = open(&mut k, &mut p, "big");
+    assert_eq!(write(&mut k, &mut p, f, &[7; 11]), ENOSPC);
+    assert_eq!(read(&mut k, &mut p, f), b"");
+    assert_eq!(write(&mut k, &mut p, f, &[7; 10]), 0);
+    assert_eq!(read(&mut k, &mut p, f), [7; 10]);
+}
+
+#[test]
+fn a_committed_tree_boots_again_as_it_was() {
+    let (mut k, mut p) = boot(new_store(), 0);
+    let f = open(&mut k, &mut p, "kept.bin");
+    let bytes: Vec<u8> = (0..=255).collect();
+    write(&mut k, &mut p, f, &bytes);
+    sync(&mut p, f);
+    done(&mut k, &mut p);
+    let c = commits(&k);
+    k.host_reply(c[0].id, HostReply::Done);
+    // Change it: its old blob becomes obsolete.
+    write(&mut k, &mut p, f, b"XY");
+    sync(&mut p, f);
+    done(&mut k, &mut p);
+    let c = commits(&k);
+    assert_eq!(c.len(), 2);
+    let old_blob = *c[0]
+        .blobs
+        .iter()
+        .find(|(_, b)| b.len() == 256)
+        .unwrap()
+        .0;
+    assert!(
+        c[1].text.contains(&format!("obsolete: [{old_blob}]")),
+        "{}",
+        c[1].text
+    );
+    k.host_reply(c[1].id, HostReply::Done);
+
+    let (mut k2, mut p2) = boot(stored(&c), 0);
+    assert!(commits(&k2).is_empty() && {
+        later(&mut k2);
+        commits(&k2).is_empty()
+    });
+    let f2 = open(&mut k2, &mut p2, "kept.bin");
+    let mut expected = bytes;
+    expected.extend_from_slice(b"XY");
+    assert_eq!(read(&mut k2, &mut p2, f2), expected);
+    let seed = open(&mut k2, &mut p2, "seed.txt");
+    assert_eq!(read(&mut k2, &mut p2, seed), b"seeded");
+}
+
+#[test]
+fn a_damaged_index_fails_the_boot_with_a_reason() {
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    k.add_store_image(StoreImage {
+        name: "home".into(),
+        index: Some(vec![1, 2, 3]),
+        ..StoreImage::default()
+    });
+    let err = k.boot(&manifest(0)).unwrap_err();
+    assert!(err.contains("store \"home\""), "{err}");
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    let err = k.boot(&manifest(0)).unwrap_err();
+    assert!(err.contains("did not load store \"home\""), "{err}");
+}
