@@ -75,6 +75,7 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         argv: &argv,
         env: &args.env,
         mounts: &trees,
+        stores: &[],
         terminal,
         trap_unknown_imports: args.trap_unknown_imports,
         fetch: args.fetch,

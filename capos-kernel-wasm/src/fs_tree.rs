@@ -145,6 +145,11 @@ impl Tree {
         self.file_bytes
     }
 
+    /// The limit on what the regular files hold, if there is one.
+    pub fn quota(&self) -> Option<u64> {
+        (self.quota != u64::MAX).then_some(self.quota)
+    }
+
     /// Limits what the regular files may hold in all.
     pub fn set_quota(&mut self, quota: u64) {
         self.quota = quota;
@@ -200,6 +205,26 @@ impl Tree {
         node.ctime = now;
         self.file_changed(ino);
         Ok(end as u64)
+    }
+
+    /// Replaces file `ino`'s bytes with `data` (ENOSPC, and the old bytes
+    /// kept, if they would not fit).
+    pub fn replace(&mut self, ino: Ino, data: Vec<u8>, now: u64) -> Result<(), Errno> {
+        if data.len() as u64 > MAX_FILE_SIZE {
+            return Err(EFBIG);
+        }
+        let old = match self.nodes.get(&ino).map(|n| &n.data) {
+            Some(Data::File(bytes)) => bytes.len() as u64,
+            Some(_) => return Err(EISDIR),
+            None => return Err(ENOENT),
+        };
+        self.reserve(old, data.len() as u64)?;
+        let node = self.nodes.get_mut(&ino).expect("looked up above");
+        node.data = Data::File(data);
+        node.mtime = now;
+        node.ctime = now;
+        self.file_changed(ino);
+        Ok(())
     }
 
     /// Sets file `ino`'s size, cutting or zero-filling.

@@ -196,6 +196,10 @@ pub struct Kernel<H: Host> {
     inspector: Inspector,
     /// Open host exchanges, by id: the service each reply goes to.
     host_clients: BTreeMap<u32, Rc<dyn HostClient<H>>>,
+    /// What the page's file browser reaches, if the boot has file trees.
+    page_files: Option<Rc<dyn PageFiles<H>>>,
+    /// Whether the page shows its file browser (views are built only then).
+    files_watched: bool,
     /// Persistent stores the host loaded for the boot, until the bundle
     /// takes them.
     store_images: Vec<crate::host::StoreImage>,
@@ -203,6 +207,45 @@ pub struct Kernel<H: Host> {
     /// While a host reply is handled: the processes whose completions wait
     /// to be published, once each (a body chunk may finish dozens of reads).
     unpublished: Option<Vec<u32>>,
+}
+
+/// The boot's file trees as the page's file browser reaches them: views,
+/// and the edits a person makes there (upload, delete, rename).
+pub trait PageFiles<H: Host> {
+    /// The trees as they are now; `None` if nothing changed since the last
+    /// view, unless `always`.
+    fn view(&self, always: bool) -> Option<UiEvent>;
+    fn edit(&self, kernel: &mut Kernel<H>, edit: FileEdit) -> Result<(), String>;
+    fn read(&self, mount: u32, path: &str) -> Result<Vec<FileCopy>, String>;
+    /// Stores what changed now, without the usual delay.
+    fn flush(&self, kernel: &mut Kernel<H>);
+}
+
+/// A change the person at the page asks for, on mount `mount` of the
+/// boot's file view, at paths relative to it.
+#[derive(Debug)]
+pub enum FileEdit {
+    /// Creates or replaces a file (and the directories above it).
+    Write {
+        mount: u32,
+        path: String,
+        data: Vec<u8>,
+    },
+    MakeDirectory { mount: u32, path: String },
+    /// Removes a file, a symlink, or a directory and all it holds.
+    Remove { mount: u32, path: String },
+    Rename { mount: u32, from: String, to: String },
+}
+
+/// One entry read for the page: relative to what was asked for.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FileCopy {
+    pub path: String,
+    /// "file", "dir" or "symlink".
+    pub kind: &'static str,
+    /// A file's bytes, a symlink's target.
+    pub data: Vec<u8>,
+    pub mtime_ns: u64,
 }
 
 impl<H: Host> Kernel<H> {
@@ -229,6 +272,8 @@ impl<H: Host> Kernel<H> {
             inspector: Inspector::new(),
             host_clients: BTreeMap::new(),
             store_images: Vec::new(),
+            page_files: None,
+            files_watched: false,
             next_host_id: 1,
             unpublished: None,
         }
@@ -254,6 +299,56 @@ impl<H: Host> Kernel<H> {
         if let Some(event) = self.inspector.flush_trace() {
             self.host.emit(event);
         }
+        if self.files_watched
+            && let Some(files) = self.page_files.clone()
+            && let Some(event) = files.view(false)
+        {
+            self.host.emit(event);
+        }
+    }
+
+    /// Shows (or stops showing) the boot's file trees on the page: a view
+    /// at once, then one each tick anything changed.
+    pub fn watch_files(&mut self, on: bool) {
+        self.files_watched = on;
+        if on
+            && let Some(files) = self.page_files.clone()
+            && let Some(event) = files.view(true)
+        {
+            self.host.emit(event);
+        }
+    }
+
+    /// Gives the page's file browser the boot's trees (the bundle does).
+    pub fn set_page_files(&mut self, files: Rc<dyn PageFiles<H>>) {
+        self.page_files = Some(files);
+    }
+
+    /// Edits the boot's file trees as the person at the page asked.
+    pub fn edit_files(&mut self, edit: FileEdit) -> Result<(), String> {
+        let files = self.page_files.clone().ok_or("this boot has no files")?;
+        files.edit(self, edit)
+    }
+
+    /// Commits what the page's edits changed at once (the event loop may be
+    /// gone: the system can halt while the page still edits its files),
+    /// and shows the result if the page is watching.
+    pub fn flush_files(&mut self) {
+        if let Some(files) = self.page_files.clone() {
+            files.flush(self);
+            if self.files_watched
+                && let Some(event) = files.view(false)
+            {
+                self.host.emit(event);
+            }
+        }
+    }
+
+    /// Reads what the page's file browser asked for: a file, or every
+    /// file under a directory (to download it).
+    pub fn read_files(&mut self, mount: u32, path: &str) -> Result<Vec<FileCopy>, String> {
+        let files = self.page_files.clone().ok_or("this boot has no files")?;
+        files.read(mount, path)
     }
 
     /// Every capability id any process holds (for a test that checks none

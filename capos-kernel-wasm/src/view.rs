@@ -140,11 +140,51 @@ pub enum UiEvent {
     /// The mounted directory trees as the system leaves them (just before
     /// `Halted`), for `capos run --dir` to write back to the host.
     Filesystems { mounts: Vec<MountSnapshot> },
+    /// The boot's file trees, for the page's file browser (only while it
+    /// is shown; again whenever they change).
+    Files { mounts: Vec<FilesMount> },
     /// A persistent store could not commit (storage full, or the browser
     /// refused): its changes are still in memory, and `sync` reports it.
     StoreFailed { store: String, message: String },
     /// init ended; the system is down (every process has been reaped).
     Halted { code: i32, reason: String },
+}
+
+/// One tree in the file browser. Sizes are numbers of bytes (f64: a u64
+/// does not fit a JavaScript number; these stay far below 2^53).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FilesMount {
+    /// What edits and reads name it by.
+    pub index: u32,
+    /// Where programs find it (`/home`), or `/name` for a store the boot
+    /// holds for the page only.
+    pub guest: String,
+    /// The persistent store's name; empty for a tree in memory.
+    pub store: String,
+    /// Granted to the boot's programs (else held for the page only).
+    pub granted: bool,
+    pub used_bytes: f64,
+    /// 0: no limit but the browser's.
+    pub quota_bytes: f64,
+    /// Parents before children, at most `MAX_FILE_ROWS`.
+    pub entries: Vec<FileRow>,
+    /// Entries left out past `MAX_FILE_ROWS` (said, never silently).
+    pub omitted: u32,
+}
+
+/// The most entries a file view lists per tree.
+pub const MAX_FILE_ROWS: usize = 5000;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileRow {
+    /// Relative to the tree, `/`-separated.
+    pub path: String,
+    /// "file", "dir" or "symlink".
+    pub kind: &'static str,
+    pub size: f64,
+    pub mtime_ms: f64,
 }
 
 /// Serializes as bytes (a `Uint8Array` through serde-wasm-bindgen), not as

@@ -2,7 +2,7 @@
 //! JavaScript host (web/kernel/process-host.js) that owns the Worker objects.
 //! Exported to the kernel Worker as class `Kernel`.
 
-use crate::host::{Host, HostFailure, HostReply, HostRequest, Startup};
+use crate::host::{Host, HostFailure, HostReply, HostRequest, Startup, StoreImage};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::manifest::Binary;
@@ -15,6 +15,9 @@ use wasm_bindgen::prelude::*;
 /// Where a WASI program run from the page finds its scratch directory (the
 /// demo tours' default directory).
 const PAGE_SCRATCH_DIR: &str = "/data";
+/// Where the page's WASI programs find the persistent store "home".
+const PAGE_HOME_DIR: &str = "/home";
+const PAGE_HOME_STORE: &str = "home";
 
 #[wasm_bindgen]
 extern "C" {
@@ -307,6 +310,8 @@ impl Host for WebHost {
 #[wasm_bindgen(js_name = Kernel)]
 pub struct WasmKernel {
     kernel: Kernel<WebHost>,
+    /// Stores the host loaded, until `boot`.
+    stores: Vec<StoreImage>,
 }
 
 #[wasm_bindgen(js_class = Kernel)]
@@ -327,26 +332,29 @@ impl WasmKernel {
         }));
         WasmKernel {
             kernel: Kernel::new(WebHost { js: host }, crate::caps::init_grants),
+            stores: Vec::new(),
         }
     }
 
     /// Boots a binary manifest; returns init's pid. A bad manifest is
     /// reported to the UI (`bootError`) and thrown.
     pub fn boot(&mut self, manifest: &[u8]) -> Result<u32, JsError> {
+        for image in self.stores.drain(..) {
+            self.kernel.add_store_image(image);
+        }
         self.kernel.boot(manifest).map_err(|e| JsError::new(&e))
     }
 
-    /// Boots one WASI program as init (the page's "run" form, a runtime's
-    /// REPL, a dropped script), with the same grants as `capos run` and one
-    /// in-memory directory to work in, at `PAGE_SCRATCH_DIR` (gone at the
-    /// next boot: the page has no host directory to write back to). The
-    /// program is `module`'s bytes or, when `runtime` is not empty, that
-    /// catalogue runtime. A non-empty `file_name` puts `file` in the
-    /// directory first (the script a runtime is asked to run).
-    #[wasm_bindgen(js_name = bootWasi)]
+    /// The manifest of one WASI program run from the page (the "run" form,
+    /// a runtime's REPL, a dropped script, a project), with the same grants
+    /// as `capos run`: an in-memory directory at `PAGE_SCRATCH_DIR` (gone at
+    /// the next boot) and, with `home`, the persistent store "home" at
+    /// `PAGE_HOME_DIR`. The program is `module`'s bytes or, when `runtime`
+    /// is not empty, that catalogue runtime. `files` (name, bytes) are put in
+    /// the scratch directory first (the script a runtime is asked to run).
+    #[wasm_bindgen(js_name = wasiManifest)]
     #[allow(clippy::too_many_arguments)]
-    pub fn boot_wasi(
-        &mut self,
+    pub fn wasi_manifest(
         name: &str,
         module: &[u8],
         runtime: &str,
@@ -354,7 +362,8 @@ impl WasmKernel {
         env: Vec<String>,
         file_name: &str,
         file: &[u8],
-    ) -> Result<u32, JsError> {
+        home: bool,
+    ) -> Vec<u8> {
         use capos_schema::wasi_manifest::Program;
         let files = if file_name.is_empty() {
             Vec::new()
@@ -362,6 +371,7 @@ impl WasmKernel {
             vec![(file_name.to_owned(), HostNode::File(file.to_vec()))]
         };
         let scratch = [(PAGE_SCRATCH_DIR.to_owned(), HostNode::Directory(files))];
+        let stores = [(PAGE_HOME_DIR.to_owned(), PAGE_HOME_STORE.to_owned())];
         let program = if runtime.is_empty() {
             Program::Module(module)
         } else {
@@ -370,18 +380,75 @@ impl WasmKernel {
                 sha256: "",
             }
         };
-        let manifest =
-            capos_schema::wasi_manifest::build(&capos_schema::wasi_manifest::WasiProgram {
-                name,
-                program,
-                argv: &argv,
-                env: &env,
-                mounts: &scratch,
-                terminal: Default::default(), // The page's terminal is one.
-                trap_unknown_imports: false,
-                fetch: false,
-            });
-        self.kernel.boot(&manifest).map_err(|e| JsError::new(&e))
+        capos_schema::wasi_manifest::build(&capos_schema::wasi_manifest::WasiProgram {
+            name,
+            program,
+            argv: &argv,
+            env: &env,
+            mounts: &scratch,
+            stores: if home { &stores } else { &[] },
+            terminal: Default::default(), // The page's terminal is one.
+            trap_unknown_imports: false,
+            fetch: false,
+        })
+    }
+
+    /// The persistent stores `manifest`'s mounts name: what the host loads
+    /// (`addStore`, `storeBlob`) before `boot`. None for a manifest that does
+    /// not decode; `boot` reports why.
+    #[wasm_bindgen(js_name = storesOf)]
+    pub fn stores_of(manifest: &[u8]) -> Vec<String> {
+        crate::manifest::decode(manifest)
+            .map(|m| {
+                m.mounts
+                    .into_iter()
+                    .filter(|m| !m.store.is_empty())
+                    .map(|m| m.store)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Store `name` as the host found it: its index (`None`: there is no
+    /// such store yet) and the bytes the browser still grants the site.
+    /// Returns the blob ids the index names, each to be handed over with
+    /// `storeBlob` before `boot`. A damaged index is an error naming the
+    /// store, and the store is left untouched.
+    #[wasm_bindgen(js_name = addStore)]
+    pub fn add_store(
+        &mut self,
+        name: String,
+        index: Option<Vec<u8>>,
+        available_bytes: f64,
+    ) -> Result<Vec<f64>, JsError> {
+        if !capos_config::manifest::is_valid_store_name(&name) {
+            return Err(JsError::new(&format!("{name:?} is not a store name")));
+        }
+        let blobs = match &index {
+            Some(bytes) => crate::caps::volume::index_blobs(bytes)
+                .map_err(|e| JsError::new(&format!("store {name:?}: its index is damaged: {e}")))?,
+            None => Vec::new(),
+        };
+        self.stores.retain(|s| s.name != name);
+        self.stores.push(StoreImage {
+            name,
+            index,
+            blobs: Default::default(),
+            available_bytes: available_bytes.max(0.0) as u64,
+        });
+        Ok(blobs.into_iter().map(|b| b as f64).collect())
+    }
+
+    /// One blob of a store given to `addStore`.
+    #[wasm_bindgen(js_name = storeBlob)]
+    pub fn store_blob(&mut self, name: &str, id: f64, bytes: Vec<u8>) -> Result<(), JsError> {
+        let image = self
+            .stores
+            .iter_mut()
+            .find(|s| s.name == name)
+            .ok_or_else(|| JsError::new(&format!("store {name:?} was not added")))?;
+        image.blobs.insert(id as u64, bytes);
+        Ok(())
     }
 
     /// Serves every ring once, at `now_ms` (`performance.now()`, read by the
@@ -463,6 +530,68 @@ impl WasmKernel {
     #[wasm_bindgen(js_name = setInspect)]
     pub fn set_inspect(&mut self, graph: bool, trace: bool) {
         self.kernel.set_inspect(graph, trace);
+    }
+
+    /// Shows the boot's file trees to the page (a `files` view at once and
+    /// whenever they change), or stops.
+    #[wasm_bindgen(js_name = watchFiles)]
+    pub fn watch_files(&mut self, on: bool) {
+        self.kernel.watch_files(on);
+    }
+
+    /// An edit from the page's file browser: `op` is "write" (`data` at
+    /// `path`, replacing it), "mkdir", "remove" (a directory with all it
+    /// holds) or "rename" (`path` to `to`), on mount `mount` of its view.
+    #[wasm_bindgen(js_name = editFiles)]
+    pub fn edit_files(
+        &mut self,
+        op: &str,
+        mount: u32,
+        path: String,
+        to: String,
+        data: Vec<u8>,
+    ) -> Result<(), JsError> {
+        use crate::kernel::FileEdit;
+        let edit = match op {
+            "write" => FileEdit::Write { mount, path, data },
+            "mkdir" => FileEdit::MakeDirectory { mount, path },
+            "remove" => FileEdit::Remove { mount, path },
+            "rename" => FileEdit::Rename {
+                mount,
+                from: path,
+                to,
+            },
+            _ => return Err(JsError::new(&format!("unknown file edit {op:?}"))),
+        };
+        self.kernel.edit_files(edit).map_err(|e| JsError::new(&e))
+    }
+
+    /// Commits the page's edits now (after a batch of them).
+    #[wasm_bindgen(js_name = flushFiles)]
+    pub fn flush_files(&mut self) {
+        self.kernel.flush_files();
+    }
+
+    /// What `path` on mount `mount` holds, for the page: `[{path, kind,
+    /// data, mtimeMs}]`, the entry itself first (path ""), then everything
+    /// under it if it is a directory.
+    #[wasm_bindgen(js_name = readFiles)]
+    pub fn read_files(&mut self, mount: u32, path: &str) -> Result<js_sys::Array, JsError> {
+        let copies = self
+            .kernel
+            .read_files(mount, path)
+            .map_err(|e| JsError::new(&e))?;
+        let out = js_sys::Array::new();
+        for c in copies {
+            let entry = js_sys::Object::new();
+            let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&entry, &k.into(), v);
+            set("path", &c.path.into()).ok();
+            set("kind", &c.kind.into()).ok();
+            set("data", &js_sys::Uint8Array::from(c.data.as_slice()).into()).ok();
+            set("mtimeMs", &(c.mtime_ns as f64 / 1e6).into()).ok();
+            out.push(&entry);
+        }
+        Ok(out)
     }
 
     /// About ten times a second: process states, the inspector's snapshot,

@@ -33,6 +33,9 @@ generated!(
 
 pub mod wasi_manifest;
 
+#[cfg(feature = "project")]
+pub mod project;
+
 /// The wire form of `capos_config::TransferMode` (the one Rust enum for it).
 impl From<cap_capnp::TransferMode> for capos_config::manifest::TransferMode {
     fn from(mode: cap_capnp::TransferMode) -> Self {

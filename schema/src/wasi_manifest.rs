@@ -55,6 +55,8 @@ pub struct WasiProgram<'a> {
     pub env: &'a [String],
     /// A Directory ("dir.N") on each: guest path, tree.
     pub mounts: &'a [(String, HostNode)],
+    /// Then one on each persistent store: guest path, store name.
+    pub stores: &'a [(String, String)],
     /// Which stdio streams reach a terminal.
     pub terminal: capos_config::manifest::Terminal,
     /// Imports the shim does not provide trap when called, instead of
@@ -74,6 +76,7 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
         argv,
         env,
         mounts,
+        stores,
         terminal,
         trap_unknown_imports,
         fetch,
@@ -90,12 +93,21 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
             blob.set_runtime_sha256(sha256);
         }
     }
-    let mut list = root.reborrow().init_mounts(mounts.len() as u32);
+    let mut list = root
+        .reborrow()
+        .init_mounts((mounts.len() + stores.len()) as u32);
     for (i, (guest, tree)) in mounts.iter().enumerate() {
         let mut m = list.reborrow().get(i as u32);
         m.set_guest(guest);
         set_node(m.init_root(), "", tree);
     }
+    for (i, (guest, store)) in stores.iter().enumerate() {
+        let mut m = list.reborrow().get((mounts.len() + i) as u32);
+        m.set_guest(guest);
+        m.set_store(store);
+        m.init_root().init_directory(0);
+    }
+    let mounts_total = mounts.len() + stores.len();
     let mut flags = root.reborrow().init_terminal();
     flags.set_input(terminal.input);
     flags.set_stdout(terminal.stdout);
@@ -117,13 +129,13 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
         &[]
     };
     let services: Vec<_> = GRANTS.iter().chain(network).collect();
-    let mut caps = init.init_caps((services.len() + mounts.len()) as u32);
+    let mut caps = init.init_caps((services.len() + mounts_total) as u32);
     for (i, (cap_name, service)) in services.iter().enumerate() {
         let mut grant = caps.reborrow().get(i as u32);
         grant.set_name(cap_name);
         grant.init_source().set_kernel(*service);
     }
-    for i in 0..mounts.len() {
+    for i in 0..mounts_total {
         let mut grant = caps.reborrow().get((services.len() + i) as u32);
         grant.set_name(format!("dir.{i}"));
         grant.init_source().set_mount(i as u32);
@@ -144,6 +156,7 @@ mod tests {
             argv: &["p.wasm".into(), "x".into()],
             env: &["A=1".into()],
             mounts: &[("/data".into(), tree)],
+            stores: &[],
             terminal: capos_config::manifest::Terminal {
                 input: true,
                 stdout: false,

@@ -5,6 +5,7 @@
 import init, { Kernel } from '../pkg/capos_kernel_wasm.js';
 import { ProcessHost } from './process-host.js';
 import { checkPageMessage } from '../shared/messages.js';
+import { StoreHost, storeBackend } from './store-host.js';
 
 // Loading starts with the Worker, not with the boot request: a page standing
 // by for a warm `capos run` has the kernel compiled before it is asked.
@@ -37,6 +38,10 @@ self.onmessage = (event) => {
     });
     return;
   }
+  if (FILE_REQUESTS.has(message.type)) {
+    fileRequest(message);
+    return;
+  }
   if (PAGE_ANSWERS.has(message.type)) {
     // Answers to the kernel's own requests: none can come before the boot.
     if (running && !running.host.dead) running.host.page.answer(message);
@@ -47,6 +52,44 @@ self.onmessage = (event) => {
 };
 
 const PAGE_ANSWERS = new Set(['clipboardResult', 'displayDrawn', 'displayEvent']);
+const FILE_REQUESTS = new Set(['watchFiles', 'editFiles', 'readFiles']);
+
+// The page's file browser: views while it is shown, and a person's edits
+// (an upload is a run of writes, then `flush` commits them at once). Each
+// request with an id gets one `filesAnswer`.
+let filesWatched = false;
+function fileRequest(message) {
+  if (message.type === 'watchFiles') {
+    filesWatched = message.on;
+    if (running && !running.host.dead) running.kernel.watchFiles(message.on);
+    return;
+  }
+  const answer = (fields, transfer = []) => self.postMessage({ type: 'filesAnswer', id: message.id, ...fields }, transfer);
+  if (!running || running.host.dead) {
+    answer({ ok: false, message: 'the system is not running' });
+    return;
+  }
+  const { kernel } = running;
+  try {
+    if (message.type === 'readFiles') {
+      const entries = kernel.readFiles(message.mount, message.path);
+      answer({ ok: true, entries }, entries.map((e) => e.data.buffer));
+      return;
+    }
+    const failures = [];
+    for (const edit of message.edits) {
+      try {
+        kernel.editFiles(edit.op, message.mount, edit.path, edit.to ?? '', edit.data ?? new Uint8Array());
+      } catch (err) {
+        failures.push(err.message);
+      }
+    }
+    kernel.flushFiles();
+    answer({ ok: failures.length === 0, message: failures.slice(0, 20).join('\n'), failed: failures.length });
+  } catch (err) {
+    answer({ ok: false, message: String(err?.message ?? err) });
+  }
+}
 
 function deliverInput({ kernel, host }, message) {
   if (host.dead) return;
@@ -65,10 +108,14 @@ async function boot(request) {
   // for all processes, so the kernel never has more than one waiter.
   // Word 1 is 1 while the kernel sleeps on word 0: processes notify only then.
   const wake = new Int32Array(new SharedArrayBuffer(8));
+  const stores = new StoreHost(storeBackend(request.store), (action) => host.reply(action));
   const host = new ProcessHost(wake, (event, transfer = []) => {
     if (event.type === 'trace') measureCalls(event.calls);
-    self.postMessage(event, transfer);
-  });
+    // The system is down only once what it stored has landed: a page
+    // reloaded at "halted" must find every committed change.
+    if (event.type === 'halted') stores.settled().then(() => self.postMessage(event, transfer));
+    else self.postMessage(event, transfer);
+  }, stores);
   self.__caposState.rings = () => host.ringStates();
   self.__caposState.wake = () => [Atomics.load(wake, 0), Atomics.load(wake, 1)];
   const kernel = new Kernel(host);
@@ -77,19 +124,35 @@ async function boot(request) {
   // For a test that checks no capability id reaches the page: it reads the
   // ids from inside this Worker, which holds them anyway.
   self.__caposKernel = kernel;
-  try {
-    if (request.type === 'bootWasi') {
-      kernel.bootWasi(request.name, request.program ?? new Uint8Array(), request.runtime ?? '', request.argv, request.env,
-        request.file?.name ?? '', request.file?.data ?? new Uint8Array());
-    } else {
-      const bytes = await fetchManifest(request.manifestUrl);
-      if (!bytes) return;
-      kernel.boot(bytes);
+  const manifest = request.type === 'bootWasi'
+    ? Kernel.wasiManifest(request.name, request.program ?? new Uint8Array(), request.runtime ?? '', request.argv,
+      request.env, request.file?.name ?? '', request.file?.data ?? new Uint8Array(), request.home === true)
+    : await fetchManifest(request.manifestUrl);
+  if (!manifest) return;
+  // The stores the manifest mounts must load, or it does not boot; the
+  // page's own "home" (its file browser) loads beside them when it can.
+  const needed = new Set(Kernel.storesOf(manifest));
+  const wanted = new Set(needed);
+  if (request.home) wanted.add('home');
+  for (const name of wanted) {
+    try {
+      await stores.load(kernel, name);
+    } catch (err) {
+      const message = `cannot open the persistent directory "${name}" (${stores.kind}): ${err?.message ?? err}`;
+      if (needed.has(name)) {
+        self.postMessage({ type: 'bootError', message });
+        return;
+      }
+      self.postMessage({ type: 'storeFailed', store: name, message });
     }
+  }
+  try {
+    kernel.boot(manifest);
   } catch {
     return; // The kernel has reported a bootError with its reason.
   }
   running = { kernel, host };
+  if (filesWatched) kernel.watchFiles(true);
   for (const message of earlyInput.splice(0)) deliverInput(running, message);
   // Process states change without any call (a process falls asleep in
   // cap_enter); the kernel looks this often, and flushes the call trace.

@@ -19,7 +19,7 @@ const READY_WITHIN_MS = 3000;
 const START_ATTEMPTS = 3;
 
 export class ProcessHost {
-  constructor(wake, post) {
+  constructor(wake, post, stores) {
     this.wake = wake;
     this.post = post;
     this.workers = new Map(); // pid -> Worker
@@ -29,14 +29,8 @@ export class ProcessHost {
     this.dead = false;
     this.runtimes = new RuntimeLoader(post);
     // Replies to host requests arrive between the kernel's polls.
-    const reply = (action) => {
-      if (this.dead || !this.kernel) return;
-      try {
-        action(this.kernel);
-      } catch (err) {
-        this.kernelDied(err);
-      }
-    };
+    const reply = (action) => this.reply(action);
+    this.stores = stores;
     this.http = new HttpHost(reply);
     this.kv = new KvHost(reply);
     this.page = new PageHost(post, reply);
@@ -44,6 +38,17 @@ export class ProcessHost {
 
   attach(kernel) {
     this.kernel = kernel;
+  }
+
+  // Runs `action(kernel)` with a host request's answer, unless the kernel
+  // is gone.
+  reply(action) {
+    if (this.dead || !this.kernel) return;
+    try {
+      action(this.kernel);
+    } catch (err) {
+      this.kernelDied(err);
+    }
   }
 
   // Called by the kernel (Rust). The program is the module `binaryView`, or
@@ -146,6 +151,7 @@ export class ProcessHost {
       case 'displayFrame':
       case 'displayClose':
         return this.page.request(id, request, payload);
+      case 'storeCommit': return this.stores.commit(id, request, payload);
       default: return this.kv.request(id, request, payload);
     }
   }

@@ -23,12 +23,21 @@ const FILE_NAME = /^(?!\.\.?$)[^/\x00-\x1f]{1,255}$/;
 const RUNTIME_PHASES = new Set(['download', 'verified', 'ready', 'failed']);
 
 const isInspect = (v) => isObject(v) && typeof v.graph === 'boolean' && typeof v.trace === 'boolean';
+const STORE_BACKENDS = new Set(['opfs', 'idb', 'memory']);
+const FILE_EDITS = new Set(['write', 'mkdir', 'remove', 'rename']);
+// A path inside a mount: relative, at most 4 KiB.
+const isRelPath = (v) => isText(v, 4096) && !v.startsWith('/') && !v.includes('\0');
+const fileEdit = (e) => isObject(e) && FILE_EDITS.has(e.op) && isRelPath(e.path) && e.path.length > 0
+  && (e.op !== 'rename' || (isRelPath(e.to) && e.to.length > 0))
+  && (e.op !== 'write' || (e.data instanceof Uint8Array && e.data.length <= 256 * MAX_TEXT));
 
 // page -> kernel
 export function checkPageMessage(m) {
   if (!isObject(m)) return 'page message must be an object';
-  if ((m.type === 'boot' || m.type === 'bootWasi') && m.inspect !== undefined && !isInspect(m.inspect)) {
-    return `${m.type}: inspect must be {graph: boolean, trace: boolean}`;
+  if (m.type === 'boot' || m.type === 'bootWasi') {
+    if (m.inspect !== undefined && !isInspect(m.inspect)) return `${m.type}: inspect must be {graph: boolean, trace: boolean}`;
+    if (m.home !== undefined && typeof m.home !== 'boolean') return `${m.type}: home must be a boolean`;
+    if (m.store !== undefined && !STORE_BACKENDS.has(m.store)) return `${m.type}: store must be opfs, idb or memory`;
   }
   switch (m.type) {
     case 'inspect':
@@ -48,6 +57,13 @@ export function checkPageMessage(m) {
     case 'displayEvent':
       return check(isInt(m.id, 1, U32) && typeof m.closed === 'boolean' && isInt(m.width, 0, 16384)
         && isInt(m.height, 0, 16384), 'displayEvent: {id, closed, width, height}');
+    case 'watchFiles':
+      return check(typeof m.on === 'boolean', 'watchFiles: {on: boolean}');
+    case 'readFiles':
+      return check(isInt(m.id, 1, U32) && isInt(m.mount, 0, 255) && isRelPath(m.path), 'readFiles: {id, mount, path}');
+    case 'editFiles':
+      return check(isInt(m.id, 1, U32) && isInt(m.mount, 0, 255) && Array.isArray(m.edits) && m.edits.length <= 4096
+        && m.edits.every(fileEdit), 'editFiles: {id, mount, edits: [{op, path, to?, data?}]} (a write at most 256 MiB)');
     case 'bootWasi':
       if (!isText(m.name, 256)) return 'bootWasi: name must be a string';
       if (m.runtime !== undefined) {
@@ -132,6 +148,13 @@ const traceCall = (c) =>
   Number.isFinite(c.durUs) && c.durUs >= 0 && isText(c.message, 64 * 1024);
 
 const FS_KINDS = new Set(['file', 'dir', 'symlink']);
+const fileRow = (r) => isObject(r) && isText(r.path, 4096) && FS_KINDS.has(r.kind) && isCount(r.size)
+  && Number.isFinite(r.mtimeMs);
+const filesMount = (m) => isObject(m) && isInt(m.index, 0, 255) && isText(m.guest, 4096) && isText(m.store, 64)
+  && typeof m.granted === 'boolean' && isCount(m.usedBytes) && isCount(m.quotaBytes) && Array.isArray(m.entries)
+  && m.entries.length <= 5000 && m.entries.every(fileRow) && isInt(m.omitted, 0, U32);
+const fileCopy = (e) => isObject(e) && isText(e.path, 4096) && FS_KINDS.has(e.kind) && e.data instanceof Uint8Array
+  && Number.isFinite(e.mtimeMs);
 const fsEntry = (e) => isObject(e) && isText(e.path, 4096) && FS_KINDS.has(e.kind) && isText(e.data, 96 * MAX_TEXT);
 
 // kernel -> page (view models only: no capability ids ever cross here)
@@ -169,6 +192,15 @@ export function checkKernelEvent(m) {
         Array.isArray(mount.entries) && mount.entries.every(fsEntry)), 'filesystems: {mounts: [{guest, entries}]}');
     case 'halted':
       return check(isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024), 'halted: {code, reason}');
+    case 'files':
+      return check(Array.isArray(m.mounts) && m.mounts.length <= 256 && m.mounts.every(filesMount),
+        'files: {mounts: [{index, guest, store, granted, usedBytes, quotaBytes, entries, omitted}]}');
+    case 'storeFailed':
+      return check(isText(m.store, 64) && isText(m.message, 64 * 1024), 'storeFailed: {store, message}');
+    case 'filesAnswer':
+      return check(isInt(m.id, 1, U32) && typeof m.ok === 'boolean' && (m.message === undefined || isText(m.message, 1 << 20))
+        && (m.entries === undefined || (Array.isArray(m.entries) && m.entries.every(fileCopy)))
+        && (m.failed === undefined || isInt(m.failed, 0, U32)), 'filesAnswer: {id, ok, message?, entries?, failed?}');
     case 'clipboard':
       return check(isInt(m.id, 1, U32) && (m.op === 'read' || (m.op === 'write' && isText(m.text))),
         'clipboard: {id, op: "read"} or {id, op: "write", text}');

@@ -27,8 +27,10 @@ const LIST_BUDGET: usize = capos_config::ring::SLOT_DATA_SIZE as usize - 256;
 /// works), and one volume per persistent store the host loaded. At halt,
 /// what the mounts hold is published for `capos run --dir` to write back.
 pub struct FileSystems {
-    volumes: Vec<Rc<Volume>>,
-    mounts: Vec<MountPoint>,
+    pub(super) volumes: Vec<Rc<Volume>>,
+    pub(super) mounts: Vec<MountPoint>,
+    /// Each volume's generation when the page last saw it.
+    pub(super) shown: std::cell::RefCell<Vec<u64>>,
 }
 
 /// One tree the boot holds, and where it shows.
@@ -102,6 +104,7 @@ impl FileSystems {
         Ok(Self {
             volumes,
             mounts: points,
+            shown: Default::default(),
         })
     }
 

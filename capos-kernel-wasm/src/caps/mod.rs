@@ -12,6 +12,7 @@ mod console;
 mod display;
 mod echo;
 pub mod fs;
+mod fs_page;
 pub mod http;
 mod ipc;
 pub mod kv;
@@ -130,6 +131,7 @@ pub fn init_grants<H: Host>(
 ) -> Result<Vec<Grant<H>>, String> {
     let images = kernel.take_store_images();
     let fs = Rc::new(fs::FileSystems::mount(kernel, &manifest.mounts, images)?);
+    kernel.set_page_files(fs.clone());
     let services = Services {
         input: Rc::new(TerminalInput::new(manifest.terminal.input)),
         endpoints: Rc::new(Endpoints::default()),
