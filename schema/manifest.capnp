@@ -36,10 +36,15 @@ struct Mount {
   # Empty: the tree lives in kernel memory and is gone after the boot.
   # A name ([a-z0-9][a-z0-9-]*, at most 64): the tree is persistent, kept in
   # the browser's storage for this site under that name (docs/files.md), and
-  # found again by the next boot that names it.
+  # found again by the next boot that names it. The first mount of a store
+  # seeds it (`root`).
   quotaBytes @3 :UInt64;
   # A persistent mount's limit on the bytes its files hold (writes past it
   # fail with ENOSPC); 0: what the browser grants the site.
+  storePath @4 :Text;
+  # A persistent mount grants this directory of the store ("": its root),
+  # made if missing: a program can be given one folder of a store and
+  # nothing else. Several mounts may name one store (one tree).
 }
 
 struct FsNode {

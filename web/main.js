@@ -8,6 +8,9 @@ import { createInspector } from './ui/inspector/panel.js';
 import { createTour } from './ui/tour.js';
 import { createRuntimeProgress } from './ui/runtime-progress.js';
 import { createDisplay } from './ui/display.js';
+import { createFiles, pickFolder } from './ui/files.js';
+import { createTransfer } from './ui/transfer.js';
+import { readDropped } from './ui/folder-reader.js';
 import { setStatus, showFatal } from './ui/status.js';
 import { report, startKernel, startSession } from './ui/session.js';
 import { isolateWithServiceWorker } from './coi.js';
@@ -50,6 +53,27 @@ async function main() {
     pane: $('display-pane'), canvas: $('display'), closeButton: $('display-close'), caption: $('display-caption'),
   });
   let session = null;
+  const transfer = createTransfer($('transfer'));
+  const files = createFiles($('files'), {
+    request: (message) => session ? session.files(message) : Promise.resolve({ ok: false, message: 'nothing is running' }),
+    progress: transfer,
+  });
+  // The file browser: shown with ?files=1 or its button; the kernel sends
+  // views only while it is shown.
+  const filesPane = $('files-pane');
+  const filesToggle = $('files-toggle');
+  const showFiles = (on) => {
+    filesPane.hidden = !on;
+    filesToggle.setAttribute('aria-pressed', String(on));
+    session?.watchFiles(on);
+  };
+  filesToggle.addEventListener('click', () => showFiles(filesPane.hidden));
+  $('files-upload-folder').addEventListener('click', () => files.uploadFolder());
+  $('files-upload-files').addEventListener('click', () => files.uploadFiles());
+  // Where persistent directories live: ?store=idb tries IndexedDB where
+  // OPFS would do; a headless `capos` run asks for memory.
+  const storeParam = params.get('store');
+  const storeBackend = ['opfs', 'idb', 'memory'].includes(storeParam) ? storeParam : undefined;
   // ?inspector=off hides the inspector (the kernel then builds none of it).
   const inspectorRoot = $('inspector');
   inspectorRoot.hidden = params.get('inspector') === 'off';
@@ -111,10 +135,16 @@ async function main() {
     inspector.reset();
     runtimeProgress.reset();
     display.reset();
+    files.reset();
     terminal.reset();
     const kernel = spareKernel ?? undefined;
     spareKernel = null;
-    session = startSession({ terminal, processList, inspector, runtimeProgress, display, status, fatal, request, label, kernel });
+    // Every page boot holds the persistent "home" for the file browser;
+    // only the programs run from the page (and manifests that mount it)
+    // are granted it.
+    const full = { ...request, home: true, ...(storeBackend ? { store: storeBackend } : {}) };
+    session = startSession({ terminal, processList, inspector, runtimeProgress, display, files, status, fatal, request: full, label, kernel });
+    if (!filesPane.hidden) session.watchFiles(true);
   };
   terminal.onInput((line) => session?.input(line), () => session?.endInput());
   // For DevTools and the headless driver: read what the terminal shows, and
@@ -127,6 +157,8 @@ async function main() {
     inspectorSnapshots: () => inspector.snapshots(),
     inspectorShowStep: (i) => inspector.showStep(i),
     inspectorSelect: (pid) => inspector.select(pid),
+    // Shows or hides the file browser (what its button does).
+    showFiles: (on) => showFiles(Boolean(on)),
     // Starts a runtime (python, qjs) with arguments, or with none its REPL
     // (what its header button does).
     runRuntime: (runtime, args = []) => startRuntime(String(runtime), Array.from(args, String)),
@@ -201,9 +233,42 @@ async function main() {
   pane.addEventListener('dragover', (event) => event.preventDefault());
   pane.addEventListener('drop', (event) => {
     event.preventDefault();
+    const item = [...event.dataTransfer.items].find((i) => i.kind === 'file');
+    const entry = item?.webkitGetAsEntry?.();
+    if (entry?.isDirectory) {
+      readFolder(readDropped(event.dataTransfer, readProgress)).then(runProject);
+      return;
+    }
     const file = event.dataTransfer.files[0];
     if (file) runFile(file);
   });
+  // A project folder: read, copied into /home/<its name> by the kernel,
+  // and run with what its files say it is (the kernel decides).
+  const readProgress = (done, total) => transfer.show('reading the folder', done, total);
+  const readFolder = (reading) => reading.then((read) => {
+    transfer.hide();
+    return read;
+  }, (err) => {
+    transfer.hide();
+    if (err?.name !== 'AbortError') {
+      showFatal(fatal, `cannot read the folder: ${err.message}`);
+    }
+    return null;
+  });
+  const runProject = (read) => {
+    if (!read) return;
+    const name = read.name.replace(/[\/\x00-\x1f]/g, '_').replace(/^\.\.?$/, '_') || 'project';
+    if (read.skipped.length) {
+      report({ kind: 'skipped', files: read.skipped });
+    }
+    boot({ type: 'bootProject', name, files: read.files, args: splitArgs($('wasm-args').value), env: splitArgs($('wasm-env').value) },
+      `project ${name}`);
+    if (read.skipped.length) {
+      terminal.line(`\x1b[33m[skipped ${read.skipped.length}: ${read.skipped.slice(0, 10).map((s) => `${s.path} (${s.reason})`).join('; ')}]\x1b[0m`);
+    }
+  };
+  $('open-project').addEventListener('click', () => readFolder(pickFolder(transfer)).then(runProject));
+  if (params.get('files') === '1') showFiles(true);
 }
 
 // Which runtime runs a dropped script.

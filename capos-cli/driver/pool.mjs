@@ -59,7 +59,7 @@ async function loadStandby(readyWithinMs) {
   page.on('pageerror', (err) => spare.report({ kind: 'pageError', message: String(err) }));
   page.on('crash', () => spare.report({ kind: 'browserError', message: 'the page crashed' }));
   try {
-    await page.goto(`${siteUrl}?standby&inspector=off`, { timeout: readyWithinMs, waitUntil: 'commit' });
+    await page.goto(`${siteUrl}?standby&inspector=off&store=memory`, { timeout: readyWithinMs, waitUntil: 'commit' });
     await page.waitForFunction(() => typeof globalThis.capos?.boot === 'function', null, { timeout: readyWithinMs });
   } catch (err) {
     await page.close().catch(() => {});

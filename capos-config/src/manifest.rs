@@ -99,6 +99,8 @@ pub struct Mount {
     pub store: String,
     /// A persistent mount's limit on its files' bytes; 0: the browser's.
     pub quota_bytes: u64,
+    /// The directory of the store it grants, relative ("": the root).
+    pub store_path: String,
 }
 
 /// Whether `name` can name a persistent store: `[a-z0-9][a-z0-9-]*`, at
@@ -297,7 +299,7 @@ impl Manifest {
             }
         }
         self.init.validate(self)?;
-        for (i, mount) in self.mounts.iter().enumerate() {
+        for mount in &self.mounts {
             if !matches!(mount.root.kind, FsNodeKind::Directory(_)) {
                 return Err(format!("mount {:?} is not a directory", mount.guest));
             }
@@ -309,15 +311,18 @@ impl Manifest {
                         mount.guest, mount.store
                     ));
                 }
-                if self.mounts[..i].iter().any(|m| m.store == mount.store) {
+                let parts = mount.store_path.split('/').filter(|p| !p.is_empty());
+                if mount.store_path.starts_with('/')
+                    || parts.clone().any(|p| !is_valid_entry_name(p))
+                {
                     return Err(format!(
-                        "store {:?} is mounted twice (one tree, one mount)",
-                        mount.store
+                        "mount {:?}: storePath {:?} is not a relative path of plain names",
+                        mount.guest, mount.store_path
                     ));
                 }
-            } else if mount.quota_bytes != 0 {
+            } else if mount.quota_bytes != 0 || !mount.store_path.is_empty() {
                 return Err(format!(
-                    "mount {:?}: quotaBytes is for persistent mounts (name a store)",
+                    "mount {:?}: quotaBytes and storePath are for persistent mounts (name a store)",
                     mount.guest
                 ));
             }

@@ -1175,6 +1175,13 @@ impl<H: Host> Kernel<H> {
             let service = self.services[i].clone();
             service.on_halt(self);
         }
+        // The trees as the system leaves them: no tick comes after a halt.
+        if self.files_watched
+            && let Some(files) = self.page_files.clone()
+            && let Some(event) = files.view(false)
+        {
+            self.host.emit(event);
+        }
         // The last picture and the last calls, before the page hears the end.
         if self.inspector.graph {
             let now = self.host.now_ns();

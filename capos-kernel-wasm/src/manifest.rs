@@ -63,6 +63,7 @@ fn read(root: manifest_capnp::manifest::Reader<'_>) -> capnp::Result<Manifest> {
             root: read_node(mount.get_root()?, 0)?,
             store: mount.get_store()?.to_string()?,
             quota_bytes: mount.get_quota_bytes(),
+            store_path: mount.get_store_path()?.to_string()?,
         });
     }
     Ok(Manifest {

@@ -371,7 +371,11 @@ impl WasmKernel {
             vec![(file_name.to_owned(), HostNode::File(file.to_vec()))]
         };
         let scratch = [(PAGE_SCRATCH_DIR.to_owned(), HostNode::Directory(files))];
-        let stores = [(PAGE_HOME_DIR.to_owned(), PAGE_HOME_STORE.to_owned())];
+        let stores = [(
+            PAGE_HOME_DIR.to_owned(),
+            PAGE_HOME_STORE.to_owned(),
+            String::new(),
+        )];
         let program = if runtime.is_empty() {
             Program::Module(module)
         } else {
@@ -388,6 +392,82 @@ impl WasmKernel {
             mounts: &scratch,
             stores: if home { &stores } else { &[] },
             terminal: Default::default(), // The page's terminal is one.
+            trap_unknown_imports: false,
+            fetch: false,
+        })
+    }
+
+    /// What runs a project folder a person opened on the page, given its
+    /// files' paths and the texts detection reads (`package.json`,
+    /// `pyproject.toml`; absent when not UTF-8): `{language, runtime, wasm,
+    /// args, env}` (one of `runtime`, `wasm` empty), or an error saying
+    /// which files were looked for.
+    #[wasm_bindgen(js_name = projectPlan)]
+    pub fn project_plan(
+        name: &str,
+        paths: Vec<String>,
+        text_paths: Vec<String>,
+        texts: Vec<String>,
+    ) -> Result<js_sys::Object, JsError> {
+        use capos_schema::project::{self, Listing, Program};
+        let listing = Listing {
+            paths: paths.into_iter().collect(),
+            texts: text_paths.into_iter().zip(texts).collect(),
+        };
+        let plan = project::detect(&listing, name).map_err(|e| JsError::new(&e))?;
+        let (runtime, wasm) = match &plan.program {
+            Program::Runtime(r) => (*r, ""),
+            Program::Wasm(path) => ("", path.as_str()),
+        };
+        let out = js_sys::Object::new();
+        let list = |items: &[String]| items.iter().map(JsValue::from).collect::<js_sys::Array>();
+        for (key, value) in [
+            ("language", JsValue::from(plan.language)),
+            ("runtime", runtime.into()),
+            ("wasm", wasm.into()),
+            ("args", list(&plan.args).into()),
+            ("env", list(&plan.env).into()),
+        ] {
+            js_sys::Reflect::set(&out, &key.into(), &value).ok();
+        }
+        Ok(out)
+    }
+
+    /// The manifest of a project run from the page: its program (`module`,
+    /// or catalogue `runtime`) with `argv` and `env`, and the project's
+    /// folder of the store "home" (`home/<folder>`) granted at `/project`,
+    /// as `capos run-project` grants the folder it runs. Nothing else of
+    /// the store is granted.
+    #[wasm_bindgen(js_name = projectManifest)]
+    pub fn project_manifest(
+        folder: &str,
+        module: &[u8],
+        runtime: &str,
+        argv: Vec<String>,
+        env: Vec<String>,
+    ) -> Vec<u8> {
+        use capos_schema::wasi_manifest::Program;
+        let stores = [(
+            capos_schema::project::GUEST.to_owned(),
+            PAGE_HOME_STORE.to_owned(),
+            folder.to_owned(),
+        )];
+        let program = if runtime.is_empty() {
+            Program::Module(module)
+        } else {
+            Program::Runtime {
+                name: runtime,
+                sha256: "",
+            }
+        };
+        capos_schema::wasi_manifest::build(&capos_schema::wasi_manifest::WasiProgram {
+            name: folder,
+            program,
+            argv: &argv,
+            env: &env,
+            mounts: &[],
+            stores: &stores,
+            terminal: Default::default(),
             trap_unknown_imports: false,
             fetch: false,
         })

@@ -20,6 +20,9 @@ pub enum Error {
     Ring(RingViolation),
     /// A Cap'n Proto message could not be built or read.
     Capnp(capnp::Error),
+    /// A file-system call's results carried this WASI errno (a deferred
+    /// write's, reported by the next call on the file).
+    Errno(u16),
     /// Anything else a program wants to report.
     Other(String),
 }
@@ -42,6 +45,7 @@ impl fmt::Display for Error {
             Self::Push(e) => write!(f, "cannot queue call: {e}"),
             Self::Ring(e) => write!(f, "ring protocol violation: {e}"),
             Self::Capnp(e) => write!(f, "Cap'n Proto: {e}"),
+            Self::Errno(n) => write!(f, "the call failed with errno {n}"),
             Self::Other(m) => f.write_str(m),
         }
     }

@@ -264,6 +264,18 @@ pub fn truncate(f: CapRef, size: u64) -> FsResult<()> {
     check(request.send().or_eio()?.get().or_eio()?.get_errno())
 }
 
+/// Waits until the file's tree has stored every change made so far.
+pub fn sync_file(f: CapRef) -> FsResult<()> {
+    let response = file(f)?.sync_request().send().or_eio()?;
+    check(response.get().or_eio()?.get_errno())
+}
+
+/// As [`sync_file`], for a directory's tree.
+pub fn sync_directory(dir: CapRef) -> FsResult<()> {
+    let response = directory(dir)?.sync_request().send().or_eio()?;
+    check(response.get().or_eio()?.get_errno())
+}
+
 pub fn set_file_times(f: CapRef, times: &Times) -> FsResult<()> {
     let mut request = file(f)?.set_times_request();
     set_times(request.get().init_times(), times);

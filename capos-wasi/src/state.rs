@@ -443,10 +443,19 @@ impl Wasi {
     }
 
     /// fd_sync/fd_datasync: waits for the writes still in flight (see
-    /// `write_all`) and reports their failure; a terminal is not a file.
+    /// `write_all`) and reports their failure, then for the tree to be
+    /// stored durably (a persistent directory's commit: ENOSPC or EIO if
+    /// it failed); a terminal is not a file.
     pub fn fd_sync(&self, fd: u32) -> Result<()> {
         match self.fd(fd)?.kind {
-            Kind::File { cap, .. } | Kind::Dir { cap, .. } => settle_writes(cap),
+            Kind::File { cap, .. } => {
+                settle_writes(cap)?;
+                fs::sync_file(cap)
+            }
+            Kind::Dir { cap, .. } => {
+                settle_writes(cap)?;
+                fs::sync_directory(cap)
+            }
             _ => Err(EINVAL),
         }
     }
@@ -903,7 +912,14 @@ fn read_up_to(cap: CapRef, offset: u64, capacity: u64) -> Result<Vec<u8>> {
 /// Waits for every deferred write and reports the first on `cap` that failed.
 fn settle_writes(cap: CapRef) -> Result<()> {
     capos_rt::settle_deferred().map_err(|_| EIO)?;
+    deferred_failure(cap)
+}
+
+/// How an earlier deferred write on `cap` failed: its errno (ENOSPC when a
+/// persistent directory's quota is full), or EIO if it carried none.
+fn deferred_failure(cap: CapRef) -> Result<()> {
     match capos_rt::take_deferred_error(cap) {
+        Some(capos_rt::Error::Errno(n)) => Err(n),
         Some(_) => Err(EIO),
         None => Ok(()),
     }
@@ -915,9 +931,7 @@ fn settle_writes(cap: CapRef) -> Result<()> {
 /// is reported by the next file operation. An append must learn the size,
 /// so it waits.
 fn write_all(cap: CapRef, offset: u64, data: &[u8], append: bool) -> Result<u64> {
-    if capos_rt::take_deferred_error(cap).is_some() {
-        return Err(EIO);
-    }
+    deferred_failure(cap)?;
     if append {
         let mut end = fs::file_stat(cap)?.size;
         for chunk in data.chunks(fs::CHUNK) {

@@ -55,8 +55,9 @@ pub struct WasiProgram<'a> {
     pub env: &'a [String],
     /// A Directory ("dir.N") on each: guest path, tree.
     pub mounts: &'a [(String, HostNode)],
-    /// Then one on each persistent store: guest path, store name.
-    pub stores: &'a [(String, String)],
+    /// Then one on each persistent store: guest path, store name, and the
+    /// directory of the store it grants ("": its root).
+    pub stores: &'a [(String, String, String)],
     /// Which stdio streams reach a terminal.
     pub terminal: capos_config::manifest::Terminal,
     /// Imports the shim does not provide trap when called, instead of
@@ -101,10 +102,11 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
         m.set_guest(guest);
         set_node(m.init_root(), "", tree);
     }
-    for (i, (guest, store)) in stores.iter().enumerate() {
+    for (i, (guest, store, path)) in stores.iter().enumerate() {
         let mut m = list.reborrow().get((mounts.len() + i) as u32);
         m.set_guest(guest);
         m.set_store(store);
+        m.set_store_path(path);
         m.init_root().init_directory(0);
     }
     let mounts_total = mounts.len() + stores.len();

@@ -29,7 +29,7 @@ self.onmessage = (event) => {
     if (running && !running.host.dead) running.kernel.setInspect(inspect.graph, inspect.trace);
     return;
   }
-  if (message.type === 'boot' || message.type === 'bootWasi') {
+  if (message.type === 'boot' || message.type === 'bootWasi' || message.type === 'bootProject') {
     if (booted) return;
     if (message.inspect) inspect = { graph: message.inspect.graph, trace: message.inspect.trace };
     booted = true;
@@ -124,10 +124,15 @@ async function boot(request) {
   // For a test that checks no capability id reaches the page: it reads the
   // ids from inside this Worker, which holds them anyway.
   self.__caposKernel = kernel;
-  const manifest = request.type === 'bootWasi'
-    ? Kernel.wasiManifest(request.name, request.program ?? new Uint8Array(), request.runtime ?? '', request.argv,
-      request.env, request.file?.name ?? '', request.file?.data ?? new Uint8Array(), request.home === true)
-    : await fetchManifest(request.manifestUrl);
+  let manifest;
+  if (request.type === 'bootWasi') {
+    manifest = Kernel.wasiManifest(request.name, request.program ?? new Uint8Array(), request.runtime ?? '', request.argv,
+      request.env, request.file?.name ?? '', request.file?.data ?? new Uint8Array(), request.home === true);
+  } else if (request.type === 'bootProject') {
+    manifest = projectManifest(request);
+  } else {
+    manifest = await fetchManifest(request.manifestUrl);
+  }
   if (!manifest) return;
   // The stores the manifest mounts must load, or it does not boot; the
   // page's own "home" (its file browser) loads beside them when it can.
@@ -150,6 +155,12 @@ async function boot(request) {
     kernel.boot(manifest);
   } catch {
     return; // The kernel has reported a bootError with its reason.
+  }
+  if (request.type === 'bootProject') {
+    // Into the project's folder (granted as /project) before its program
+    // can run: the program's Worker is still starting.
+    for (const file of request.files) kernel.editFiles('write', 0, file.path, '', file.data);
+    kernel.flushFiles();
   }
   running = { kernel, host };
   if (filesWatched) kernel.watchFiles(true);
@@ -187,6 +198,34 @@ function measureCalls(calls) {
     }
   }
   performance.clearMeasures();
+}
+
+// A project folder's manifest, from what its files say it is; or null
+// after reporting why it cannot run (the files looked for).
+function projectManifest({ name, files, args, env }) {
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const textPaths = [];
+  const texts = [];
+  for (const file of files) {
+    if (file.path !== 'package.json' && file.path !== 'pyproject.toml') continue;
+    try {
+      texts.push(utf8.decode(file.data));
+      textPaths.push(file.path);
+    } catch {
+      // Not UTF-8: detection says it cannot read it.
+    }
+  }
+  let plan;
+  try {
+    plan = Kernel.projectPlan(name, files.map((f) => f.path), textPaths, texts);
+  } catch (err) {
+    self.postMessage({ type: 'bootError', message: err.message });
+    return null;
+  }
+  const module = plan.wasm ? files.find((f) => f.path === plan.wasm).data : new Uint8Array();
+  const program = plan.runtime || plan.wasm;
+  self.postMessage({ type: 'project', name, language: plan.language, command: [program, ...plan.args, ...args].join(' ') });
+  return Kernel.projectManifest(name, module, plan.runtime, [program, ...plan.args, ...args], [...plan.env, ...env]);
 }
 
 // The manifest's bytes, or null after reporting why there are none.

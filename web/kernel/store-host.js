@@ -111,18 +111,22 @@ function* pieces(request, payload) {
 }
 
 // Holds store `name` for this Worker's life, so two tabs never commit over
-// each other; a second one is told who has it.
+// each other. The kernel Worker of the boot before this one may still be
+// letting go of it (a Worker's locks are released once it has ended), so
+// wait a little before telling the person another tab has it.
+const LOCK_WAIT_MS = 5000;
 async function lockStore(name) {
   if (!navigator.locks) return;
   await new Promise((resolve, reject) => {
-    navigator.locks.request(`capos-store:${name}`, { ifAvailable: true }, (lock) => {
-      if (!lock) {
-        reject(new Error(`store "${name}" is in use by another tab of this site; close it, or boot there`));
-        return undefined;
-      }
+    const signal = AbortSignal.timeout(LOCK_WAIT_MS);
+    navigator.locks.request(`capos-store:${name}`, { signal }, () => {
       resolve();
       return new Promise(() => {}); // held until this Worker ends
-    }).catch(reject);
+    }).catch((err) => {
+      reject(err?.name === 'TimeoutError' || err?.name === 'AbortError'
+        ? new Error(`store "${name}" is in use by another tab of this site; close it, or boot there`)
+        : err);
+    });
   });
 }
 

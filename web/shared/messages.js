@@ -34,7 +34,7 @@ const fileEdit = (e) => isObject(e) && FILE_EDITS.has(e.op) && isRelPath(e.path)
 // page -> kernel
 export function checkPageMessage(m) {
   if (!isObject(m)) return 'page message must be an object';
-  if (m.type === 'boot' || m.type === 'bootWasi') {
+  if (m.type === 'boot' || m.type === 'bootWasi' || m.type === 'bootProject') {
     if (m.inspect !== undefined && !isInspect(m.inspect)) return `${m.type}: inspect must be {graph: boolean, trace: boolean}`;
     if (m.home !== undefined && typeof m.home !== 'boolean') return `${m.type}: home must be a boolean`;
     if (m.store !== undefined && !STORE_BACKENDS.has(m.store)) return `${m.type}: store must be opfs, idb or memory`;
@@ -64,6 +64,13 @@ export function checkPageMessage(m) {
     case 'editFiles':
       return check(isInt(m.id, 1, U32) && isInt(m.mount, 0, 255) && Array.isArray(m.edits) && m.edits.length <= 4096
         && m.edits.every(fileEdit), 'editFiles: {id, mount, edits: [{op, path, to?, data?}]} (a write at most 256 MiB)');
+    case 'bootProject':
+      if (!FILE_NAME.test(m.name)) return 'bootProject: name must be one path segment';
+      if (!Array.isArray(m.files) || m.files.length > 100000 || !m.files.every((f) => isObject(f) && isRelPath(f.path)
+        && f.path.length > 0 && f.data instanceof Uint8Array && f.data.length <= 256 * MAX_TEXT)) {
+        return 'bootProject: files must be at most 100,000 {path (relative), data: Uint8Array of at most 256 MiB}';
+      }
+      return check(isTextList(m.args) && isTextList(m.env), 'bootProject: args and env must be lists of at most 256 strings');
     case 'bootWasi':
       if (!isText(m.name, 256)) return 'bootWasi: name must be a string';
       if (m.runtime !== undefined) {
@@ -195,6 +202,9 @@ export function checkKernelEvent(m) {
     case 'files':
       return check(Array.isArray(m.mounts) && m.mounts.length <= 256 && m.mounts.every(filesMount),
         'files: {mounts: [{index, guest, store, granted, usedBytes, quotaBytes, entries, omitted}]}');
+    case 'project':
+      return check(FILE_NAME.test(m.name) && isText(m.language, 64) && isText(m.command, 64 * 1024),
+        'project: {name, language, command}');
     case 'storeFailed':
       return check(isText(m.store, 64) && isText(m.message, 64 * 1024), 'storeFailed: {store, message}');
     case 'filesAnswer':

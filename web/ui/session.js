@@ -18,7 +18,7 @@ export const startKernel = () => new Worker('/kernel/kernel-worker.js', { type: 
 // `inspector`: the panel that renders the kernel's inspector view models
 // (its `wanted()` goes with the boot request, so the first snapshot is not
 // missed).
-export function startSession({ terminal, processList, inspector, runtimeProgress, display, status, fatal, request, label, kernel = startKernel() }) {
+export function startSession({ terminal, processList, inspector, runtimeProgress, display, files, status, fatal, request, label, kernel = startKernel() }) {
   const bootStarted = performance.now();
   setStatus(status, `booting ${label}…`);
   // Only for a driver's diagnostics (a timeout says how far a boot got).
@@ -41,6 +41,10 @@ export function startSession({ terminal, processList, inspector, runtimeProgress
     if (!decoders.has(key)) decoders.set(key, new TextDecoder('utf-8'));
     return decoders.get(key).decode(bytes, { stream: true });
   };
+
+  // File requests waiting for their answer, by id.
+  const waiting = new Map();
+  let nextId = 1;
 
   kernel.onmessage = ({ data }) => {
     const problem = checkKernelEvent(data);
@@ -99,6 +103,23 @@ export function startSession({ terminal, processList, inspector, runtimeProgress
       case 'displayClose':
         display.close(data);
         break;
+      case 'files':
+        files.update(data);
+        report({ kind: 'files', mounts: data.mounts });
+        break;
+      case 'filesAnswer':
+        waiting.get(data.id)?.(data);
+        waiting.delete(data.id);
+        break;
+      case 'storeFailed':
+        files.storeFailed(data.store, data.message);
+        terminal.line(`\x1b[33m[store "${data.store}": ${data.message}]\x1b[0m`);
+        report({ kind: 'storeFailed', store: data.store, message: data.message });
+        break;
+      case 'project':
+        terminal.line(`\x1b[2m[${data.name}: a ${data.language} project, copied into /home/${data.name} and run as ${data.command}]\x1b[0m`);
+        report({ kind: 'project', name: data.name, language: data.language, command: data.command });
+        break;
       case 'halted': {
         const ms = Math.round(performance.now() - bootStarted);
         terminal.line(`\x1b[2m[system halted: ${data.reason}]\x1b[0m`);
@@ -129,6 +150,19 @@ export function startSession({ terminal, processList, inspector, runtimeProgress
     },
     endInput: () => kernel.postMessage({ type: 'stdinEof' }),
     inspect: (wanted) => kernel.postMessage({ type: 'inspect', ...wanted }),
-    stop: () => kernel.terminate(),
+    watchFiles: (on) => kernel.postMessage({ type: 'watchFiles', on }),
+    // A file request ({type: 'readFiles' | 'editFiles', ...}); resolves
+    // with the kernel's answer.
+    files: (message) => new Promise((resolve) => {
+      const id = nextId++;
+      waiting.set(id, resolve);
+      const transfer = [...new Set((message.edits ?? []).map((e) => e.data?.buffer).filter(Boolean))];
+      kernel.postMessage({ ...message, id }, transfer);
+    }),
+    stop: () => {
+      for (const resolve of waiting.values()) resolve({ ok: false, message: 'the system was stopped' });
+      waiting.clear();
+      kernel.terminate();
+    },
   };
 }

@@ -55,6 +55,7 @@ impl FileSystems {
         let now = kernel.host_mut().realtime_ns();
         let memory = Volume::in_memory();
         let mut volumes = vec![memory.clone()];
+        let mut stores: Vec<(String, Rc<Volume>)> = Vec::new();
         let mut points = Vec::new();
         for m in mounts {
             if m.store.is_empty() {
@@ -67,35 +68,59 @@ impl FileSystems {
                 });
                 continue;
             }
-            let at = images.iter().position(|i| i.name == m.store).ok_or_else(|| {
-                format!(
-                    "mount {:?}: the browser did not load store {:?}",
-                    m.guest, m.store
-                )
-            })?;
-            let volume = Volume::persistent(images.remove(at), &m.root, m.quota_bytes, now)?;
+            let volume = match stores.iter().find(|(name, _)| *name == m.store) {
+                Some((_, volume)) => {
+                    if m.quota_bytes != 0 {
+                        volume.lower_quota(m.quota_bytes);
+                    }
+                    volume.clone()
+                }
+                None => {
+                    let at = images.iter().position(|i| i.name == m.store).ok_or_else(|| {
+                        format!(
+                            "mount {:?}: the browser did not load store {:?}",
+                            m.guest, m.store
+                        )
+                    })?;
+                    let volume =
+                        Volume::persistent(images.remove(at), &m.root, m.quota_bytes, now)?;
+                    stores.push((m.store.clone(), volume.clone()));
+                    volumes.push(volume.clone());
+                    volume
+                }
+            };
+            let root = volume
+                .directory(&m.store_path, now)
+                .map_err(|e| format!("mount {:?}: storePath {:?}: {e}", m.guest, m.store_path))?;
             points.push(MountPoint {
                 guest: m.guest.clone(),
-                root: volume.root().expect("persistent"),
-                volume: volume.clone(),
+                root,
+                volume,
                 granted: true,
             });
-            volumes.push(volume);
         }
         let empty = FsNode {
             name: String::new(),
             kind: capos_config::manifest::FsNodeKind::Directory(Vec::new()),
         };
         for image in images {
-            let guest = format!("/{}", image.name);
             let volume = Volume::persistent(image, &empty, 0, now)?;
-            points.push(MountPoint {
-                guest,
-                root: volume.root().expect("persistent"),
-                volume: volume.clone(),
-                granted: false,
-            });
             volumes.push(volume);
+        }
+        // A store whose root no mount shows is shown whole to the page
+        // (`/name`), which a program is never granted.
+        for volume in &volumes {
+            let (Some(name), Some(root)) = (volume.store_name(), volume.root()) else {
+                continue;
+            };
+            if !points.iter().any(|p| p.root == root && Rc::ptr_eq(&p.volume, volume)) {
+                points.push(MountPoint {
+                    guest: format!("/{name}"),
+                    root,
+                    volume: volume.clone(),
+                    granted: false,
+                });
+            }
         }
         // A new store commits what it was seeded with.
         for volume in &volumes {

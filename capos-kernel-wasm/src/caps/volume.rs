@@ -115,6 +115,43 @@ impl Volume {
         }))
     }
 
+    /// Lowers the limit on what its files hold.
+    pub fn lower_quota(&self, quota: u64) {
+        let mut tree = self.tree.borrow_mut();
+        let current = tree.quota().unwrap_or(u64::MAX);
+        tree.set_quota(current.min(quota));
+    }
+
+    /// The directory `path` names under the volume's root, made (with the
+    /// ones above it) if missing.
+    pub fn directory(&self, path: &str, now: u64) -> Result<Ino, String> {
+        let mut tree = self.tree.borrow_mut();
+        let root = self.root().ok_or("not a persistent volume")?;
+        let mut dir = root;
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            match tree.resolve(dir, part, true) {
+                Ok(r) if r.ino.is_some() => {
+                    let ino = r.ino.expect("checked");
+                    if !matches!(tree.kind(ino), Some(Data::Dir { .. })) {
+                        return Err(format!("{part} is not a directory"));
+                    }
+                    dir = ino;
+                }
+                Ok(_) => {
+                    tree.mkdir(dir, part, now)
+                        .map_err(|e| format!("cannot make {part} (errno {e})"))?;
+                    dir = tree
+                        .resolve(dir, part, false)
+                        .ok()
+                        .and_then(|r| r.ino)
+                        .ok_or("a directory just made is gone")?;
+                }
+                Err(e) => return Err(format!("{part}: errno {e}")),
+            }
+        }
+        Ok(dir)
+    }
+
     /// A persistent volume's root.
     pub fn root(&self) -> Option<Ino> {
         self.store.as_ref().map(|s| s.root)
