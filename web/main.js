@@ -162,6 +162,9 @@ async function main() {
     // Starts a runtime (python, qjs) with arguments, or with none its REPL
     // (what its header button does).
     runRuntime: (runtime, args = []) => startRuntime(String(runtime), Array.from(args, String)),
+    // Runs a WASI program's bytes with arguments, as the "run" form does.
+    runProgram: (name, bytes, args = []) => boot({ type: 'bootWasi', name: String(name), program: new Uint8Array(bytes),
+      argv: [String(name), ...Array.from(args, String)], env: [] }, String(name)),
     // Boots a demo by name, or a manifest at a path on this site: what the
     // ?manifest= parameter does, without loading the page again.
     boot: (manifest) => {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 import { serveSite } from './serve.mjs';
+import { filesBench, printFilesTable } from './bench-files.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
@@ -101,6 +102,14 @@ async function main() {
   const profile = mkdtempSync(join(tmpdir(), 'capos-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
+    // CAPOS_BENCH_ONLY=files: only the files table (for working on it).
+    if (process.env.CAPOS_BENCH_ONLY === 'files') {
+      const files = await filesBench(context, server.url);
+      mkdirSync(join(ROOT, 'target', 'bench'), { recursive: true });
+      writeFileSync(join(ROOT, 'target', 'bench', 'files.json'), `${JSON.stringify(files, null, 2)}\n`);
+      printFilesTable(files);
+      return;
+    }
     // CAPOS_BENCH_ONLY=host: only the host-capabilities table (for working on it).
     if (process.env.CAPOS_BENCH_ONLY === 'host') {
       const host = await hostBench(context, server.url);
@@ -170,6 +179,10 @@ async function main() {
     const host = await hostBench(context, server.url);
     writeFileSync(join(ROOT, 'target', 'bench', 'host.json'), `${JSON.stringify(host, null, 2)}\n`);
     printHostTable(host);
+
+    const files = await filesBench(context, server.url);
+    writeFileSync(join(ROOT, 'target', 'bench', 'files.json'), `${JSON.stringify(files, null, 2)}\n`);
+    printFilesTable(files);
 
     const cli = await cliBench();
     writeFileSync(join(ROOT, 'target', 'bench', 'cli.json'), `${JSON.stringify(cli, null, 2)}\n`);

@@ -59,7 +59,10 @@ pub fn boot_site(
     let server = serve::start(std::sync::Arc::new(site), 0)?;
     // Nobody looks at a headless page: the kernel builds no inspector views,
     // and persistent directories live in memory (no run sees another's).
-    let url = format!("{}?manifest={manifest_param}&inspector=off&store=memory", server.url());
+    let url = format!(
+        "{}?manifest={manifest_param}&inspector=off&store=memory",
+        server.url()
+    );
     let result = drive(&driver, &url, Duration::from_secs(timeout_s), mode);
     server.stop();
     result

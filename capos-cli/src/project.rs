@@ -101,7 +101,11 @@ mod tests {
         );
         std::fs::write(dir.join("main.py"), b"print(1)").unwrap();
         let both = detect(&dir).unwrap_err();
-        assert!(both.message.contains("more than one kind"), "{}", both.message);
+        assert!(
+            both.message.contains("more than one kind"),
+            "{}",
+            both.message
+        );
         assert!(detect(&dir.join("main.py")).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

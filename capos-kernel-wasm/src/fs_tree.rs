@@ -422,7 +422,9 @@ impl Tree {
                     ino
                 }
             };
-            if let Some(Data::Dir { entries, .. }) = self.nodes.get_mut(&parent).map(|n| &mut n.data) {
+            if let Some(Data::Dir { entries, .. }) =
+                self.nodes.get_mut(&parent).map(|n| &mut n.data)
+            {
                 entries.insert(name.to_string(), ino);
             }
             if let Some(n) = self.nodes.get_mut(&ino) {
@@ -659,10 +661,11 @@ impl Tree {
             node.nlink = node.nlink.saturating_sub(1);
             node.ctime = now;
             let dead = node.nlink == 0 || matches!(node.data, Data::Dir { .. });
-            if dead && let Some(Node {
-                data: Data::File(bytes),
-                ..
-            }) = self.nodes.remove(&ino)
+            if dead
+                && let Some(Node {
+                    data: Data::File(bytes),
+                    ..
+                }) = self.nodes.remove(&ino)
             {
                 self.file_bytes -= bytes.len() as u64;
                 self.changed_files.remove(&ino);

@@ -231,10 +231,20 @@ pub enum FileEdit {
         path: String,
         data: Vec<u8>,
     },
-    MakeDirectory { mount: u32, path: String },
+    MakeDirectory {
+        mount: u32,
+        path: String,
+    },
     /// Removes a file, a symlink, or a directory and all it holds.
-    Remove { mount: u32, path: String },
-    Rename { mount: u32, from: String, to: String },
+    Remove {
+        mount: u32,
+        path: String,
+    },
+    Rename {
+        mount: u32,
+        from: String,
+        to: String,
+    },
 }
 
 /// One entry read for the page: relative to what was asked for.

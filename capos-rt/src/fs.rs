@@ -61,7 +61,7 @@ impl Directory {
                 }
             }
             start += entries.len();
-            if entries.len() == 0 || start >= results.get_total() {
+            if entries.is_empty() || start >= results.get_total() {
                 return Ok(names);
             }
         }

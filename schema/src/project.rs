@@ -239,7 +239,10 @@ mod tests {
         let py = detect(&listing(&[("main.py", "print(1)")]), "p").unwrap();
         assert_eq!(
             (py.program, py.args),
-            (Program::Runtime("python"), vec!["/project/main.py".to_string()])
+            (
+                Program::Runtime("python"),
+                vec!["/project/main.py".to_string()]
+            )
         );
         let pyproject = detect(
             &listing(&[(
@@ -253,7 +256,10 @@ mod tests {
         assert_eq!(pyproject.env, ["PYTHONPATH=/project:/project/src"]);
         let js = detect(
             &listing(&[
-                ("package.json", r#"{"main": "./src/app.js", "type": "module"}"#),
+                (
+                    "package.json",
+                    r#"{"main": "./src/app.js", "type": "module"}"#,
+                ),
                 ("src/app.js", ""),
             ]),
             "p",
@@ -266,7 +272,11 @@ mod tests {
                 vec!["-m".to_string(), "/project/src/app.js".to_string()]
             )
         );
-        let wasm = detect(&listing(&[("target/wasm32-wasip1/release/tool.wasm", "")]), "p").unwrap();
+        let wasm = detect(
+            &listing(&[("target/wasm32-wasip1/release/tool.wasm", "")]),
+            "p",
+        )
+        .unwrap();
         assert_eq!(
             wasm.program,
             Program::Wasm("target/wasm32-wasip1/release/tool.wasm".into())
@@ -279,7 +289,8 @@ mod tests {
         assert!(none.contains("looked for main.py"), "{none}");
         let both = detect(&listing(&[("main.py", ""), ("index.js", "")]), "p").unwrap_err();
         assert!(both.contains("more than one kind"), "{both}");
-        let missing = detect(&listing(&[("package.json", r#"{"main": "gone.js"}"#)]), "p").unwrap_err();
+        let missing =
+            detect(&listing(&[("package.json", r#"{"main": "gone.js"}"#)]), "p").unwrap_err();
         assert!(missing.contains("gone.js, is not a file"), "{missing}");
         let two = detect(&listing(&[("a.wasm", ""), ("b.wasm", "")]), "p").unwrap_err();
         assert!(two.contains("2 .wasm files"), "{two}");

@@ -76,12 +76,15 @@ impl FileSystems {
                     volume.clone()
                 }
                 None => {
-                    let at = images.iter().position(|i| i.name == m.store).ok_or_else(|| {
-                        format!(
-                            "mount {:?}: the browser did not load store {:?}",
-                            m.guest, m.store
-                        )
-                    })?;
+                    let at = images
+                        .iter()
+                        .position(|i| i.name == m.store)
+                        .ok_or_else(|| {
+                            format!(
+                                "mount {:?}: the browser did not load store {:?}",
+                                m.guest, m.store
+                            )
+                        })?;
                     let volume =
                         Volume::persistent(images.remove(at), &m.root, m.quota_bytes, now)?;
                     stores.push((m.store.clone(), volume.clone()));
@@ -113,7 +116,10 @@ impl FileSystems {
             let (Some(name), Some(root)) = (volume.store_name(), volume.root()) else {
                 continue;
             };
-            if !points.iter().any(|p| p.root == root && Rc::ptr_eq(&p.volume, volume)) {
+            if !points
+                .iter()
+                .any(|p| p.root == root && Rc::ptr_eq(&p.volume, volume))
+            {
                 points.push(MountPoint {
                     guest: format!("/{name}"),
                     root,
@@ -367,7 +373,9 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
         let path = text(params.get_path())?;
-        results.set_errno(errno(self.vol.tree.borrow_mut().mkdir(self.ino, &path, now)));
+        results.set_errno(errno(
+            self.vol.tree.borrow_mut().mkdir(self.ino, &path, now),
+        ));
         self.vol.changed(kernel);
         Ok(Served::Done)
     }
@@ -381,7 +389,9 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
         let path = text(params.get_path())?;
-        results.set_errno(errno(self.vol.tree.borrow_mut().rmdir(self.ino, &path, now)));
+        results.set_errno(errno(
+            self.vol.tree.borrow_mut().rmdir(self.ino, &path, now),
+        ));
         self.vol.changed(kernel);
         Ok(Served::Done)
     }
@@ -395,7 +405,9 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
     ) -> Reply {
         let now = kernel.host_mut().realtime_ns();
         let path = text(params.get_path())?;
-        results.set_errno(errno(self.vol.tree.borrow_mut().unlink(self.ino, &path, now)));
+        results.set_errno(errno(
+            self.vol.tree.borrow_mut().unlink(self.ino, &path, now),
+        ));
         self.vol.changed(kernel);
         Ok(Served::Done)
     }
@@ -411,7 +423,12 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         let (from, to) = (text(params.get_path())?, text(params.get_new_path())?);
         let outcome = self
             .target(kernel, call.caller, params.get_target()?)?
-            .and_then(|t| self.vol.tree.borrow_mut().rename(self.ino, &from, t, &to, now));
+            .and_then(|t| {
+                self.vol
+                    .tree
+                    .borrow_mut()
+                    .rename(self.ino, &from, t, &to, now)
+            });
         results.set_errno(errno(outcome));
         self.vol.changed(kernel);
         Ok(Served::Done)
@@ -430,7 +447,8 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
         let outcome = self
             .target(kernel, call.caller, params.get_target()?)?
             .and_then(|t| {
-                self.vol.tree
+                self.vol
+                    .tree
                     .borrow_mut()
                     .link(self.ino, &from, follow, t, &to, now)
             });

@@ -125,8 +125,8 @@ impl<H: Host> PageFiles<H> for FileSystems {
             let mut tree = m.volume.tree.borrow_mut();
             let tree = &mut *tree;
             match edit {
-                FileEdit::Write { path, data, .. } => {
-                    make_parents(tree, m.root, &path, now).and_then(|()| {
+                FileEdit::Write { path, data, .. } => make_parents(tree, m.root, &path, now)
+                    .and_then(|()| {
                         let r = tree.resolve(m.root, &path, false)?;
                         let ino = match r.ino {
                             Some(ino) => ino,
@@ -136,13 +136,13 @@ impl<H: Host> PageFiles<H> for FileSystems {
                             }
                         };
                         tree.replace(ino, data, now)
-                    })
-                }
+                    }),
                 FileEdit::MakeDirectory { path, .. } => make_parents(tree, m.root, &path, now)
                     .and_then(|()| match tree.mkdir(m.root, &path, now) {
                         Err(fs_tree::EEXIST)
                             if matches!(
-                                tree.resolve(m.root, &path, true).map(|r| r.ino.and_then(|i| tree.kind(i).map(kind_name))),
+                                tree.resolve(m.root, &path, true)
+                                    .map(|r| r.ino.and_then(|i| tree.kind(i).map(kind_name))),
                                 Ok(Some("dir"))
                             ) =>
                         {
@@ -151,10 +151,8 @@ impl<H: Host> PageFiles<H> for FileSystems {
                         other => other,
                     }),
                 FileEdit::Remove { path, .. } => remove_all(tree, m.root, &path, now),
-                FileEdit::Rename { from, to, .. } => {
-                    make_parents(tree, m.root, &to, now)
-                        .and_then(|()| tree.rename(m.root, &from, m.root, &to, now))
-                }
+                FileEdit::Rename { from, to, .. } => make_parents(tree, m.root, &to, now)
+                    .and_then(|()| tree.rename(m.root, &from, m.root, &to, now)),
             }
         };
         m.volume.changed(kernel);

@@ -104,7 +104,11 @@ impl Volume {
             }
         };
         let granted = tree.file_bytes().saturating_add(image.available_bytes);
-        tree.set_quota(if quota == 0 { granted } else { quota.min(granted) });
+        tree.set_quota(if quota == 0 {
+            granted
+        } else {
+            quota.min(granted)
+        });
         Ok(Rc::new(Self {
             tree: RefCell::new(tree),
             store: Some(Store {
@@ -229,7 +233,9 @@ impl Volume {
             let mut index = message.init_root::<store_index::Builder<'_>>();
             let mut entries = index.reborrow().init_entries(paths.len() as u32);
             for (i, (path, ino)) in paths.iter().enumerate() {
-                let Some(node) = tree.node(*ino) else { continue };
+                let Some(node) = tree.node(*ino) else {
+                    continue;
+                };
                 let mut e = entries.reborrow().get(i as u32);
                 e.set_path(path);
                 e.set_atime_ns(node.atime);
@@ -308,7 +314,11 @@ impl Volume {
             }
             Err(message) => {
                 self.tree.borrow_mut().restore_changed_files(done.files);
-                let errno = if message.starts_with("quota") { ENOSPC } else { EIO };
+                let errno = if message.starts_with("quota") {
+                    ENOSPC
+                } else {
+                    EIO
+                };
                 kernel.emit(UiEvent::StoreFailed {
                     store: store.name.clone(),
                     message: message.clone(),

@@ -166,7 +166,11 @@ fn commits(k: &Kernel<TestHost>) -> Vec<Commit> {
         .map(|(id, text, payload)| {
             let field = |name: &str| {
                 let at = text.find(&format!("{name}: ")).unwrap() + name.len() + 2;
-                text[at..].split([',', ' ', '}']).next().unwrap().to_string()
+                text[at..]
+                    .split([',', ' ', '}'])
+                    .next()
+                    .unwrap()
+                    .to_string()
             };
             let index_len: usize = field("index_bytes").parse().unwrap();
             let index = payload[..index_len].to_vec();
@@ -329,12 +333,7 @@ fn a_committed_tree_boots_again_as_it_was() {
     done(&mut k, &mut p);
     let c = commits(&k);
     assert_eq!(c.len(), 2);
-    let old_blob = *c[0]
-        .blobs
-        .iter()
-        .find(|(_, b)| b.len() == 256)
-        .unwrap()
-        .0;
+    let old_blob = *c[0].blobs.iter().find(|(_, b)| b.len() == 256).unwrap().0;
     assert!(
         c[1].text.contains(&format!("obsolete: [{old_blob}]")),
         "{}",
@@ -343,10 +342,12 @@ fn a_committed_tree_boots_again_as_it_was() {
     k.host_reply(c[1].id, HostReply::Done);
 
     let (mut k2, mut p2) = boot(stored(&c), 0);
-    assert!(commits(&k2).is_empty() && {
-        later(&mut k2);
-        commits(&k2).is_empty()
-    });
+    assert!(
+        commits(&k2).is_empty() && {
+            later(&mut k2);
+            commits(&k2).is_empty()
+        }
+    );
     let f2 = open(&mut k2, &mut p2, "kept.bin");
     let mut expected = bytes;
     expected.extend_from_slice(b"XY");

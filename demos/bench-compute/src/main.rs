@@ -3,8 +3,12 @@
 //! work):
 //! - `bench-compute [ROUNDS]`: mixes and sorts integers, no I/O in the timed
 //!   part; prints `compute_ns=N checksum=C`;
-//! - `bench-compute --small-writes DIR`: 100,000 writes of 64 bytes to a new
-//!   file in DIR, then close; prints `small_writes_ns=N`.
+//! - `bench-compute --small-writes DIR [--sync]`: 100,000 writes of 64 bytes
+//!   to a new file in DIR (then `fsync`, with `--sync`), then close; prints
+//!   `small_writes_ns=N`.
+//! - `bench-compute --sequential DIR`: 64 MiB written to a new file in DIR in
+//!   1 MiB writes and `fsync`ed, then read back in 1 MiB reads and checked;
+//!   prints `seq_write_ns=N seq_read_ns=M`, and removes the file.
 
 use std::time::Instant;
 
@@ -29,7 +33,7 @@ fn work(rounds: u64) -> u64 {
     checksum
 }
 
-fn small_writes(dir: &str) {
+fn small_writes(dir: &str, sync: bool) {
     use std::io::Write;
     let path = format!("{dir}/small-writes.bin");
     let block = [0x5au8; 64];
@@ -37,6 +41,9 @@ fn small_writes(dir: &str) {
     let mut file = std::fs::File::create(&path).expect("create the output file");
     for _ in 0..100_000 {
         file.write_all(&block).expect("write");
+    }
+    if sync {
+        file.sync_all().expect("fsync");
     }
     drop(file);
     let elapsed = start.elapsed();
@@ -47,10 +54,41 @@ fn small_writes(dir: &str) {
     println!("small_writes_ns={}", elapsed.as_nanos());
 }
 
+const SEQ_CHUNK: usize = 1 << 20;
+const SEQ_CHUNKS: usize = 64;
+
+fn sequential(dir: &str) {
+    use std::io::{Read, Write};
+    let path = format!("{dir}/sequential.bin");
+    let chunk = |i: usize| vec![(i as u8).wrapping_mul(37) ^ 0x5a; SEQ_CHUNK];
+    let start = Instant::now();
+    let mut file = std::fs::File::create(&path).expect("create the output file");
+    for i in 0..SEQ_CHUNKS {
+        file.write_all(&chunk(i)).expect("write");
+    }
+    file.sync_all().expect("fsync");
+    drop(file);
+    let wrote = start.elapsed();
+    let start = Instant::now();
+    let mut file = std::fs::File::open(&path).expect("open the file again");
+    let mut buf = vec![0u8; SEQ_CHUNK];
+    for i in 0..SEQ_CHUNKS {
+        file.read_exact(&mut buf).expect("read");
+        assert!(buf == chunk(i), "chunk {i} read back as written");
+    }
+    let read = start.elapsed();
+    std::fs::remove_file(&path).expect("remove the file");
+    println!("seq_write_ns={} seq_read_ns={}", wrote.as_nanos(), read.as_nanos());
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--small-writes") {
-        return small_writes(args.get(2).map_or("/data", String::as_str));
+        let sync = args.get(3).map(String::as_str) == Some("--sync");
+        return small_writes(args.get(2).map_or("/data", String::as_str), sync);
+    }
+    if args.get(1).map(String::as_str) == Some("--sequential") {
+        return sequential(args.get(2).map_or("/data", String::as_str));
     }
     let rounds = std::env::args()
         .nth(1)

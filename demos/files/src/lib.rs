@@ -17,12 +17,7 @@ fn main(env: &Env) -> Result<(), Error> {
     let console = Console::open(env, "console")?;
     let home = Directory::open(env, "home")?;
     let log = home.open_file("visits.log", true)?;
-    let visits = log
-        .read_all()?
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1;
+    let visits = log.read_all()?.iter().filter(|&&b| b == b'\n').count() + 1;
     log.append(format!("visit {visits}\n").as_bytes())?;
     log.sync()?;
     console.write_line(&format!(
