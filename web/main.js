@@ -142,7 +142,7 @@ async function main() {
     // Every page boot holds the persistent "home" for the file browser;
     // only the programs run from the page (and manifests that mount it)
     // are granted it.
-    const full = { ...request, home: true, ...(storeBackend ? { store: storeBackend } : {}) };
+    const full = { home: true, ...(storeBackend ? { store: storeBackend, readBack: true } : {}), ...request };
     session = startSession({ terminal, processList, inspector, runtimeProgress, display, files, status, fatal, request: full, label, kernel });
     if (!filesPane.hidden) session.watchFiles(true);
   };
@@ -167,13 +167,17 @@ async function main() {
       argv: [String(name), ...Array.from(args, String)], env: [] }, String(name)),
     // Boots a demo by name, or a manifest at a path on this site: what the
     // ?manifest= parameter does, without loading the page again.
-    boot: (manifest) => {
+    // `options.store` picks where its persistent directories live (a
+    // headless run: memory unless it asks for opfs or idb).
+    boot: (manifest, options = {}) => {
       const requested = manifestUrlFrom(new URLSearchParams({ manifest: String(manifest) }));
       if (requested.error) {
         report({ kind: 'bootError', message: requested.error });
         return false;
       }
-      boot({ type: 'boot', manifestUrl: requested.url }, requested.name);
+      // A driver that picks the store writes the mounts back: they are read back from it at the halt.
+      const store = ['opfs', 'idb', 'memory'].includes(options?.store) ? { store: options.store, readBack: true } : {};
+      boot({ type: 'boot', manifestUrl: requested.url, ...store }, requested.name);
       return true;
     },
   });

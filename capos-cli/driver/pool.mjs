@@ -73,7 +73,7 @@ next.catch(() => {});
 // id -> { booted: resolves to the page once it is booting, finish, cancelled }
 const runs = new Map();
 
-async function run({ id, manifest, timeoutMs }) {
+async function run({ id, manifest, timeoutMs, store = 'memory' }) {
   let booted;
   const entry = { booted: new Promise((resolve) => { booted = resolve; }), finish: () => {}, cancelled: false };
   runs.set(id, entry);
@@ -114,7 +114,7 @@ async function run({ id, manifest, timeoutMs }) {
   }, timeoutMs);
   try {
     // A page that hangs must not hold the run past its timeout.
-    if (!entry.cancelled) await Promise.race([spare.page.evaluate((path) => globalThis.capos.boot(path), manifest), finished]);
+    if (!entry.cancelled) await Promise.race([spare.page.evaluate(([path, backend]) => globalThis.capos.boot(path, { store: backend }), [manifest, store]), finished]);
     booted(spare.page);
     await finished;
   } catch (err) {

@@ -27,7 +27,7 @@ pub fn boot(target: &str, timeout_s: u64) -> Result<u8, Failure> {
     }
     let site = Site::discover()?;
     let manifest_param = resolve_target(&site, target)?;
-    boot_site(site, &manifest_param, timeout_s, Mode::Boot).map(|done| done.code)
+    boot_site(site, &manifest_param, timeout_s, Mode::Boot, "memory").map(|done| done.code)
 }
 
 /// How a boot ended: init's exit code, and (for `capos run --dir`) the
@@ -54,13 +54,15 @@ pub fn boot_site(
     manifest_param: &str,
     timeout_s: u64,
     mode: Mode,
+    store: &str,
 ) -> Result<Finished, Failure> {
     let driver = site.root.join("capos-cli/driver/boot.mjs");
     let server = serve::start(std::sync::Arc::new(site), 0)?;
-    // Nobody looks at a headless page: the kernel builds no inspector views,
-    // and persistent directories live in memory (no run sees another's).
+    // Nobody looks at a headless page: the kernel builds no inspector views.
+    // Persistent directories live in `store` ("memory" unless a run asks
+    // for the browser's storage); the profile is this run's alone.
     let url = format!(
-        "{}?manifest={manifest_param}&inspector=off&store=memory",
+        "{}?manifest={manifest_param}&inspector=off&store={store}",
         server.url()
     );
     let result = drive(&driver, &url, Duration::from_secs(timeout_s), mode);

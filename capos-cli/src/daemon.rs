@@ -168,6 +168,7 @@ pub fn run(
     manifest: &[u8],
     timeout: Duration,
     mode: Mode,
+    store: &str,
 ) -> Result<Finished, Failure> {
     let paths = paths(site_root)?;
     let mut stream = connect_or_start(&paths)?;
@@ -177,6 +178,7 @@ pub fn run(
         "op": "run",
         "timeoutMs": timeout.as_millis() as u64,
         "manifestLen": manifest.len(),
+        "store": store,
     });
     writeln!(stream, "{header}").map_err(lost)?;
     stream.write_all(manifest).map_err(lost)?;
@@ -471,6 +473,12 @@ fn serve_run(
 ) -> std::io::Result<()> {
     let len = request["manifestLen"].as_u64().unwrap_or(u64::MAX);
     let timeout_ms = request["timeoutMs"].as_u64().unwrap_or(0);
+    // Where the run's persistent directories live (the site's storage is
+    // cleared after every run either way).
+    let store = match request["store"].as_str() {
+        Some(s @ ("opfs" | "idb")) => s,
+        _ => "memory",
+    };
     if len as usize > MANIFEST_MAX_BYTES || timeout_ms == 0 {
         return writeln!(
             out,
@@ -491,7 +499,7 @@ fn serve_run(
         .unwrap_or_else(|e| e.into_inner())
         .insert(id, tx);
     daemon.activity().0 += 1;
-    daemon.tell_pool(&json!({ "op": "run", "id": id, "manifest": path, "timeoutMs": timeout_ms }));
+    daemon.tell_pool(&json!({ "op": "run", "id": id, "manifest": path, "timeoutMs": timeout_ms, "store": store }));
 
     // The client's input, to the page.
     {

@@ -71,6 +71,13 @@ enum Command {
         /// `capos_http` imports, QuickJS's fetch(), Python's urlopen).
         #[arg(long)]
         fetch: bool,
+        /// Serve each --dir from a persistent store in the browser (opfs or
+        /// idb) instead of kernel memory: seeded from the host directory,
+        /// every change committed to the store, and what is written back at
+        /// exit read back from it. For testing that backend; the stores go
+        /// with the run.
+        #[arg(long, value_name = "BACKEND")]
+        dir_store: Option<String>,
         /// The program.
         file: String,
         /// Its arguments.
@@ -127,6 +134,7 @@ fn main() -> ExitCode {
             timeout,
             trap_unknown_imports,
             fetch,
+            dir_store,
             file,
             args,
         } => run::run(run::RunArgs {
@@ -137,6 +145,7 @@ fn main() -> ExitCode {
             fetch,
             file,
             args,
+            dir_store,
         }),
         Command::Daemon { action } => {
             site::Site::discover().and_then(|site| daemon::command(&site.root, &action))

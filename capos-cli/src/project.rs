@@ -81,6 +81,7 @@ pub fn run_project(
         fetch,
         file: program,
         args: program_args,
+        dir_store: None,
     })
 }
 

@@ -23,6 +23,9 @@ pub struct RunArgs {
     pub fetch: bool,
     pub file: String,
     pub args: Vec<String>,
+    /// Serve each --dir from a persistent store in this backend ("opfs",
+    /// "idb") instead of kernel memory.
+    pub dir_store: Option<String>,
 }
 
 pub fn run(args: RunArgs) -> Result<u8, Failure> {
@@ -43,6 +46,21 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         trees.push((m.guest.clone(), mounts::read_tree(&m.host, &mut budget)?));
     }
     validate_env(&args.env).map_err(|e| Failure::new(exit::USAGE, format!("--env: {e}")))?;
+    let store = match args.dir_store.as_deref() {
+        None => "memory",
+        Some(s @ ("opfs" | "idb")) => s,
+        Some(other) => {
+            return Err(Failure::new(
+                exit::USAGE,
+                format!("--dir-store: {other:?} is not opfs or idb"),
+            ));
+        }
+    };
+    // A name of this run's own: the stores are the run's, like the mounts.
+    let store_prefix = args
+        .dir_store
+        .as_ref()
+        .map(|_| format!("run-{}", std::process::id()));
     let site = Site::discover()?;
     let program = load_program(&site, &args.file)?;
     let name = match &program {
@@ -76,16 +94,17 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         env: &args.env,
         mounts: &trees,
         stores: &[],
+        mount_stores: store_prefix.as_deref(),
         terminal,
         trap_unknown_imports: args.trap_unknown_imports,
         fetch: args.fetch,
     });
     let timeout = std::time::Duration::from_secs(args.timeout);
     let finished = if daemon::enabled() {
-        daemon::run(&site.root, &manifest, timeout, Mode::Run)?
+        daemon::run(&site.root, &manifest, timeout, Mode::Run, store)?
     } else {
         site.add_file(BOOT_PATH, manifest);
-        boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run)?
+        boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run, store)?
     };
     if !mappings.is_empty() {
         write_back(&mappings, finished.filesystems.as_ref())?;

@@ -198,6 +198,10 @@ fn as_bytes<S: serde::Serializer>(data: &[u8], serializer: S) -> Result<S::Ok, S
 #[serde(rename_all = "camelCase")]
 pub struct MountSnapshot {
     pub guest: String,
+    /// A persistent mount's store and the directory of it granted: the host
+    /// reports what storage holds there once the last commit has landed.
+    pub store: String,
+    pub store_path: String,
     pub entries: Vec<FsEntry>,
 }
 
@@ -253,6 +257,8 @@ pub fn mount_snapshot(guest: &str, root: &capos_config::manifest::FsNode) -> Mou
     }
     MountSnapshot {
         guest: guest.to_string(),
+        store: String::new(),
+        store_path: String::new(),
         entries,
     }
 }

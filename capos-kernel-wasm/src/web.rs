@@ -391,6 +391,7 @@ impl WasmKernel {
             env: &env,
             mounts: &scratch,
             stores: if home { &stores } else { &[] },
+            mount_stores: None,
             terminal: Default::default(), // The page's terminal is one.
             trap_unknown_imports: false,
             fetch: false,
@@ -467,6 +468,7 @@ impl WasmKernel {
             env: &env,
             mounts: &[],
             stores: &stores,
+            mount_stores: None,
             terminal: Default::default(),
             trap_unknown_imports: false,
             fetch: false,
@@ -517,6 +519,43 @@ impl WasmKernel {
             available_bytes: available_bytes.max(0.0) as u64,
         });
         Ok(blobs.into_iter().map(|b| b as f64).collect())
+    }
+
+    /// The blob ids a store's index names.
+    #[wasm_bindgen(js_name = storeBlobIds)]
+    pub fn store_blob_ids(index: &[u8]) -> Result<Vec<f64>, JsError> {
+        crate::caps::volume::index_blobs(index)
+            .map(|ids| ids.into_iter().map(|b| b as f64).collect())
+            .map_err(|e| JsError::new(&format!("the store's index is damaged: {e}")))
+    }
+
+    /// What store `store` holds under `store_path`, rebuilt from its
+    /// `index` and `blobs` (bytes, in the order of `blob_ids`) alone: a
+    /// `filesystems` mount `{guest, store, storePath, entries}`.
+    #[wasm_bindgen(js_name = storeSnapshot)]
+    pub fn store_snapshot(
+        guest: &str,
+        store: String,
+        store_path: &str,
+        index: Vec<u8>,
+        blob_ids: Vec<f64>,
+        blobs: Vec<js_sys::Uint8Array>,
+    ) -> Result<JsValue, JsError> {
+        let image = StoreImage {
+            name: store,
+            index: Some(index),
+            blobs: blob_ids
+                .into_iter()
+                .zip(blobs)
+                .map(|(id, bytes)| (id as u64, bytes.to_vec()))
+                .collect(),
+            available_bytes: 0,
+        };
+        let snapshot = crate::caps::volume::stored_snapshot(image, guest, store_path)
+            .map_err(|e| JsError::new(&e))?;
+        let serializer = serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true);
+        serde::Serialize::serialize(&snapshot, &serializer)
+            .map_err(|e| JsError::new(&e.to_string()))
     }
 
     /// One blob of a store given to `addStore`.

@@ -58,6 +58,10 @@ pub struct WasiProgram<'a> {
     /// Then one on each persistent store: guest path, store name, and the
     /// directory of the store it grants ("": its root).
     pub stores: &'a [(String, String, String)],
+    /// Serve each of `mounts` from a persistent store named
+    /// `PREFIX-N` (seeded with its tree) instead of kernel memory
+    /// (`capos run --dir-store`).
+    pub mount_stores: Option<&'a str>,
     /// Which stdio streams reach a terminal.
     pub terminal: capos_config::manifest::Terminal,
     /// Imports the shim does not provide trap when called, instead of
@@ -78,6 +82,7 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
         env,
         mounts,
         stores,
+        mount_stores,
         terminal,
         trap_unknown_imports,
         fetch,
@@ -100,6 +105,9 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
     for (i, (guest, tree)) in mounts.iter().enumerate() {
         let mut m = list.reborrow().get(i as u32);
         m.set_guest(guest);
+        if let Some(prefix) = mount_stores {
+            m.set_store(format!("{prefix}-{i}"));
+        }
         set_node(m.init_root(), "", tree);
     }
     for (i, (guest, store, path)) in stores.iter().enumerate() {
@@ -159,6 +167,7 @@ mod tests {
             env: &["A=1".into()],
             mounts: &[("/data".into(), tree)],
             stores: &[],
+            mount_stores: None,
             terminal: capos_config::manifest::Terminal {
                 input: true,
                 stdout: false,

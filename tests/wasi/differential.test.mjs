@@ -270,6 +270,9 @@ const CASES = [
 ];
 
 // A trap: exit 134 and a message on stderr, whose wording is each runtime's own.
+// The programs that work on files, run against each persistent backend too.
+const STORE_PROGRAMS = new Set(['fs_fd.wasm', 'fs_path.wasm', 'sandbox.wasm', 'preopens.wasm']);
+
 const TRAP_CASE = { name: 'trap', program: 'trap.wasm', dirs: [], code: 134 };
 
 // isolated_call: one call per run. wasmtime traps on all but one of them (the message it
@@ -323,6 +326,15 @@ for (const c of [...CASES, ...isolatedCases()]) {
     await t.test('capos run matches the specification', { skip: !CAPOS_RUN && 'CAPOS_RUN is not set' }, () => {
       assertMatchesSpec(run(CAPOS_RUN, c), spec);
     });
+    // The file programs again, each directory served by a persistent store
+    // (docs/files.md): the same tree code, committed to the browser's
+    // storage, and the tree written back read back from it.
+    if (!STORE_PROGRAMS.has(c.program)) return;
+    for (const backend of ['opfs', 'idb']) {
+      await t.test(`capos run --dir-store ${backend} matches the specification`, { skip: !CAPOS_RUN && 'CAPOS_RUN is not set' }, () => {
+        assertMatchesSpec(run([...CAPOS_RUN, '--dir-store', backend], c), spec);
+      });
+    }
   });
 }
 

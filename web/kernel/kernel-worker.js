@@ -112,9 +112,15 @@ async function boot(request) {
   const host = new ProcessHost(wake, (event, transfer = []) => {
     if (event.type === 'trace') measureCalls(event.calls);
     // The system is down only once what it stored has landed: a page
-    // reloaded at "halted" must find every committed change.
-    if (event.type === 'halted') stores.settled().then(() => self.postMessage(event, transfer));
-    else self.postMessage(event, transfer);
+    // reloaded at "halted" must find every committed change. What the
+    // persistent mounts hold is reported as storage has it, read back.
+    if (event.type === 'halted') {
+      outbox = outbox.then(() => stores.settled()).then(() => self.postMessage(event, transfer));
+    } else if (event.type === 'filesystems' && request.readBack && event.mounts.some((m) => m.store)) {
+      outbox = outbox.then(() => storedFilesystems(stores, event)).then((e) => self.postMessage(e));
+    } else {
+      self.postMessage(event, transfer);
+    }
   }, stores);
   self.__caposState.rings = () => host.ringStates();
   self.__caposState.wake = () => [Atomics.load(wake, 0), Atomics.load(wake, 1)];
@@ -183,6 +189,27 @@ async function boot(request) {
 }
 
 const TICK_MS = 100;
+
+// Events that wait for storage, in the order the kernel sent them.
+let outbox = Promise.resolve();
+
+async function storedFilesystems(stores, event) {
+  await stores.settled();
+  const mounts = [];
+  for (const m of event.mounts) {
+    if (!m.store) {
+      mounts.push(m);
+      continue;
+    }
+    try {
+      mounts.push(await stores.snapshot(Kernel, m.store, m.guest, m.storePath));
+    } catch (err) {
+      self.postMessage({ type: 'storeFailed', store: m.store, message: `cannot read it back: ${err?.message ?? err}` });
+      mounts.push(m);
+    }
+  }
+  return { ...event, mounts };
+}
 
 // The traced calls on this Worker's track in DevTools' Performance panel, as
 // "pid 3 Endpoint.call 41 us". The entries are cleared at once: the panel

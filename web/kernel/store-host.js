@@ -78,6 +78,21 @@ export class StoreHost {
     await this.backend.removeStray(name, new Set(ids));
   }
 
+  // What store `name` holds under `storePath`, read back from storage
+  // itself: a `filesystems` mount for `guest`.
+  async snapshot(Kernel, name, guest, storePath) {
+    const index = await this.backend.readIndex(name);
+    if (!index) throw new Error(`store "${name}" was never committed`);
+    const ids = Kernel.storeBlobIds(index);
+    const blobs = [];
+    for (const id of ids) {
+      const bytes = await this.backend.readBlob(name, id);
+      if (!bytes) throw new Error(`store "${name}": blob ${id} its index names is missing`);
+      blobs.push(bytes);
+    }
+    return Kernel.storeSnapshot(guest, name, storePath, index, ids, blobs);
+  }
+
   commit(id, request, payload) {
     const data = payload.slice(); // a view into kernel memory: copy now
     const name = request.store;

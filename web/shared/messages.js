@@ -38,6 +38,7 @@ export function checkPageMessage(m) {
     if (m.inspect !== undefined && !isInspect(m.inspect)) return `${m.type}: inspect must be {graph: boolean, trace: boolean}`;
     if (m.home !== undefined && typeof m.home !== 'boolean') return `${m.type}: home must be a boolean`;
     if (m.store !== undefined && !STORE_BACKENDS.has(m.store)) return `${m.type}: store must be opfs, idb or memory`;
+    if (m.readBack !== undefined && typeof m.readBack !== 'boolean') return `${m.type}: readBack must be a boolean`;
   }
   switch (m.type) {
     case 'inspect':
@@ -196,7 +197,8 @@ export function checkKernelEvent(m) {
       return check(isText(m.message, 64 * 1024), `${m.type}: {message}`);
     case 'filesystems':
       return check(Array.isArray(m.mounts) && m.mounts.every((mount) => isObject(mount) && isText(mount.guest, 4096) &&
-        Array.isArray(mount.entries) && mount.entries.every(fsEntry)), 'filesystems: {mounts: [{guest, entries}]}');
+        isText(mount.store, 64) && isText(mount.storePath, 4096) && Array.isArray(mount.entries) && mount.entries.every(fsEntry)),
+      'filesystems: {mounts: [{guest, store, storePath, entries}]}');
     case 'halted':
       return check(isInt(m.code, I32_MIN, I32_MAX) && isText(m.reason, 64 * 1024), 'halted: {code, reason}');
     case 'files':

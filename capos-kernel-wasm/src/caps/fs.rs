@@ -41,6 +41,8 @@ pub struct MountPoint {
     pub root: Ino,
     /// Named by the manifest (grantable), or only loaded by the host.
     pub granted: bool,
+    /// The directory of its store it shows ("" for its root, or in memory).
+    pub store_path: String,
 }
 
 impl FileSystems {
@@ -65,6 +67,7 @@ impl FileSystems {
                     volume: memory.clone(),
                     root,
                     granted: true,
+                    store_path: String::new(),
                 });
                 continue;
             }
@@ -100,6 +103,7 @@ impl FileSystems {
                 root,
                 volume,
                 granted: true,
+                store_path: m.store_path.clone(),
             });
         }
         let empty = FsNode {
@@ -125,6 +129,7 @@ impl FileSystems {
                     root,
                     volume: volume.clone(),
                     granted: false,
+                    store_path: String::new(),
                 });
             }
         }
@@ -173,7 +178,12 @@ impl<H: Host> Service<Kernel<H>> for FileSystems {
             .iter()
             .map(|m| {
                 let tree = m.volume.tree.borrow();
-                crate::view::mount_snapshot(&m.guest, &tree.export(m.root, ""))
+                let mut snapshot = crate::view::mount_snapshot(&m.guest, &tree.export(m.root, ""));
+                if let Some(store) = m.volume.store_name() {
+                    snapshot.store = store.to_string();
+                    snapshot.store_path = m.store_path.clone();
+                }
+                snapshot
             })
             .collect();
         kernel.emit(UiEvent::Filesystems { mounts });
@@ -535,6 +545,7 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
             .resolve(self.ino, &path, params.get_follow_symlinks())
             .and_then(|r| r.ino.ok_or(ENOENT))
             .and_then(|ino| apply_times(&mut tree, ino, times, now));
+        drop(tree);
         results.set_errno(errno(outcome));
         self.vol.changed(kernel);
         Ok(Served::Done)

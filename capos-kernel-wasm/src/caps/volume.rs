@@ -431,6 +431,27 @@ fn decode_index(bytes: &[u8]) -> Result<(Vec<StoredNode>, u64), capnp::Error> {
     Ok((nodes, index.get_next_blob()))
 }
 
+/// What a store holds under `store_path`, as `capos run --dir` writes it
+/// back: the tree rebuilt from storage alone (its index and blobs), not from
+/// the kernel's memory.
+pub fn stored_snapshot(
+    image: StoreImage,
+    guest: &str,
+    store_path: &str,
+) -> Result<crate::view::MountSnapshot, String> {
+    let empty = FsNode {
+        name: String::new(),
+        kind: capos_config::manifest::FsNodeKind::Directory(Vec::new()),
+    };
+    let volume = Volume::persistent(image, &empty, 0, 0)?;
+    let dir = volume.directory(store_path, 0)?;
+    let tree = volume.tree.borrow();
+    let mut snapshot = crate::view::mount_snapshot(guest, &tree.export(dir, ""));
+    snapshot.store = volume.store_name().unwrap_or_default().to_string();
+    snapshot.store_path = store_path.to_string();
+    Ok(snapshot)
+}
+
 /// The blob ids a stored index names (what the host must load with it).
 pub fn index_blobs(bytes: &[u8]) -> Result<Vec<u64>, String> {
     let (nodes, _) = decode_index(bytes).map_err(|e| e.to_string())?;

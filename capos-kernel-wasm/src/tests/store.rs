@@ -370,3 +370,69 @@ fn a_damaged_index_fails_the_boot_with_a_reason() {
     let err = k.boot(&manifest(0)).unwrap_err();
     assert!(err.contains("did not load store \"home\""), "{err}");
 }
+
+#[test]
+fn setting_times_on_a_persistent_directory_schedules_a_commit() {
+    // Once a kernel panic: the tree was still borrowed when the commit was scheduled.
+    let (mut k, mut p) = boot(new_store(), 0);
+    later(&mut k);
+    let first = commits(&k);
+    k.host_reply(first[0].id, HostReply::Done);
+    let (home, iface) = p.cap("home");
+    let mut m = Message::new_default();
+    let mut params = m.init_root::<directory::set_times_params::Builder>();
+    params.set_path("seed.txt");
+    let mut times = params.init_times();
+    times.set_set_mtime(true);
+    times.set_mtime_ns(42_000_000_000);
+    p.call(
+        home,
+        iface,
+        interfaces::directory::method::SET_TIMES,
+        &words(&m),
+    );
+    let c = done(&mut k, &mut p).remove(0);
+    let errno = reader(&c.1)
+        .get_root::<directory::set_times_results::Reader>()
+        .unwrap()
+        .get_errno();
+    assert_eq!(errno, 0);
+    later(&mut k);
+    let all = commits(&k);
+    assert_eq!(all.len(), 2, "the new time is committed");
+    let r = reader(&all[1].index);
+    let index = r.get_root::<store_index::Reader>().unwrap();
+    let seed = index.get_entries().unwrap().get(1);
+    assert_eq!(seed.get_mtime_ns(), 42_000_000_000);
+    assert!(all[1].blobs.is_empty(), "no file's bytes changed");
+}
+
+#[test]
+fn what_is_written_back_is_what_storage_holds() {
+    let (mut k, mut p) = boot(new_store(), 0);
+    let f = open(&mut k, &mut p, "out.txt");
+    write(&mut k, &mut p, f, b"written");
+    sync(&mut p, f);
+    done(&mut k, &mut p);
+    let c = commits(&k);
+    k.host_reply(c[0].id, HostReply::Done);
+    let snapshot =
+        crate::caps::volume::stored_snapshot(stored(&c), "/sandbox", "").expect("a snapshot");
+    assert_eq!(
+        (snapshot.guest.as_str(), snapshot.store.as_str()),
+        ("/sandbox", "home")
+    );
+    let paths: Vec<_> = snapshot
+        .entries
+        .iter()
+        .map(|e| (e.path.as_str(), e.kind, e.data.as_str()))
+        .collect();
+    // Files travel base64 in a snapshot.
+    assert_eq!(
+        paths,
+        [
+            ("out.txt", "file", "d3JpdHRlbg=="),
+            ("seed.txt", "file", "c2VlZGVk")
+        ]
+    );
+}
