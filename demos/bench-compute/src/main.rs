@@ -78,7 +78,11 @@ fn sequential(dir: &str) {
     }
     let read = start.elapsed();
     std::fs::remove_file(&path).expect("remove the file");
-    println!("seq_write_ns={} seq_read_ns={}", wrote.as_nanos(), read.as_nanos());
+    println!(
+        "seq_write_ns={} seq_read_ns={}",
+        wrote.as_nanos(),
+        read.as_nanos()
+    );
 }
 
 fn main() {
