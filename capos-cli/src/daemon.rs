@@ -475,10 +475,10 @@ fn serve_run(
     let timeout_ms = request["timeoutMs"].as_u64().unwrap_or(0);
     // Where the run's persistent directories live (the site's storage is
     // cleared after every run either way).
-    let store = match request["store"].as_str() {
-        Some(s @ ("opfs" | "idb")) => s,
-        _ => "memory",
-    };
+    let store = ["opfs", "idb"]
+        .into_iter()
+        .find(|s| request["store"].as_str() == Some(s))
+        .unwrap_or("memory");
     if len as usize > MANIFEST_MAX_BYTES || timeout_ms == 0 {
         return writeln!(
             out,
