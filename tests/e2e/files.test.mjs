@@ -83,7 +83,7 @@ for (const store of ['opfs', 'idb']) {
   });
 }
 
-test('files: the files demo syncs its log, lists /home, and a write past its 1 MiB quota is ENOSPC; a reload finds one visit more', async () => {
+test('files: the files demo syncs its log, lists /home, and a write past its 1 MiB quota is ENOSPC (natively and through WASI); a reload finds one visit more', async () => {
   const { page, events } = await openBoot(browser.context, `${server.url}?manifest=files&files=1`);
   const first = await next(events, ['halted', 'bootError', 'panic'], 0, 60_000);
   const text = await terminalText(page);
@@ -94,6 +94,9 @@ test('files: the files demo syncs its log, lists /home, and a write past its 1 M
   const kib = Number(text.match(/ENOSPC after (\d+) KiB/)[1]);
   assert.ok(kib >= 960 && kib < 1024, `stopped at the quota (${kib} KiB)`);
   assert.match(text, /files: big\.bin removed; the quota is free again/);
+  // The same quota met through WASI, by Python's own file objects.
+  assert.match(text, /files \(python\): writing 2 MiB to \/home failed with ENOSPC/);
+  assert.match(text, /files \(python\): \/home holds README\.txt, visits\.log/);
   const before = events.length;
   await page.reload({ waitUntil: 'commit' });
   await next(events, 'halted', before, 60_000);

@@ -2,11 +2,12 @@
 //! itself to `/home/visits.log`, waits for `sync` (the browser's storage
 //! has committed it), lists the directory, then writes past the mount's
 //! 1 MiB quota: the write that would not fit fails with ENOSPC, and what
-//! did fit is removed again.
+//! did fit is removed again. Then a Python child, given the same /home,
+//! meets the quota through WASI.
 #![cfg(target_arch = "wasm32")]
 
 use capos_rt::config::errno::ENOSPC;
-use capos_rt::{Console, Directory, Env, Error};
+use capos_rt::{BootPackage, Console, Directory, Env, Error, Names, ProcessSpawner};
 
 capos_rt::entry!(main);
 
@@ -53,5 +54,13 @@ fn main(env: &Env) -> Result<(), Error> {
     home.unlink("big.bin")?;
     home.sync()?;
     console.write_line("files: big.bin removed; the quota is free again")?;
+    let spawner = ProcessSpawner::open(env, "spawner")?;
+    let names = Names::from_capset(&env.capset);
+    for spec in &BootPackage::open(env, "boot")?.children()? {
+        let (code, reason) = spawner.spawn_child(spec, &names)?.wait()?;
+        if code != 0 {
+            return Err(Error::Other(format!("{}: {reason}", spec.binary)));
+        }
+    }
     Ok(())
 }
