@@ -147,8 +147,14 @@ impl Scratch {
 
 /// A message whose root is null (it reads as the empty struct): the params
 /// of a call whose params slot is empty, and the results of a parked call
-/// finished with nothing to say.
-const EMPTY_MESSAGE: [u8; 16] = [0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+/// finished with nothing to say. Word-aligned: capnp reads a message in
+/// place only at a word-aligned address, which a plain byte array has only
+/// by chance (it lost it once when the kernel's data moved, and every call
+/// with empty params failed as BadParams).
+static EMPTY_MESSAGE: WordAligned = WordAligned([0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+#[repr(align(8))]
+struct WordAligned([u8; 16]);
 
 /// Counts of what the kernel holds ([`Kernel::stats`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -417,7 +423,7 @@ impl<H: Host> Kernel<H> {
             fired = true;
             match timer.action {
                 TimerAction::Finish { pid, user_data } => {
-                    self.finish(pid, user_data, Completion::Done(EMPTY_MESSAGE.to_vec()))
+                    self.finish(pid, user_data, Completion::Done(EMPTY_MESSAGE.0.to_vec()))
                 }
                 TimerAction::Notify { service } => service.on_timer(self, timer.id),
             }
@@ -959,7 +965,7 @@ impl<H: Host> Kernel<H> {
         call.badge = entry.badge;
         let params_len = params.len();
         let params = if params_len == 0 {
-            &EMPTY_MESSAGE[..]
+            &EMPTY_MESSAGE.0[..]
         } else {
             &capnp::Word::words_to_bytes(&scratch.params)[params]
         };

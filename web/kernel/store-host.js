@@ -196,12 +196,28 @@ class OpfsBackend {
   async commit(name, request, payload) {
     const { store, blobs } = await this.dir(name);
     for (const [id, bytes] of pieces(request, payload)) {
-      await writeWhole(await blobs.getFileHandle(String(id), { create: true }), bytes);
+      await writeBlob(await blobs.getFileHandle(String(id), { create: true }), bytes);
     }
     // The commit point: createWritable writes to a scratch copy that
     // replaces the file only when close() succeeds.
     await writeWhole(await store.getFileHandle('index', { create: true }), payload.subarray(0, request.indexBytes));
     for (const id of request.obsolete) await blobs.removeEntry(String(id)).catch(() => {});
+  }
+}
+
+// A fresh blob (no index names it yet, so it needs no atomic swap): through
+// a sync access handle where the Worker has one, which writes in this
+// process instead of through the browser's, several times faster.
+async function writeBlob(handle, bytes) {
+  if (typeof handle.createSyncAccessHandle !== 'function') return writeWhole(handle, bytes);
+  const access = await handle.createSyncAccessHandle();
+  try {
+    access.truncate(0);
+    let at = 0;
+    while (at < bytes.length) at += access.write(bytes.subarray(at), { at });
+    access.flush();
+  } finally {
+    access.close();
   }
 }
 
