@@ -141,6 +141,11 @@ impl Tree {
         self.generation
     }
 
+    /// Counts as a change (what a persistent store holds must catch up).
+    pub fn touch(&mut self) {
+        self.generation += 1;
+    }
+
     pub fn file_bytes(&self) -> u64 {
         self.file_bytes
     }

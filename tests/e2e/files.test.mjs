@@ -83,6 +83,33 @@ for (const store of ['opfs', 'idb']) {
   });
 }
 
+test('files: a tab closed while a file is being stored leaves the old file or the new one, never a mix', async () => {
+  const url = `${server.url}?manifest=hello&files=1&store=opfs`;
+  let { page, events } = await openBoot(browser.context, url);
+  await next(events, 'halted', 0);
+  const name = `atomic-${Date.now()}.bin`;
+  const MIB = 16;
+  await python(page, events, `import os\nwith open('/home/${name}', 'wb') as f:\n  f.write(b'A' * (${MIB} << 20))\n  f.flush()\n  os.fsync(f.fileno())\nprint('stored A')`);
+  // Rewrite it, and close the tab as soon as the program says so: the
+  // commit of 16 MiB is then under way (or not yet begun).
+  const from = events.length;
+  await page.evaluate((code) => globalThis.capos.runRuntime('python', ['-c', code]),
+    `import time\nwith open('/home/${name}', 'wb') as f:\n  f.write(b'B' * (${MIB} << 20))\nprint('rewritten', flush=True)\ntime.sleep(30)`);
+  const deadline = Date.now() + 120_000;
+  while (!events.slice(from).some((e) => e.kind === 'console' && e.text.includes('rewritten')) && Date.now() < deadline) {
+    await new Promise((r) => { setTimeout(r, 5); });
+  }
+  await page.close();
+  ({ page, events } = await openBoot(browser.context, url));
+  await next(events, 'halted', 0);
+  const text = await python(page, events,
+    `d = open('/home/${name}', 'rb').read()\nprint('kinds', sorted(set(d)), 'size', len(d))`);
+  const m = text.match(/kinds \[([\d, ]*)\] size (\d+)/);
+  assert.ok(m, text);
+  assert.equal(Number(m[2]), MIB << 20, 'the whole file, old or new');
+  assert.ok(m[1] === '65' || m[1] === '66', `one content, not a mix: ${m[1]}`);
+});
+
 test('files: the files demo syncs its log, lists /home, and a write past its 1 MiB quota is ENOSPC (natively and through WASI); a reload finds one visit more', async () => {
   const { page, events } = await openBoot(browser.context, `${server.url}?manifest=files&files=1`);
   const first = await next(events, ['halted', 'bootError', 'panic'], 0, 60_000);

@@ -166,6 +166,12 @@ impl<H: Host> Service<Kernel<H>> for FileSystems {
         }
     }
 
+    fn settle(&self, kernel: &mut Kernel<H>) {
+        for volume in &self.volumes {
+            volume.settle(kernel);
+        }
+    }
+
     fn on_halt(&self, kernel: &mut Kernel<H>) {
         for volume in &self.volumes {
             volume.flush(kernel);
@@ -199,6 +205,25 @@ pub struct Directory {
 pub struct File {
     vol: Rc<Volume>,
     ino: Ino,
+    /// It has changed the file since it was opened or last synced: the
+    /// volume stores the file's new bytes once it is released or synced.
+    writing: std::cell::Cell<bool>,
+}
+
+impl File {
+    fn wrote(&self) {
+        if !self.writing.replace(true) {
+            self.vol.writer_opened(self.ino);
+        }
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        if self.writing.get() {
+            self.vol.writer_closed(self.ino);
+        }
+    }
 }
 
 fn fs_kind(data: Option<&Data>) -> fs_capnp::FileKind {
@@ -359,10 +384,17 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
                 label: String::new(),
             })
         } else {
-            Rc::new(File {
+            let file = File {
                 vol: self.vol.clone(),
                 ino,
-            })
+                writing: Default::default(),
+            };
+            // Made or emptied by this open: a writer from the start.
+            let flags = params.get_flags()?;
+            if flags.get_create() || flags.get_truncate() {
+                file.wrote();
+            }
+            Rc::new(file)
         };
         let granted = kernel.insert_cap(call.caller, CapEntry { object, badge: 0 })?;
         set_cap_ref(results.reborrow().init_cap(), granted);
@@ -656,6 +688,9 @@ impl<H: Host> file_server::Server<Kernel<H>> for File {
             .tree
             .borrow_mut()
             .write(self.ino, offset, params.get_data()?, now);
+        if written.is_ok() {
+            self.wrote();
+        }
         match written {
             Ok(end) => results.set_end(end),
             Err(e) => results.set_errno(e),
@@ -688,6 +723,9 @@ impl<H: Host> file_server::Server<Kernel<H>> for File {
             .tree
             .borrow_mut()
             .truncate(self.ino, params.get_size(), now);
+        if outcome.is_ok() {
+            self.wrote();
+        }
         results.set_errno(errno(outcome));
         self.vol.changed(kernel);
         Ok(Served::Done)
@@ -715,6 +753,10 @@ impl<H: Host> file_server::Server<Kernel<H>> for File {
         _params: file::sync_params::Reader<'_>,
         _results: file::sync_results::Builder<'_>,
     ) -> Reply {
+        // Synced: what it wrote is to be stored now, as if it were closed.
+        if self.writing.replace(false) {
+            self.vol.writer_closed(self.ino);
+        }
         self.vol.sync(kernel, call.caller, call.user_data, false);
         Ok(Served::Pending)
     }

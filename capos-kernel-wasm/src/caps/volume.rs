@@ -9,6 +9,11 @@
 //! tree or the new one, never a mix. `File.sync` waits for the commit that
 //! covers it, and reports a commit that failed (ENOSPC, EIO). The quota is
 //! checked when a write is made, so a full store fails the write itself.
+//!
+//! A file open for writing is committed as it was before it was opened
+//! (or not at all, if it is new) until it is closed or synced: close-to-open,
+//! as AFS does. A tab closed while a program rewrites a file leaves the old
+//! file or the new one, never the half the program had written.
 
 use super::results_builder;
 use crate::fs_tree::{Data, EIO, ENOSPC, Errno, Ino, StoredKind, StoredNode, Tree};
@@ -30,6 +35,10 @@ const COMMIT_DELAY_NS: u64 = 20_000_000;
 pub struct Volume {
     pub tree: RefCell<Tree>,
     store: Option<Store>,
+    /// Files open for writing (with unsynced changes), and by how many.
+    writers: RefCell<HashMap<Ino, u32>>,
+    /// A writer closed since the last `settle`: a commit is due.
+    closed: std::cell::Cell<bool>,
 }
 
 struct Store {
@@ -74,6 +83,8 @@ impl Volume {
         Rc::new(Self {
             tree: RefCell::new(Tree::default()),
             store: None,
+            writers: RefCell::default(),
+            closed: Default::default(),
         })
     }
 
@@ -116,6 +127,8 @@ impl Volume {
                 root,
                 state: RefCell::new(state),
             }),
+            writers: RefCell::default(),
+            closed: Default::default(),
         }))
     }
 
@@ -164,6 +177,33 @@ impl Volume {
     /// The persistent store's name, if this volume has one.
     pub fn store_name(&self) -> Option<&str> {
         self.store.as_ref().map(|s| s.name.as_str())
+    }
+
+    /// A File capability on `ino` is about to change it (its first write,
+    /// or it was opened to create or truncate it).
+    pub fn writer_opened(&self, ino: Ino) {
+        *self.writers.borrow_mut().entry(ino).or_default() += 1;
+    }
+
+    /// That File capability was released or synced: what it wrote may be
+    /// stored now.
+    pub fn writer_closed(&self, ino: Ino) {
+        let mut writers = self.writers.borrow_mut();
+        if let Some(n) = writers.get_mut(&ino) {
+            *n -= 1;
+            if *n == 0 {
+                writers.remove(&ino);
+                self.tree.borrow_mut().touch();
+                self.closed.set(true);
+            }
+        }
+    }
+
+    /// After capabilities were released: commit what closed files hold.
+    pub fn settle<H: Host>(self: &Rc<Self>, kernel: &mut Kernel<H>) {
+        if self.closed.replace(false) {
+            self.changed(kernel);
+        }
     }
 
     /// Something in the tree changed: commit it soon (a persistent volume).
@@ -223,13 +263,26 @@ impl Volume {
         if state.in_flight.is_some() || tree.generation() == state.stored {
             return;
         }
-        let files = tree.take_changed_files();
+        let mut files = tree.take_changed_files();
+        // Files open for writing keep their committed bytes (a new one is
+        // left out) and stay changed for the commit after they close.
+        let writers = self.writers.borrow();
+        let held: BTreeSet<Ino> = files
+            .iter()
+            .copied()
+            .filter(|ino| writers.contains_key(ino))
+            .collect();
+        files.retain(|ino| !held.contains(ino));
         let mut next_blob = state.next_blob;
         let mut blob_of: HashMap<Ino, u64> = HashMap::new();
         let mut new_blobs: Vec<(u64, Ino)> = Vec::new();
         let mut message = capnp::message::Builder::new_default();
         {
-            let paths = tree.paths(store.root);
+            let paths: Vec<(String, Ino)> = tree
+                .paths(store.root)
+                .into_iter()
+                .filter(|(_, ino)| !writers.contains_key(ino) || state.committed.contains_key(ino))
+                .collect();
             let mut index = message.init_root::<store_index::Builder<'_>>();
             let mut entries = index.reborrow().init_entries(paths.len() as u32);
             for (i, (path, ino)) in paths.iter().enumerate() {
@@ -269,6 +322,8 @@ impl Volume {
                 blobs.push((*blob, bytes.len() as u64));
             }
         }
+        drop(writers);
+        tree.restore_changed_files(held);
         let kept: BTreeSet<u64> = blob_of.values().copied().collect();
         let obsolete: Vec<u64> = state
             .committed

@@ -7,7 +7,7 @@ use crate::host::{HostFailure, HostReply, StoreImage};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::errno::{EIO, ENOSPC};
-use capos_config::ring::Cqe;
+use capos_config::ring::{Cqe, OP_RELEASE, Sqe};
 use capos_schema::fs_capnp::{directory, file};
 use capos_schema::interfaces;
 use capos_schema::manifest_capnp;
@@ -125,6 +125,19 @@ fn read(k: &mut Kernel<TestHost>, p: &mut Proc, f: u32) -> Vec<u8> {
         .get_data()
         .unwrap()
         .to_vec()
+}
+
+/// Releases a capability (what closing a file does).
+fn release(k: &mut Kernel<TestHost>, p: &mut Proc, cap: u32) {
+    p.submit(
+        Sqe {
+            cap_id: cap,
+            opcode: OP_RELEASE,
+            ..Sqe::default()
+        },
+        &[],
+    );
+    done(k, p);
 }
 
 /// Calls File.sync; its user_data (the completion comes when the commit does).
@@ -246,15 +259,24 @@ fn a_new_store_commits_its_seed_and_writes_follow_after_a_delay() {
         assert_eq!(write(&mut k, &mut p, f, piece), 0);
     }
     later(&mut k);
+    // The directory changed (its new entry's time), the file open for
+    // writing is not stored yet: a new one is left out.
     let all = commits(&k);
-    assert_eq!(all.len(), 2, "three writes, one commit");
-    assert_eq!(paths(&all[1].index), ["", "notes.txt", "seed.txt"]);
-    assert_eq!(all[1].blobs.len(), 1, "only the changed file is sent");
-    assert_eq!(all[1].blobs.values().next().unwrap(), b"one two three");
+    assert_eq!(all.len(), 2);
+    assert_eq!(paths(&all[1].index), ["", "seed.txt"]);
+    assert!(all[1].blobs.is_empty());
+    k.host_reply(all[1].id, HostReply::Done);
+    release(&mut k, &mut p, f);
+    later(&mut k);
+    let all = commits(&k);
+    assert_eq!(all.len(), 3, "three writes, one commit once it is closed");
+    assert_eq!(paths(&all[2].index), ["", "notes.txt", "seed.txt"]);
+    assert_eq!(all[2].blobs.len(), 1, "only the changed file is sent");
+    assert_eq!(all[2].blobs.values().next().unwrap(), b"one two three");
     assert!(
-        all[1].text.contains("obsolete: []"),
+        all[2].text.contains("obsolete: []"),
         "the seed's blob is kept: {}",
-        all[1].text
+        all[2].text
     );
 }
 
@@ -435,4 +457,69 @@ fn what_is_written_back_is_what_storage_holds() {
             ("seed.txt", "file", "c2VlZGVk")
         ]
     );
+}
+
+#[test]
+fn a_file_open_for_writing_is_stored_as_it_was_until_it_is_closed() {
+    let (mut k, mut p) = boot(new_store(), 0);
+    later(&mut k);
+    let first = commits(&k);
+    k.host_reply(first[0].id, HostReply::Done);
+    // Opened without create or truncate: a writer from its first write.
+    let (home, iface) = p.cap("home");
+    let mut m = Message::new_default();
+    m.init_root::<directory::open_params::Builder>()
+        .set_path("seed.txt");
+    p.call(home, iface, interfaces::directory::method::OPEN, &words(&m));
+    let c = done(&mut k, &mut p).remove(0);
+    let f = reader(&c.1)
+        .get_root::<directory::open_results::Reader>()
+        .unwrap()
+        .get_cap()
+        .unwrap()
+        .get_cap_id();
+    write(&mut k, &mut p, f, b"+more");
+    // Something else changes meanwhile: that is committed, the open file is not.
+    let other = open(&mut k, &mut p, "other.txt");
+    release(&mut k, &mut p, other);
+    later(&mut k);
+    let all = commits(&k);
+    assert_eq!(all.len(), 2);
+    assert_eq!(paths(&all[1].index), ["", "other.txt", "seed.txt"]);
+    assert_eq!(all[1].blobs.values().collect::<Vec<_>>(), [&b""[..]]);
+    k.host_reply(all[1].id, HostReply::Done);
+    // A new file still open is left out altogether.
+    let fresh = open(&mut k, &mut p, "fresh.txt");
+    write(&mut k, &mut p, fresh, b"not yet");
+    later(&mut k);
+    let all = commits(&k);
+    assert_eq!(
+        paths(&all.last().unwrap().index),
+        ["", "other.txt", "seed.txt"]
+    );
+    assert!(
+        all.last().unwrap().blobs.is_empty(),
+        "nothing closed, no bytes to store"
+    );
+    k.host_reply(all.last().unwrap().id, HostReply::Done);
+    release(&mut k, &mut p, f);
+    later(&mut k);
+    let all = commits(&k);
+    let last = all.last().unwrap();
+    assert_eq!(paths(&last.index), ["", "other.txt", "seed.txt"]);
+    assert_eq!(
+        last.blobs.values().collect::<Vec<_>>(),
+        [&b"seeded+more"[..]]
+    );
+    k.host_reply(last.id, HostReply::Done);
+    // Syncing a file stores it though it stays open.
+    sync(&mut p, fresh);
+    done(&mut k, &mut p);
+    let all = commits(&k);
+    let last = all.last().unwrap();
+    assert_eq!(
+        paths(&last.index),
+        ["", "fresh.txt", "other.txt", "seed.txt"]
+    );
+    assert_eq!(last.blobs.values().collect::<Vec<_>>(), [&b"not yet"[..]]);
 }
