@@ -306,6 +306,23 @@ impl Host for WebHost {
     }
 }
 
+/// What a page boot runs: `module`'s bytes, or (`runtime` not empty) that
+/// catalogue runtime at the catalogue's hash.
+fn page_program<'a>(
+    module: &'a [u8],
+    runtime: &'a str,
+) -> capos_schema::wasi_manifest::Program<'a> {
+    use capos_schema::wasi_manifest::Program;
+    if runtime.is_empty() {
+        Program::Module(module)
+    } else {
+        Program::Runtime {
+            name: runtime,
+            sha256: "",
+        }
+    }
+}
+
 /// The kernel, as the kernel Worker's JavaScript sees it.
 #[wasm_bindgen(js_name = Kernel)]
 pub struct WasmKernel {
@@ -364,7 +381,6 @@ impl WasmKernel {
         file: &[u8],
         home: bool,
     ) -> Vec<u8> {
-        use capos_schema::wasi_manifest::Program;
         let files = if file_name.is_empty() {
             Vec::new()
         } else {
@@ -376,14 +392,7 @@ impl WasmKernel {
             PAGE_HOME_STORE.to_owned(),
             String::new(),
         )];
-        let program = if runtime.is_empty() {
-            Program::Module(module)
-        } else {
-            Program::Runtime {
-                name: runtime,
-                sha256: "",
-            }
-        };
+        let program = page_program(module, runtime);
         capos_schema::wasi_manifest::build(&capos_schema::wasi_manifest::WasiProgram {
             name,
             program,
@@ -447,20 +456,12 @@ impl WasmKernel {
         argv: Vec<String>,
         env: Vec<String>,
     ) -> Vec<u8> {
-        use capos_schema::wasi_manifest::Program;
         let stores = [(
             capos_schema::project::GUEST.to_owned(),
             PAGE_HOME_STORE.to_owned(),
             folder.to_owned(),
         )];
-        let program = if runtime.is_empty() {
-            Program::Module(module)
-        } else {
-            Program::Runtime {
-                name: runtime,
-                sha256: "",
-            }
-        };
+        let program = page_program(module, runtime);
         capos_schema::wasi_manifest::build(&capos_schema::wasi_manifest::WasiProgram {
             name: folder,
             program,

@@ -165,8 +165,18 @@ async function boot(request) {
   if (request.type === 'bootProject') {
     // Into the project's folder (granted as /project) before its program
     // can run: the program's Worker is still starting.
-    for (const file of request.files) kernel.editFiles('write', 0, file.path, '', file.data);
+    const failed = [];
+    for (const file of request.files) {
+      try {
+        kernel.editFiles('write', 0, file.path, '', file.data);
+      } catch (err) {
+        failed.push(err.message);
+      }
+    }
     kernel.flushFiles();
+    if (failed.length) {
+      self.postMessage({ type: 'storeFailed', store: 'home', message: `${failed.length} of the project's files were not copied: ${failed.slice(0, 5).join('; ')}` });
+    }
   }
   running = { kernel, host };
   if (filesWatched) kernel.watchFiles(true);

@@ -58,6 +58,7 @@ export class StoreHost {
     this.reply = reply; // reply(action): runs action(kernel) unless it is gone
     this.pending = new Set();
     this.chains = new Map(); // store -> the promise of its last commit
+    this.locked = new Set(); // stores this Worker holds
   }
 
   get kind() {
@@ -67,7 +68,10 @@ export class StoreHost {
   // Loads store `name` into `kernel`; throws with a reason a person can act
   // on (in use by another tab, a damaged index).
   async load(kernel, name) {
-    await this.backend.lock(name);
+    if (this.backend.shared && !this.locked.has(name)) {
+      await lockStore(name);
+      this.locked.add(name);
+    }
     const index = await this.backend.readIndex(name);
     const ids = kernel.addStore(name, index ?? undefined, await availableBytes());
     for (const id of ids) {
@@ -145,16 +149,11 @@ async function lockStore(name) {
   });
 }
 
+// `shared`: other tabs of the site see the same stores (so a store is locked).
 class OpfsBackend {
   constructor() {
     this.kind = 'opfs';
-    this.locked = new Set();
-  }
-
-  async lock(name) {
-    if (this.locked.has(name)) return;
-    await lockStore(name);
-    this.locked.add(name);
+    this.shared = true;
   }
 
   async dir(name) {
@@ -235,14 +234,8 @@ async function writeWhole(handle, bytes) {
 class IdbBackend {
   constructor() {
     this.kind = 'idb';
+    this.shared = true;
     this.db = null;
-    this.locked = new Set();
-  }
-
-  async lock(name) {
-    if (this.locked.has(name)) return;
-    await lockStore(name);
-    this.locked.add(name);
   }
 
   database() {
@@ -311,6 +304,7 @@ class IdbBackend {
 class MemoryBackend {
   constructor() {
     this.kind = 'memory';
+    this.shared = false;
     this.stores = new Map();
   }
 
@@ -318,8 +312,6 @@ class MemoryBackend {
     if (!this.stores.has(name)) this.stores.set(name, { index: null, blobs: new Map() });
     return this.stores.get(name);
   }
-
-  async lock() {}
 
   async readIndex(name) {
     return this.store(name).index;

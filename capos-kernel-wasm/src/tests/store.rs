@@ -57,6 +57,15 @@ fn boot(image: StoreImage, quota: u64) -> (Kernel<TestHost>, Proc) {
     (k, p)
 }
 
+/// A new store whose seed has been committed.
+fn seeded() -> (Kernel<TestHost>, Proc) {
+    let (mut k, p) = boot(new_store(), 0);
+    later(&mut k);
+    let first = commits(&k);
+    k.host_reply(first[0].id, HostReply::Done);
+    (k, p)
+}
+
 fn new_store() -> StoreImage {
     StoreImage {
         name: "home".into(),
@@ -396,10 +405,7 @@ fn a_damaged_index_fails_the_boot_with_a_reason() {
 #[test]
 fn setting_times_on_a_persistent_directory_schedules_a_commit() {
     // Once a kernel panic: the tree was still borrowed when the commit was scheduled.
-    let (mut k, mut p) = boot(new_store(), 0);
-    later(&mut k);
-    let first = commits(&k);
-    k.host_reply(first[0].id, HostReply::Done);
+    let (mut k, mut p) = seeded();
     let (home, iface) = p.cap("home");
     let mut m = Message::new_default();
     let mut params = m.init_root::<directory::set_times_params::Builder>();
@@ -461,10 +467,7 @@ fn what_is_written_back_is_what_storage_holds() {
 
 #[test]
 fn a_file_open_for_writing_is_stored_as_it_was_until_it_is_closed() {
-    let (mut k, mut p) = boot(new_store(), 0);
-    later(&mut k);
-    let first = commits(&k);
-    k.host_reply(first[0].id, HostReply::Done);
+    let (mut k, mut p) = seeded();
     // Opened without create or truncate: a writer from its first write.
     let (home, iface) = p.cap("home");
     let mut m = Message::new_default();
