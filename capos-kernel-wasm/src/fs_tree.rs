@@ -51,6 +51,8 @@ pub struct Tree {
     /// Bumped by every change (the file browser and a persistent store
     /// compare it with what they last saw).
     generation: u64,
+    /// Bumped by every change but to a file's bytes: entries, times, links.
+    structure: u64,
     /// Files whose bytes changed since a persistent store last took them.
     changed_files: BTreeSet<Ino>,
 }
@@ -63,6 +65,7 @@ impl Default for Tree {
             file_bytes: 0,
             quota: u64::MAX,
             generation: 0,
+            structure: 0,
             changed_files: BTreeSet::new(),
         }
     }
@@ -133,12 +136,22 @@ impl Tree {
 
     /// A node whose metadata (times) is about to change.
     pub fn node_changing(&mut self, ino: Ino) -> Option<&mut Node> {
-        self.generation += 1;
+        self.structure_changed();
         self.nodes.get_mut(&ino)
     }
 
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// The count of changes other than to a file's bytes.
+    pub fn structure(&self) -> u64 {
+        self.structure
+    }
+
+    fn structure_changed(&mut self) {
+        self.generation += 1;
+        self.structure += 1;
     }
 
     /// Counts as a change (what a persistent store holds must catch up).
@@ -270,7 +283,7 @@ impl Tree {
     }
 
     fn alloc(&mut self, data: Data, now: u64) -> Ino {
-        self.generation += 1;
+        self.structure_changed();
         if let Data::File(bytes) = &data {
             self.file_bytes += bytes.len() as u64;
         }
@@ -640,11 +653,11 @@ impl Tree {
             *mtime = now;
             *ctime = now;
         }
-        self.generation += 1;
+        self.structure_changed();
     }
 
     fn remove_entry(&mut self, parent: Ino, name: &str, now: u64) -> Option<Ino> {
-        self.generation += 1;
+        self.structure_changed();
         match self.nodes.get_mut(&parent) {
             Some(Node {
                 data: Data::Dir { entries, .. },

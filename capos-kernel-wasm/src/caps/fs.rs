@@ -174,7 +174,7 @@ impl<H: Host> Service<Kernel<H>> for FileSystems {
 
     fn on_halt(&self, kernel: &mut Kernel<H>) {
         for volume in &self.volumes {
-            volume.flush(kernel);
+            volume.flush(kernel, true);
         }
         let granted: Vec<_> = self.mounts.iter().filter(|m| m.granted).collect();
         if granted.is_empty() {

@@ -161,7 +161,7 @@ impl<H: Host> PageFiles<H> for FileSystems {
 
     fn flush(&self, kernel: &mut Kernel<H>) {
         for volume in &self.volumes {
-            volume.flush(kernel);
+            volume.flush(kernel, false);
         }
     }
 

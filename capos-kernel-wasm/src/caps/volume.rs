@@ -39,6 +39,9 @@ pub struct Volume {
     writers: RefCell<HashMap<Ino, u32>>,
     /// A writer closed since the last `settle`: a commit is due.
     closed: std::cell::Cell<bool>,
+    /// Flushed (the system halted, or the page edited): what is left is
+    /// committed at once, since no timer may fire any more.
+    flushing: std::cell::Cell<bool>,
 }
 
 struct Store {
@@ -52,8 +55,10 @@ struct StoreState {
     /// The blob each file has in the committed index.
     committed: HashMap<Ino, u64>,
     next_blob: u64,
-    /// The tree generation the committed index holds.
+    /// The tree generation the committed index holds, and its structure
+    /// count (`Tree::structure`).
     stored: u64,
+    stored_structure: u64,
     in_flight: Option<InFlight>,
     timer: Option<u64>,
     waiters: Vec<Waiter>,
@@ -63,6 +68,7 @@ struct StoreState {
 
 struct InFlight {
     generation: u64,
+    structure: u64,
     /// The changed files this commit took (given back if it fails).
     files: BTreeSet<Ino>,
     blob_of: HashMap<Ino, u64>,
@@ -85,6 +91,7 @@ impl Volume {
             store: None,
             writers: RefCell::default(),
             closed: Default::default(),
+            flushing: Default::default(),
         })
     }
 
@@ -111,6 +118,7 @@ impl Volume {
                 state.committed = blob_of;
                 state.next_blob = next_blob;
                 state.stored = tree.generation();
+                state.stored_structure = tree.structure();
                 root
             }
         };
@@ -129,6 +137,7 @@ impl Volume {
             }),
             writers: RefCell::default(),
             closed: Default::default(),
+            flushing: Default::default(),
         }))
     }
 
@@ -273,6 +282,20 @@ impl Volume {
             .filter(|ino| writers.contains_key(ino))
             .collect();
         files.retain(|ino| !held.contains(ino));
+        if files.is_empty() && tree.structure() == state.stored_structure {
+            // Only files still open changed: the store already holds all
+            // it should. Done, without asking the host.
+            tree.restore_changed_files(held);
+            state.in_flight = Some(InFlight {
+                generation: tree.generation(),
+                structure: tree.structure(),
+                files,
+                blob_of: state.committed.clone(),
+                next_blob: state.next_blob,
+            });
+            drop((writers, tree, state));
+            return self.committed(kernel, Ok(()));
+        }
         let mut next_blob = state.next_blob;
         let mut blob_of: HashMap<Ino, u64> = HashMap::new();
         let mut new_blobs: Vec<(u64, Ino)> = Vec::new();
@@ -335,6 +358,7 @@ impl Volume {
             .collect();
         state.in_flight = Some(InFlight {
             generation: tree.generation(),
+            structure: tree.structure(),
             files,
             blob_of,
             next_blob,
@@ -364,6 +388,7 @@ impl Volume {
                 state.committed = done.blob_of;
                 state.next_blob = done.next_blob;
                 state.stored = done.generation;
+                state.stored_structure = done.structure;
                 state.failure = None;
                 0
             }
@@ -389,18 +414,29 @@ impl Volume {
             .partition(|w| errno != 0 || w.generation <= done.generation);
         state.waiters = waiting;
         let more = errno == 0 && self.tree.borrow().generation() != state.stored;
+        let waited_for = !state.waiters.is_empty();
         drop(state);
         for w in ready {
             kernel.finish(w.pid, w.user_data, sync_completion(w.directory, errno));
         }
-        if more {
+        // What changed meanwhile: at once if a program waits for it or the
+        // volume is being flushed, else after the usual delay (so a file
+        // being written does not make commits back to back).
+        if more && (waited_for || self.flushing.get()) {
             self.commit(kernel);
+        } else if more {
+            self.changed(kernel);
         }
     }
 
-    /// The halt's last commit, if anything is left to store.
-    pub fn flush<H: Host>(self: &Rc<Self>, kernel: &mut Kernel<H>) {
+    /// Commits what is left now rather than after the delay; `for_good`
+    /// (the system halted: no timer fires any more) makes every later
+    /// commit immediate too.
+    pub fn flush<H: Host>(self: &Rc<Self>, kernel: &mut Kernel<H>, for_good: bool) {
         let Some(store) = &self.store else { return };
+        if for_good {
+            self.flushing.set(true);
+        }
         if let Some(timer) = store.state.borrow_mut().timer.take() {
             kernel.cancel_timer(timer);
         }

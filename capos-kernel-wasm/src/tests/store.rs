@@ -526,3 +526,52 @@ fn a_file_open_for_writing_is_stored_as_it_was_until_it_is_closed() {
     );
     assert_eq!(last.blobs.values().collect::<Vec<_>>(), [&b"not yet"[..]]);
 }
+
+#[test]
+fn writing_a_file_that_stays_open_asks_the_host_for_nothing() {
+    let (mut k, mut p) = seeded();
+    let (home, iface) = p.cap("home");
+    let mut m = Message::new_default();
+    m.init_root::<directory::open_params::Builder>()
+        .set_path("seed.txt");
+    p.call(home, iface, interfaces::directory::method::OPEN, &words(&m));
+    let c = done(&mut k, &mut p).remove(0);
+    let f = reader(&c.1)
+        .get_root::<directory::open_results::Reader>()
+        .unwrap()
+        .get_cap()
+        .unwrap()
+        .get_cap_id();
+    for _ in 0..3 {
+        write(&mut k, &mut p, f, b"!");
+        later(&mut k);
+    }
+    assert_eq!(commits(&k).len(), 1, "only the seed's commit");
+    release(&mut k, &mut p, f);
+    later(&mut k);
+    let all = commits(&k);
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        all[1].blobs.values().collect::<Vec<_>>(),
+        [&b"seeded!!!"[..]]
+    );
+}
+
+#[test]
+fn a_halt_during_a_commit_still_stores_what_came_after_it() {
+    // Once lost: the follow-up commit waited for a timer, and none fires after a halt.
+    let (mut k, mut p) = seeded();
+    let a = open(&mut k, &mut p, "a.txt");
+    write(&mut k, &mut p, a, b"first");
+    release(&mut k, &mut p, a);
+    later(&mut k);
+    let in_flight = commits(&k).last().unwrap().id;
+    let b = open(&mut k, &mut p, "b.txt");
+    write(&mut k, &mut p, b, b"second");
+    k.process_exited(1, 0);
+    assert!(k.is_halted());
+    k.host_reply(in_flight, HostReply::Done);
+    let last = commits(&k).pop().unwrap();
+    assert_eq!(paths(&last.index), ["", "a.txt", "b.txt", "seed.txt"]);
+    assert_eq!(last.blobs.values().collect::<Vec<_>>(), [&b"second"[..]]);
+}
