@@ -225,6 +225,8 @@ pub trait PageFiles<H: Host> {
     fn read(&self, mount: u32, path: &str) -> Result<Vec<FileCopy>, String>;
     /// Stores what changed now, without the usual delay.
     fn flush(&self, kernel: &mut Kernel<H>);
+    /// Holds a store the host loaded after the boot, for the page only.
+    fn attach(&self, kernel: &mut Kernel<H>, image: crate::host::StoreImage) -> Result<(), String>;
 }
 
 /// A change the person at the page asks for, on mount `mount` of the
@@ -358,6 +360,22 @@ impl<H: Host> Kernel<H> {
                 self.host.emit(event);
             }
         }
+    }
+
+    /// Holds a store the host loaded after the boot (the page's own
+    /// files, loaded once its file browser is shown), and shows it.
+    pub fn attach_store(&mut self, image: crate::host::StoreImage) -> Result<(), String> {
+        let files = self
+            .page_files
+            .clone()
+            .ok_or("this boot has no file trees")?;
+        files.attach(self, image)?;
+        if self.files_watched
+            && let Some(event) = files.view(true)
+        {
+            self.host.emit(event);
+        }
+        Ok(())
     }
 
     /// Reads what the page's file browser asked for: a file, or every

@@ -362,6 +362,18 @@ impl WasmKernel {
         self.kernel.boot(manifest).map_err(|e| JsError::new(&e))
     }
 
+    /// After the boot: holds the stores given since (`addStore`,
+    /// `storeBlob`) for the page's file browser; no program is granted them.
+    #[wasm_bindgen(js_name = attachStores)]
+    pub fn attach_stores(&mut self) -> Result<(), JsError> {
+        for image in std::mem::take(&mut self.stores) {
+            self.kernel
+                .attach_store(image)
+                .map_err(|e| JsError::new(&e))?;
+        }
+        Ok(())
+    }
+
     /// The manifest of one WASI program run from the page (the "run" form,
     /// a runtime's REPL, a dropped script, a project), with the same grants
     /// as `capos run`: an in-memory directory at `PAGE_SCRATCH_DIR` (gone at

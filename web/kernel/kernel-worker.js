@@ -54,6 +54,28 @@ self.onmessage = (event) => {
 const PAGE_ANSWERS = new Set(['clipboardResult', 'displayDrawn', 'displayEvent']);
 const FILE_REQUESTS = new Set(['watchFiles', 'editFiles', 'readFiles']);
 
+// The page's own store, held for its file browser: 'none' (the boot has
+// no page or grants it to a program), 'wanted', 'loading', 'held'.
+let pageHome = 'none';
+
+function storeProblem(stores, name, err) {
+  return `cannot open the persistent directory "${name}" (${stores.kind}): ${err?.message ?? err}`;
+}
+
+async function showHome() {
+  if (pageHome !== 'wanted' || !running) return;
+  pageHome = 'loading';
+  const { kernel, host, stores } = running;
+  try {
+    await stores.load(kernel, 'home');
+    if (host.dead) return;
+    kernel.attachStores();
+    pageHome = 'held';
+  } catch (err) {
+    self.postMessage({ type: 'storeFailed', store: 'home', message: storeProblem(stores, 'home', err) });
+  }
+}
+
 // The page's file browser: views while it is shown, and a person's edits
 // (an upload is a run of writes, then `flush` commits them at once). Each
 // request with an id gets one `filesAnswer`.
@@ -61,7 +83,10 @@ let filesWatched = false;
 function fileRequest(message) {
   if (message.type === 'watchFiles') {
     filesWatched = message.on;
-    if (running && !running.host.dead) running.kernel.watchFiles(message.on);
+    if (running && !running.host.dead) {
+      running.kernel.watchFiles(message.on);
+      if (message.on) showHome();
+    }
     return;
   }
   const answer = (fields, transfer = []) => self.postMessage({ type: 'filesAnswer', id: message.id, ...fields }, transfer);
@@ -140,23 +165,19 @@ async function boot(request) {
     manifest = await fetchManifest(request.manifestUrl);
   }
   if (!manifest) return;
-  // The stores the manifest mounts must load, or it does not boot; the
-  // page's own "home" (its file browser) loads beside them when it can.
+  // The stores the manifest mounts must load, or it does not boot. The
+  // page's own "home", when no program is granted it, loads only once the
+  // file browser is shown (`showHome`): a boot does not wait for it.
   const needed = new Set(Kernel.storesOf(manifest));
-  const wanted = new Set(needed);
-  if (request.home) wanted.add('home');
-  for (const name of wanted) {
+  for (const name of needed) {
     try {
       await stores.load(kernel, name);
     } catch (err) {
-      const message = `cannot open the persistent directory "${name}" (${stores.kind}): ${err?.message ?? err}`;
-      if (needed.has(name)) {
-        self.postMessage({ type: 'bootError', message });
-        return;
-      }
-      self.postMessage({ type: 'storeFailed', store: name, message });
+      self.postMessage({ type: 'bootError', message: storeProblem(stores, name, err) });
+      return;
     }
   }
+  pageHome = request.home && !needed.has('home') ? 'wanted' : 'none';
   try {
     kernel.boot(manifest);
   } catch {
@@ -178,8 +199,11 @@ async function boot(request) {
       self.postMessage({ type: 'storeFailed', store: 'home', message: `${failed.length} of the project's files were not copied: ${failed.slice(0, 5).join('; ')}` });
     }
   }
-  running = { kernel, host };
-  if (filesWatched) kernel.watchFiles(true);
+  running = { kernel, host, stores };
+  if (filesWatched) {
+    kernel.watchFiles(true);
+    showHome();
+  }
   for (const message of earlyInput.splice(0)) deliverInput(running, message);
   // Process states change without any call (a process falls asleep in
   // cap_enter); the kernel looks this often, and flushes the call trace.

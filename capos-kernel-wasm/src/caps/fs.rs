@@ -12,6 +12,7 @@ use capos_config::manifest::{FsNode, Mount, TransferMode};
 use capos_lib::{CallContext, CapError, CapObject, Fault, Reply, Served, Service};
 use capos_schema::fs_capnp::{self, directory, file};
 use capos_schema::servers::{directory as dir_server, file as file_server};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 /// How bulk results are cut to fit a ring slot (never silently: each says
@@ -27,13 +28,15 @@ const LIST_BUDGET: usize = capos_config::ring::SLOT_DATA_SIZE as usize - 256;
 /// works), and one volume per persistent store the host loaded. At halt,
 /// what the mounts hold is published for `capos run --dir` to write back.
 pub struct FileSystems {
-    pub(super) volumes: Vec<Rc<Volume>>,
-    pub(super) mounts: Vec<MountPoint>,
+    /// A store the page asks for after the boot joins both (`attach`).
+    pub(super) volumes: RefCell<Vec<Rc<Volume>>>,
+    pub(super) mounts: RefCell<Vec<MountPoint>>,
     /// Each volume's generation when the page last saw it.
     pub(super) shown: std::cell::RefCell<Vec<u64>>,
 }
 
 /// One tree the boot holds, and where it shows.
+#[derive(Clone)]
 pub struct MountPoint {
     /// The path it is granted as; a store no mount names shows as `/name`.
     pub guest: String,
@@ -138,15 +141,15 @@ impl FileSystems {
             volume.changed(kernel);
         }
         Ok(Self {
-            volumes,
-            mounts: points,
+            volumes: RefCell::new(volumes),
+            mounts: RefCell::new(points),
             shown: Default::default(),
         })
     }
 
     /// A Directory on the manifest's mount `index` (validated against it).
     pub fn root(&self, index: usize) -> Directory {
-        let m = &self.mounts[index];
+        let m = &self.mounts.borrow()[index];
         Directory {
             vol: m.volume.clone(),
             ino: m.root,
@@ -154,29 +157,58 @@ impl FileSystems {
         }
     }
 
-    pub fn mounts(&self) -> &[MountPoint] {
-        &self.mounts
+    /// Every volume (a copy of the list: a volume's work may reach back here).
+    pub(super) fn volumes(&self) -> Vec<Rc<Volume>> {
+        self.volumes.borrow().clone()
+    }
+
+    /// A store loaded after the boot, for the page's file browser only
+    /// (`/name`; no program is granted it).
+    pub(super) fn attach_store(&self, image: StoreImage, now: u64) -> Result<(), String> {
+        let name = image.name.clone();
+        if self
+            .volumes()
+            .iter()
+            .any(|v| v.store_name() == Some(name.as_str()))
+        {
+            return Ok(()); // the boot holds it already
+        }
+        let empty = FsNode {
+            name: String::new(),
+            kind: capos_config::manifest::FsNodeKind::Directory(Vec::new()),
+        };
+        let volume = Volume::persistent(image, &empty, 0, now)?;
+        self.mounts.borrow_mut().push(MountPoint {
+            guest: format!("/{name}"),
+            root: volume.root().expect("persistent"),
+            volume: volume.clone(),
+            granted: false,
+            store_path: String::new(),
+        });
+        self.volumes.borrow_mut().push(volume);
+        Ok(())
     }
 }
 
 impl<H: Host> Service<Kernel<H>> for FileSystems {
     fn on_exit(&self, _kernel: &mut Kernel<H>, pid: u32, _code: i32, _reason: &str) {
-        for volume in &self.volumes {
+        for volume in self.volumes() {
             volume.forget(pid);
         }
     }
 
     fn settle(&self, kernel: &mut Kernel<H>) {
-        for volume in &self.volumes {
+        for volume in self.volumes() {
             volume.settle(kernel);
         }
     }
 
     fn on_halt(&self, kernel: &mut Kernel<H>) {
-        for volume in &self.volumes {
+        for volume in self.volumes() {
             volume.flush(kernel, true);
         }
-        let granted: Vec<_> = self.mounts.iter().filter(|m| m.granted).collect();
+        let all = self.mounts.borrow().clone();
+        let granted: Vec<_> = all.iter().filter(|m| m.granted).collect();
         if granted.is_empty() {
             return;
         }

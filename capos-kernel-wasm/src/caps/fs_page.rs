@@ -49,9 +49,11 @@ fn make_parents(tree: &mut Tree, root: Ino, path: &str, now: u64) -> Result<(), 
 }
 
 impl FileSystems {
-    fn mount_at(&self, mount: u32) -> Result<&super::fs::MountPoint, String> {
+    fn mount_at(&self, mount: u32) -> Result<super::fs::MountPoint, String> {
         self.mounts
+            .borrow()
             .get(mount as usize)
+            .cloned()
             .ok_or_else(|| format!("there is no mount {mount}"))
     }
 }
@@ -59,7 +61,7 @@ impl FileSystems {
 impl<H: Host> PageFiles<H> for FileSystems {
     fn view(&self, always: bool) -> Option<UiEvent> {
         let generations: Vec<u64> = self
-            .volumes
+            .volumes()
             .iter()
             .map(|v| v.tree.borrow().generation())
             .collect();
@@ -69,6 +71,7 @@ impl<H: Host> PageFiles<H> for FileSystems {
         *self.shown.borrow_mut() = generations;
         let mounts = self
             .mounts
+            .borrow()
             .iter()
             .enumerate()
             .map(|(index, m)| {
@@ -159,9 +162,16 @@ impl<H: Host> PageFiles<H> for FileSystems {
         outcome.map_err(|e| describe(e, &path))
     }
 
+    fn attach(&self, kernel: &mut Kernel<H>, image: crate::host::StoreImage) -> Result<(), String> {
+        let now = kernel.host_mut().realtime_ns();
+        self.attach_store(image, now)
+    }
+
     fn flush(&self, kernel: &mut Kernel<H>) {
-        for volume in &self.volumes {
-            volume.flush(kernel, false);
+        // After a halt no timer fires: every later commit must be immediate.
+        let for_good = kernel.is_halted();
+        for volume in self.volumes() {
+            volume.flush(kernel, for_good);
         }
     }
 
