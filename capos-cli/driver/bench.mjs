@@ -102,20 +102,14 @@ async function main() {
   const profile = mkdtempSync(join(tmpdir(), 'capos-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
-    // CAPOS_BENCH_ONLY=files: only the files table (for working on it).
-    if (process.env.CAPOS_BENCH_ONLY === 'files') {
-      const files = await filesBench(context, server.url);
+    // CAPOS_BENCH_ONLY=host or files: only that table (for working on it).
+    const only = { host: [hostBench, printHostTable], files: [filesBench, printFilesTable] }[process.env.CAPOS_BENCH_ONLY];
+    if (only) {
+      const [measure, print] = only;
+      const figures = await measure(context, server.url);
       mkdirSync(join(ROOT, 'target', 'bench'), { recursive: true });
-      writeFileSync(join(ROOT, 'target', 'bench', 'files.json'), `${JSON.stringify(files, null, 2)}\n`);
-      printFilesTable(files);
-      return;
-    }
-    // CAPOS_BENCH_ONLY=host: only the host-capabilities table (for working on it).
-    if (process.env.CAPOS_BENCH_ONLY === 'host') {
-      const host = await hostBench(context, server.url);
-      mkdirSync(join(ROOT, 'target', 'bench'), { recursive: true });
-      writeFileSync(join(ROOT, 'target', 'bench', 'host.json'), `${JSON.stringify(host, null, 2)}\n`);
-      printHostTable(host);
+      writeFileSync(join(ROOT, 'target', 'bench', `${process.env.CAPOS_BENCH_ONLY}.json`), `${JSON.stringify(figures, null, 2)}\n`);
+      print(figures);
       return;
     }
     const result = {};

@@ -149,6 +149,7 @@ test('files: a folder uploaded through the directory input and through the picke
     prepare: (p) => p.addInitScript(() => { delete globalThis.showDirectoryPicker; }),
   });
   await next(events, 'halted', 0);
+  await untilView(events, '/home', () => true);
   const name = `upload-${Date.now()}`;
   const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
   const dir = folder(name, { 'a.txt': 'alpha\n', 'sub/b.txt': 'beta\n', 'sub/deeper/c.md': '# c\n' });
@@ -200,6 +201,8 @@ print(json.dumps({i.filename: [i.compress_type, z.read(i).hex()] for i in z.info
 test('files: files dropped on the file browser are uploaded; rename and delete change /home', async () => {
   const { page, events } = await openBoot(browser.context, `${server.url}?manifest=hello&files=1`);
   await next(events, 'halted', 0);
+  // /home is loaded once the file browser is shown: drop once it is there.
+  await untilView(events, '/home', () => true);
   const stamp = Date.now();
   await page.evaluate(async (s) => {
     const dt = new DataTransfer();

@@ -52,6 +52,7 @@ export function createFiles(root, { request, progress }) {
     const home = mounts.find((m) => m.store) ?? mounts[0];
     return home ? { index: home.index, path: '' } : null;
   };
+  const noTarget = () => say(mounts.length ? 'nothing to upload into' : '/home is still loading, or this boot has no files: try again in a moment', true);
 
   // Copies `read` ({name, files, skipped}) into `at` ({index, path}), under
   // its own folder if `asFolder`.
@@ -89,7 +90,7 @@ export function createFiles(root, { request, progress }) {
 
   async function pickAndUpload(folder) {
     const at = uploadTarget();
-    if (!at) return say('this boot has no files to upload into', true);
+    if (!at) return noTarget();
     try {
       const read = folder ? await pickFolder(progress) : await pickFiles(progress);
       if (read) await upload(read, at, folder);
@@ -244,7 +245,7 @@ export function createFiles(root, { request, progress }) {
     event.preventDefault();
     event.stopPropagation();
     const at = uploadTarget();
-    if (!at) return say('this boot has no files to upload into', true);
+    if (!at) return noTarget();
     try {
       const read = await readDropped(event.dataTransfer, (done, total) => progress.show('reading', done, total));
       await upload(read, at, read.folder);

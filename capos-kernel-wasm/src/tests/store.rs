@@ -87,11 +87,15 @@ fn later(k: &mut Kernel<TestHost>) {
 
 /// Opens `path` (creating it) in the home directory; the File's cap id.
 fn open(k: &mut Kernel<TestHost>, p: &mut Proc, path: &str) -> u32 {
+    open_with(k, p, path, true)
+}
+
+fn open_with(k: &mut Kernel<TestHost>, p: &mut Proc, path: &str, create: bool) -> u32 {
     let (home, iface) = p.cap("home");
     let mut m = Message::new_default();
     let mut params = m.init_root::<directory::open_params::Builder>();
     params.set_path(path);
-    params.reborrow().init_flags().set_create(true);
+    params.reborrow().init_flags().set_create(create);
     p.call(home, iface, interfaces::directory::method::OPEN, &words(&m));
     let c = done(k, p).remove(0);
     let r = reader(&c.1);
@@ -469,18 +473,7 @@ fn what_is_written_back_is_what_storage_holds() {
 fn a_file_open_for_writing_is_stored_as_it_was_until_it_is_closed() {
     let (mut k, mut p) = seeded();
     // Opened without create or truncate: a writer from its first write.
-    let (home, iface) = p.cap("home");
-    let mut m = Message::new_default();
-    m.init_root::<directory::open_params::Builder>()
-        .set_path("seed.txt");
-    p.call(home, iface, interfaces::directory::method::OPEN, &words(&m));
-    let c = done(&mut k, &mut p).remove(0);
-    let f = reader(&c.1)
-        .get_root::<directory::open_results::Reader>()
-        .unwrap()
-        .get_cap()
-        .unwrap()
-        .get_cap_id();
+    let f = open_with(&mut k, &mut p, "seed.txt", false);
     write(&mut k, &mut p, f, b"+more");
     // Something else changes meanwhile: that is committed, the open file is not.
     let other = open(&mut k, &mut p, "other.txt");
@@ -530,18 +523,7 @@ fn a_file_open_for_writing_is_stored_as_it_was_until_it_is_closed() {
 #[test]
 fn writing_a_file_that_stays_open_asks_the_host_for_nothing() {
     let (mut k, mut p) = seeded();
-    let (home, iface) = p.cap("home");
-    let mut m = Message::new_default();
-    m.init_root::<directory::open_params::Builder>()
-        .set_path("seed.txt");
-    p.call(home, iface, interfaces::directory::method::OPEN, &words(&m));
-    let c = done(&mut k, &mut p).remove(0);
-    let f = reader(&c.1)
-        .get_root::<directory::open_results::Reader>()
-        .unwrap()
-        .get_cap()
-        .unwrap()
-        .get_cap_id();
+    let f = open_with(&mut k, &mut p, "seed.txt", false);
     for _ in 0..3 {
         write(&mut k, &mut p, f, b"!");
         later(&mut k);
