@@ -74,11 +74,8 @@ export class StoreHost {
     }
     const index = await this.backend.readIndex(name);
     const ids = kernel.addStore(name, index ?? undefined, await availableBytes());
-    for (const id of ids) {
-      const bytes = await this.backend.readBlob(name, id);
-      if (!bytes) throw new Error(`store "${name}": blob ${id} its index names is missing`);
-      kernel.storeBlob(name, id, bytes);
-    }
+    const blobs = await this.readBlobs(name, ids);
+    ids.forEach((id, i) => kernel.storeBlob(name, id, blobs[i]));
     await this.backend.removeStray(name, new Set(ids));
   }
 
@@ -88,13 +85,18 @@ export class StoreHost {
     const index = await this.backend.readIndex(name);
     if (!index) throw new Error(`store "${name}" was never committed`);
     const ids = Kernel.storeBlobIds(index);
+    return Kernel.storeSnapshot(guest, name, storePath, index, ids, await this.readBlobs(name, ids));
+  }
+
+  // The bytes of blobs `ids`, each of which the store's index names.
+  async readBlobs(name, ids) {
     const blobs = [];
     for (const id of ids) {
       const bytes = await this.backend.readBlob(name, id);
       if (!bytes) throw new Error(`store "${name}": blob ${id} its index names is missing`);
       blobs.push(bytes);
     }
-    return Kernel.storeSnapshot(guest, name, storePath, index, ids, blobs);
+    return blobs;
   }
 
   commit(id, request, payload) {
@@ -156,33 +158,28 @@ class OpfsBackend {
     this.shared = true;
   }
 
-  async dir(name) {
-    const root = await navigator.storage.getDirectory();
-    const stores = await root.getDirectoryHandle(ROOT, { create: true });
-    const store = await stores.getDirectoryHandle(name, { create: true });
-    return { store, blobs: await store.getDirectoryHandle('blobs', { create: true }) };
+  // The store's directory and its blobs' (looked up once per store, not
+  // once per blob).
+  dir(name) {
+    this.dirs ??= new Map();
+    if (!this.dirs.has(name)) {
+      this.dirs.set(name, (async () => {
+        const root = await navigator.storage.getDirectory();
+        const stores = await root.getDirectoryHandle(ROOT, { create: true });
+        const store = await stores.getDirectoryHandle(name, { create: true });
+        return { store, blobs: await store.getDirectoryHandle('blobs', { create: true }) };
+      })());
+      this.dirs.get(name).catch(() => this.dirs.delete(name)); // the next call tries again
+    }
+    return this.dirs.get(name);
   }
 
   async readIndex(name) {
-    const { store } = await this.dir(name);
-    try {
-      const file = await (await store.getFileHandle('index')).getFile();
-      return new Uint8Array(await file.arrayBuffer());
-    } catch (err) {
-      if (err?.name === 'NotFoundError') return null;
-      throw err;
-    }
+    return readFile((await this.dir(name)).store, 'index');
   }
 
   async readBlob(name, id) {
-    const { blobs } = await this.dir(name);
-    try {
-      const file = await (await blobs.getFileHandle(String(id))).getFile();
-      return new Uint8Array(await file.arrayBuffer());
-    } catch (err) {
-      if (err?.name === 'NotFoundError') return null;
-      throw err;
-    }
+    return readFile((await this.dir(name)).blobs, String(id));
   }
 
   async removeStray(name, keep) {
@@ -217,6 +214,17 @@ async function writeBlob(handle, bytes) {
     access.flush();
   } finally {
     access.close();
+  }
+}
+
+// A file's bytes, or null if there is no such file.
+async function readFile(dir, name) {
+  try {
+    const file = await (await dir.getFileHandle(name)).getFile();
+    return new Uint8Array(await file.arrayBuffer());
+  } catch (err) {
+    if (err?.name === 'NotFoundError') return null;
+    throw err;
   }
 }
 
@@ -267,18 +275,20 @@ class IdbBackend {
     });
   }
 
-  readIndex(name) {
+  // The value under `key` in object store `objects`, or null.
+  get(objects, key) {
     return this.transaction('readonly', (tx, result) => {
-      const get = tx.objectStore('index').get(name);
+      const get = tx.objectStore(objects).get(key);
       get.onsuccess = () => { result.value = get.result ?? null; };
     });
   }
 
+  readIndex(name) {
+    return this.get('index', name);
+  }
+
   readBlob(name, id) {
-    return this.transaction('readonly', (tx, result) => {
-      const get = tx.objectStore('blobs').get([name, id]);
-      get.onsuccess = () => { result.value = get.result ?? null; };
-    });
+    return this.get('blobs', [name, id]);
   }
 
   removeStray(name, keep) {

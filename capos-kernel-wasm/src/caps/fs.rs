@@ -8,7 +8,7 @@ use crate::fs_tree::{self, Data, EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, EXDEV, 
 use crate::host::{Host, StoreImage};
 use crate::kernel::{CapEntry, Kernel};
 use crate::view::UiEvent;
-use capos_config::manifest::{FsNode, Mount, TransferMode};
+use capos_config::manifest::{Mount, TransferMode};
 use capos_lib::{CallContext, CapError, CapObject, Fault, Reply, Served, Service};
 use capos_schema::fs_capnp::{self, directory, file};
 use capos_schema::servers::{directory as dir_server, file as file_server};
@@ -109,12 +109,8 @@ impl FileSystems {
                 store_path: m.store_path.clone(),
             });
         }
-        let empty = FsNode {
-            name: String::new(),
-            kind: capos_config::manifest::FsNodeKind::Directory(Vec::new()),
-        };
         for image in images {
-            let volume = Volume::persistent(image, &empty, 0, now)?;
+            let volume = Volume::from_store(image, now)?;
             volumes.push(volume);
         }
         // A store whose root no mount shows is shown whole to the page
@@ -173,11 +169,7 @@ impl FileSystems {
         {
             return Ok(()); // the boot holds it already
         }
-        let empty = FsNode {
-            name: String::new(),
-            kind: capos_config::manifest::FsNodeKind::Directory(Vec::new()),
-        };
-        let volume = Volume::persistent(image, &empty, 0, now)?;
+        let volume = Volume::from_store(image, now)?;
         self.mounts.borrow_mut().push(MountPoint {
             guest: format!("/{name}"),
             root: volume.root().expect("persistent"),

@@ -141,6 +141,16 @@ impl Volume {
         }))
     }
 
+    /// A persistent volume no mount seeds or limits: a store held for the
+    /// page, or read back.
+    pub fn from_store(image: StoreImage, now: u64) -> Result<Rc<Self>, String> {
+        let empty = FsNode {
+            name: String::new(),
+            kind: capos_config::manifest::FsNodeKind::Directory(Vec::new()),
+        };
+        Self::persistent(image, &empty, 0, now)
+    }
+
     /// Lowers the limit on what its files hold.
     pub fn lower_quota(&self, quota: u64) {
         let mut tree = self.tree.borrow_mut();
@@ -337,7 +347,8 @@ impl Volume {
             index.set_next_blob(next_blob);
         }
         let index = capnp::serialize::write_message_to_words(&message);
-        let mut payload = index.clone();
+        let index_bytes = index.len() as u64;
+        let mut payload = index;
         let mut blobs = Vec::with_capacity(new_blobs.len());
         for (blob, ino) in &new_blobs {
             if let Some(Data::File(bytes)) = tree.kind(*ino) {
@@ -369,7 +380,7 @@ impl Volume {
             client,
             HostRequest::StoreCommit {
                 store: &store.name,
-                index_bytes: index.len() as u64,
+                index_bytes,
                 blobs: &blobs,
                 obsolete: &obsolete,
                 payload: &payload,
@@ -530,11 +541,7 @@ pub fn stored_snapshot(
     guest: &str,
     store_path: &str,
 ) -> Result<crate::view::MountSnapshot, String> {
-    let empty = FsNode {
-        name: String::new(),
-        kind: capos_config::manifest::FsNodeKind::Directory(Vec::new()),
-    };
-    let volume = Volume::persistent(image, &empty, 0, 0)?;
+    let volume = Volume::from_store(image, 0)?;
     let dir = volume.directory(store_path, 0)?;
     let tree = volume.tree.borrow();
     let mut snapshot = crate::view::mount_snapshot(guest, &tree.export(dir, ""));
