@@ -82,7 +82,11 @@ test('the trace lists every refused call with its error', async () => {
   const { page, waitFor } = await openBoot(browser.context, `${server.url}?manifest=denied&inspector=trace`);
   assert.equal((await waitFor('halted')).code, 0);
   const refused = page.locator('#inspector [data-outcome="UnknownCap"]');
-  await refused.first().waitFor({ timeout: 10_000 });
+  // The trace renders rows as they arrive: wait for all of them, not just the first.
+  await page.waitForFunction(
+    () => document.querySelectorAll('#inspector [data-outcome="UnknownCap"]').length >= 5,
+    null, { timeout: 10_000 },
+  ).catch(() => {});
   assert.ok(await refused.count() >= 5, `${await refused.count()} refused calls shown`);
   assert.match(await refused.first().textContent(), /Console\.write|UnknownCap/);
   await page.close();
