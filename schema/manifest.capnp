@@ -97,6 +97,10 @@ struct CapGrant {
     # A capability of the spawning process, by the name it has there.
     mount @3 :UInt32;
     # A Directory capability on the manifest's mount of that index (init only).
+    listen @4 :UInt16;
+    # A Listener (schema/net.capnp) on this port (init only): the kernel
+    # hands the holder each connection made to it. A port may be granted
+    # once per manifest; 0 is not a port.
   }
 }
 

@@ -85,6 +85,8 @@ pub enum CapSource {
     FromParent { name: String, mode: TransferMode },
     /// A Directory on the manifest's mount of this index (init only).
     Mount(u32),
+    /// A Listener on this port (init only; each port once).
+    Listen(u16),
 }
 
 /// A directory tree the kernel holds: in memory (`capos run --dir`), or
@@ -338,6 +340,23 @@ impl Manifest {
                 ));
             }
         }
+        let mut ports = alloc::collections::BTreeSet::new();
+        for grant in &self.init.caps {
+            if let CapSource::Listen(port) = grant.source {
+                if port == 0 {
+                    return Err(format!(
+                        "capability {:?} listens on port 0, which is not a port",
+                        grant.name
+                    ));
+                }
+                if !ports.insert(port) {
+                    return Err(format!(
+                        "capability {:?} listens on port {port}, which is already granted (a port is bound once)",
+                        grant.name
+                    ));
+                }
+            }
+        }
         if let Some(grant) = self
             .init
             .caps
@@ -353,11 +372,12 @@ impl Manifest {
             child
                 .validate(self)
                 .map_err(|e| format!("child {i} ({}): {e}", child.binary))?;
-            if let Some(grant) = child
-                .caps
-                .iter()
-                .find(|g| matches!(g.source, CapSource::Kernel(_) | CapSource::Mount(_)))
-            {
+            if let Some(grant) = child.caps.iter().find(|g| {
+                matches!(
+                    g.source,
+                    CapSource::Kernel(_) | CapSource::Mount(_) | CapSource::Listen(_)
+                )
+            }) {
                 return Err(format!(
                     "child {i} ({}): capability {:?} comes from the kernel; only init may hold kernel services (pass init's with fromParent)",
                     child.binary, grant.name

@@ -135,6 +135,21 @@ pub enum HostRequest<'a> {
         #[serde(skip)]
         payload: &'a [u8],
     },
+    /// Asks the peer of a connection for its next bytes: replies `NetData`
+    /// or `NetEnd` (it finished sending), or `Failed` (it is gone). Asked
+    /// for only when the kernel holds none of its bytes.
+    NetPull,
+    /// Sends bytes to the peer; replies `NetSent` once the peer took them.
+    #[serde(rename_all = "camelCase")]
+    NetSend {
+        #[serde(skip)]
+        data: &'a [u8],
+    },
+    /// No more bytes for the peer: it sees the end of the stream after
+    /// what was sent.
+    NetShutdown,
+    /// Closes the connection (after what was sent); nothing more is replied.
+    NetClose,
     /// Replies `KvKeys`: keys starting with `prefix`, after `after`, at
     /// most `max` and one more if there are more.
     #[serde(rename_all = "camelCase")]
@@ -149,7 +164,7 @@ pub enum HostRequest<'a> {
 impl HostRequest<'_> {
     /// Whether the request ends the exchange from the kernel's side.
     pub fn is_cancel(&self) -> bool {
-        matches!(self, Self::HttpCancel | Self::DisplayClose)
+        matches!(self, Self::HttpCancel | Self::DisplayClose | Self::NetClose)
     }
 
     /// The bytes the request carries (a body, a value), which travel
@@ -160,6 +175,7 @@ impl HostRequest<'_> {
             Self::KvPut { value, .. } => value,
             Self::DisplayFrame { pixels, .. } => pixels,
             Self::StoreCommit { payload, .. } => payload,
+            Self::NetSend { data } => data,
             _ => &[],
         }
     }
@@ -193,6 +209,12 @@ pub enum HostReply {
     KvDone,
     KvKeys(Vec<String>),
     ClipboardText(String),
+    /// A connection's peer sent these bytes.
+    NetData(Vec<u8>),
+    /// A connection's peer finished sending.
+    NetEnd,
+    /// A connection's peer took the oldest bytes sent to it.
+    NetSent,
     /// The work is done and there is nothing to say (a clipboard write).
     Done,
     /// The page has drawn the display's last frame.
@@ -219,6 +241,9 @@ impl HostReply {
                 | Self::HttpChunk(_)
                 | Self::DisplayDrawn
                 | Self::DisplayEvent { .. }
+                | Self::NetData(_)
+                | Self::NetEnd
+                | Self::NetSent
         )
     }
 }

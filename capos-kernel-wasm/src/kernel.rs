@@ -204,6 +204,8 @@ pub struct Kernel<H: Host> {
     host_clients: BTreeMap<u32, Rc<dyn HostClient<H>>>,
     /// What the page's file browser reaches, if the boot has file trees.
     page_files: Option<Rc<dyn PageFiles<H>>>,
+    /// Where connections to the system's ports go, if the boot listens.
+    network: Option<Rc<dyn Network<H>>>,
     /// Whether the page shows its file browser (views are built only then).
     files_watched: bool,
     /// Persistent stores the host loaded for the boot, until the bundle
@@ -227,6 +229,16 @@ pub trait PageFiles<H: Host> {
     fn flush(&self, kernel: &mut Kernel<H>);
     /// Holds a store the host loaded after the boot, for the page only.
     fn attach(&self, kernel: &mut Kernel<H>, image: crate::host::StoreImage) -> Result<(), String>;
+}
+
+/// The service that owns the system's ports: connections the host makes
+/// ([`Kernel::connect`]) are handed to it, and every later reply of the
+/// connection's exchange goes to it as a [`HostClient`].
+pub trait Network<H: Host>: HostClient<H> {
+    /// Connection `id` (a host exchange, already open) was made to `port`
+    /// from `peer`: queue it for the port's listener, or say why not.
+    fn connect(&self, kernel: &mut Kernel<H>, id: u32, port: u16, peer: &str)
+    -> Result<(), String>;
 }
 
 /// A change the person at the page asks for, on mount `mount` of the
@@ -291,6 +303,7 @@ impl<H: Host> Kernel<H> {
             host_clients: BTreeMap::new(),
             store_images: Vec::new(),
             page_files: None,
+            network: None,
             files_watched: false,
             next_host_id: 1,
             unpublished: None,
@@ -340,6 +353,42 @@ impl<H: Host> Kernel<H> {
     /// Gives the page's file browser the boot's trees (the bundle does).
     pub fn set_page_files(&mut self, files: Rc<dyn PageFiles<H>>) {
         self.page_files = Some(files);
+    }
+
+    /// Gives the host's connections to the boot's network service (the
+    /// bundle does, when the manifest grants a port).
+    pub fn set_network(&mut self, network: Rc<dyn Network<H>>) {
+        self.network = Some(network);
+    }
+
+    /// A connection to `port` arrived from `peer` (the page's preview, or a
+    /// TCP client of `capos run --tcplisten`): returns the exchange id its
+    /// bytes travel under, or why it is refused (nothing listens there, the
+    /// system is down, the backlog is full).
+    pub fn connect(&mut self, port: u16, peer: &str) -> Result<u32, String> {
+        if self.halted {
+            return Err("the system has halted".into());
+        }
+        let network = self
+            .network
+            .clone()
+            .ok_or_else(|| format!("nothing listens on port {port}"))?;
+        let id = self.next_exchange_id();
+        // Registered first: the service may continue the exchange at once.
+        let client: Rc<dyn HostClient<H>> = network.clone();
+        self.host_clients.insert(id, client);
+        self.unpublished = Some(Vec::new());
+        let result = network.connect(self, id, port, peer);
+        for pid in self.unpublished.take().unwrap_or_default() {
+            self.publish(pid);
+        }
+        match result {
+            Ok(()) => Ok(id),
+            Err(why) => {
+                self.host_clients.remove(&id);
+                Err(why)
+            }
+        }
     }
 
     /// Edits the boot's file trees as the person at the page asked.
@@ -629,12 +678,21 @@ impl<H: Host> Kernel<H> {
     /// Asks the host to start `request` for `client`, which gets every
     /// reply; returns the exchange's id.
     pub fn host_request(&mut self, client: Rc<dyn HostClient<H>>, request: HostRequest<'_>) -> u32 {
-        let id = self.next_host_id;
-        // Ids are never reused while an exchange is open: skip any still in use.
-        self.next_host_id = self.next_host_id.wrapping_add(1).max(1);
+        let id = self.next_exchange_id();
         self.host_clients.insert(id, client);
         self.host.host_request(id, request);
         id
+    }
+
+    /// A host exchange id not in use (ids wrap, skipping any still open).
+    fn next_exchange_id(&mut self) -> u32 {
+        loop {
+            let id = self.next_host_id;
+            self.next_host_id = self.next_host_id.wrapping_add(1).max(1);
+            if !self.host_clients.contains_key(&id) {
+                return id;
+            }
+        }
     }
 
     /// Continues open exchange `id` (the next body chunk, a cancel). A

@@ -136,6 +136,7 @@ pub fn read_spec(spec: manifest_capnp::process_spec::Reader<'_>) -> capnp::Resul
                 })
             }
             Which::Mount(index) => CapSource::Mount(index),
+            Which::Listen(port) => CapSource::Listen(port),
             Which::FromParent(parent) => {
                 let parent = parent?;
                 CapSource::FromParent {

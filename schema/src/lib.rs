@@ -25,6 +25,7 @@ generated!(
     ipc_capnp,
     kv_capnp,
     manifest_capnp,
+    net_capnp,
     process_capnp,
     random_capnp,
     store_capnp,

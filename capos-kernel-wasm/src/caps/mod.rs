@@ -16,6 +16,7 @@ mod fs_page;
 pub mod http;
 mod ipc;
 pub mod kv;
+pub mod net;
 mod panic_trigger;
 pub mod process;
 mod random;
@@ -30,6 +31,7 @@ pub use echo::Echo;
 pub use http::{Fetch, Http, HttpBody, HttpEndpoint};
 pub use ipc::{Endpoint, EndpointFactory, Endpoints};
 pub use kv::{Kv, KvStore, KvWriter};
+pub use net::{Listener, Net};
 pub use panic_trigger::KernelPanicTrigger;
 pub use process::{ProcessHandle, ProcessSpawner, ProcessTable};
 pub use random::RandomSource;
@@ -149,10 +151,25 @@ pub fn init_grants<H: Host>(
     kernel.register_service(services.http.clone());
     kernel.register_service(services.displays.clone());
     let mut grants = Vec::new();
+    // Made with the first port granted: a boot that listens nowhere has none.
+    let mut network: Option<Rc<Net>> = None;
     for grant in &manifest.init.caps {
         let object: Rc<dyn CapObject<Kernel<H>>> = match &grant.source {
             CapSource::Kernel(service) => kernel_service(*service, &services, manifest),
             CapSource::Mount(index) => Rc::new(services.fs.root(*index as usize)),
+            CapSource::Listen(port) => {
+                let net = match &network {
+                    Some(net) => net.clone(),
+                    None => {
+                        let net = Net::new();
+                        kernel.register_service(net.clone());
+                        kernel.set_network(net.clone());
+                        network = Some(net.clone());
+                        net
+                    }
+                };
+                Rc::new(net.bind(*port)?)
+            }
             CapSource::FromParent { .. } => {
                 return Err(format!(
                     "init's capability {:?} must come from the kernel",

@@ -21,6 +21,7 @@ mod core;
 mod host_caps;
 mod inspect;
 mod io;
+mod net;
 mod store;
 mod transfer;
 
