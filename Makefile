@@ -115,8 +115,10 @@ fuzz-smoke: prereqs
 wasi-programs: prereqs
 	cargo build --release --target wasm32-wasip1 --manifest-path demos/wasi/Cargo.toml --target-dir $(TARGET_DIR)
 	@mkdir -p build/wasi
-	cp $(WASI_RUST_OUT)/rust-tour.wasm $(WASI_RUST_OUT)/echo-lines.wasm $(WASI_RUST_OUT)/polyglot-rust.wasm build/wasi/
+	cp $(WASI_RUST_OUT)/rust-tour.wasm $(WASI_RUST_OUT)/echo-lines.wasm $(WASI_RUST_OUT)/polyglot-rust.wasm \
+	  $(WASI_RUST_OUT)/static-server.wasm build/wasi/
 	$(WASI_CC) demos/wasi/c-tour/c-tour.c -o build/wasi/c-tour.wasm
+	$(WASI_CC) demos/wasi/c-server/c-server.c -o build/wasi/c-server.wasm
 	$(WASI_CC) demos/wasi/polyglot-c/polyglot-c.c -o build/wasi/polyglot-c.wasm
 	for p in go-tour polyglot-go; do \
 	  (cd demos/wasi/$$p && GOOS=wasip1 GOARCH=wasm GOTOOLCHAIN=local \

@@ -15,6 +15,13 @@
 
 using Cap = import "cap.capnp";
 
+struct Interest {
+  connection @0 :UInt64;
+  # A Stream's `connection`, as `Listener.accept` and `Stream.info` give it.
+  read @1 :Bool;
+  write @2 :Bool;
+}
+
 struct Readiness {
   connection @0 :UInt64;
   # A Stream's `connection`, as `Stream.info` gives it.
@@ -33,13 +40,13 @@ interface Listener {
   # where it came from ("preview", or a host address such as
   # "127.0.0.1:51234").
 
-  poll @1 (connections :List(UInt64), timeoutNs :UInt64) -> (acceptable :Bool, ready :List(Readiness));
-  # Waits until a connection is waiting to be accepted or one of
-  # `connections` (accepted from this listener) is ready, or `timeoutNs`
-  # passes (0: does not wait; UInt64 max: no timeout). `ready` lists those
-  # of `connections` that are readable or writable, in the order given; an
-  # unknown or closed number is reported readable and writable (its next
-  # call fails at once). At most 64 connections.
+  poll @1 (accept :Bool, interests :List(Interest), timeoutNs :UInt64) -> (acceptable :Bool, ready :List(Readiness));
+  # Waits until (if `accept`) a connection waits to be accepted, or one of
+  # the connections named (accepted from this listener) is ready for what
+  # its interest asks, or `timeoutNs` passes (0: does not wait; UInt64 max:
+  # no timeout). `ready` lists the connections ready for what was asked, in
+  # the order given; an unknown or closed number is ready for both (its next
+  # call fails at once). At most 64 interests.
 
   port @2 () -> (port :UInt16);
 }

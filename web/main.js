@@ -14,6 +14,8 @@ import { readDropped } from './ui/folder-reader.js';
 import { setStatus, showFatal } from './ui/status.js';
 import { report, startKernel, startSession } from './ui/session.js';
 import { isolateWithServiceWorker } from './coi.js';
+import { createPreview } from './ui/preview.js';
+import { announceKernel, linkPreview } from './net/service-link.js';
 
 const DEMO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const $ = (id) => document.getElementById(id);
@@ -53,6 +55,10 @@ async function main() {
     pane: $('display-pane'), canvas: $('display'), closeButton: $('display-close'), caption: $('display-caption'),
   });
   let session = null;
+  const preview = createPreview({
+    pane: $('preview-pane'), frame: $('preview-frame'), address: $('preview-address'), form: $('preview-form'),
+    reload: $('preview-reload'), close: $('preview-close'), open: $('preview-open'), toggle: $('preview-toggle'),
+  });
   const transfer = createTransfer($('transfer'));
   const files = createFiles($('files'), {
     request: (message) => session ? session.files(message) : Promise.resolve({ ok: false, message: 'nothing is running' }),
@@ -109,6 +115,9 @@ async function main() {
     return;
   }
 
+  // The preview's service worker: registered while the terminal loads.
+  const previewLinked = linkPreview(() => session).then((on) => preview.setAvailable(on));
+
   let terminal;
   try {
     // Loaded only once isolation is confirmed, so that check never depends on it.
@@ -136,6 +145,7 @@ async function main() {
     runtimeProgress.reset();
     display.reset();
     files.reset();
+    preview.reset();
     terminal.reset();
     const kernel = spareKernel ?? undefined;
     spareKernel = null;
@@ -143,7 +153,8 @@ async function main() {
     // only the programs run from the page (and manifests that mount it)
     // are granted it.
     const full = { home: true, ...(storeBackend ? { store: storeBackend, readBack: true } : {}), ...request };
-    session = startSession({ terminal, processList, inspector, runtimeProgress, display, files, status, fatal, request: full, label, kernel });
+    session = startSession({ terminal, processList, inspector, runtimeProgress, display, files, preview, status, fatal, request: full, label, kernel });
+    previewLinked.then(announceKernel);
     if (!filesPane.hidden) session.watchFiles(true);
   };
   terminal.onInput((line) => session?.input(line), () => session?.endInput());

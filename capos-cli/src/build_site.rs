@@ -1,6 +1,6 @@
 //! `capos build-site OUT`: the whole site as static files, for any static
 //! host. A host that cannot send COOP/COEP gets them from the site's own
-//! service worker (web/coi-serviceworker.js), which the page registers
+//! service worker (web/service-worker.js), which the page registers
 //! and reloads for once. What only the server can do is left out and says
 //! so where it is used: the fetch demo's loopback origins, the precompressed
 //! runtime variants (a static host serves the plain module).

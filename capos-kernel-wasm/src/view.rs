@@ -146,6 +146,9 @@ pub enum UiEvent {
     /// A persistent store could not commit (storage full, or the browser
     /// refused): its changes are still in memory, and `sync` reports it.
     StoreFailed { store: String, message: String },
+    /// The ports the boot's manifest granted: connections to them (the
+    /// page's preview) reach the processes holding their Listeners.
+    Listening { ports: Vec<u16> },
     /// init ended; the system is down (every process has been reaped).
     Halted { code: i32, reason: String },
 }

@@ -817,6 +817,34 @@ impl WasmKernel {
         self.kernel.host_reply(id, reply);
     }
 
+    /// A connection to `port` from `peer` (text for people: "preview", a
+    /// host address): the exchange id its bytes travel under, or why no
+    /// one takes it.
+    #[wasm_bindgen(js_name = netConnect)]
+    pub fn net_connect(&mut self, port: u16, peer: &str) -> Result<u32, JsError> {
+        self.kernel
+            .connect(port, peer)
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// Bytes from connection `id`'s peer (the answer to a pull).
+    #[wasm_bindgen(js_name = netData)]
+    pub fn net_data(&mut self, id: u32, bytes: Vec<u8>) {
+        self.kernel.host_reply(id, HostReply::NetData(bytes));
+    }
+
+    /// Connection `id`'s peer finished sending.
+    #[wasm_bindgen(js_name = netEnd)]
+    pub fn net_end(&mut self, id: u32) {
+        self.kernel.host_reply(id, HostReply::NetEnd);
+    }
+
+    /// Connection `id`'s peer took the oldest bytes sent to it.
+    #[wasm_bindgen(js_name = netSent)]
+    pub fn net_sent(&mut self, id: u32) {
+        self.kernel.host_reply(id, HostReply::NetSent);
+    }
+
     /// Host work `id` failed: `kind` is denied, invalid, network, timeout,
     /// quota or other.
     #[wasm_bindgen(js_name = hostFailed)]

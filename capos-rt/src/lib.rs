@@ -61,6 +61,7 @@ pub mod http;
 pub mod ipc;
 pub mod kv;
 pub mod message;
+pub mod net;
 pub mod random;
 pub mod ring;
 pub mod spawn;
@@ -95,6 +96,7 @@ pub use fs::{Directory, File};
 pub use http::{Fetch, HttpEndpoint};
 pub use ipc::{Endpoint, EndpointFactory, Incoming, Reply};
 pub use kv::{KvStore, KvWriter};
+pub use net::{Listener, Stream};
 #[cfg(target_arch = "wasm32")]
 pub use process::install_panic_hook;
 pub use process::{

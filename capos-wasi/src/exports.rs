@@ -338,42 +338,34 @@ pub extern "C" fn wasi_random_get(buf: u32, len: u32) -> i32 {
     serve(|w| w.random_get(buf, len))
 }
 
-/// The browser has no sockets to hand out: no fd is ever a socket.
-fn sock_call(w: &mut Wasi, fd: u32) -> Result<()> {
-    w.on_open_fd(fd, ENOTSOCK)
-}
+// Sockets: the Listeners granted to the program and the connections
+// accepted from them (see `sockets`).
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_sock_accept(fd: u32, _flags: u32, _out: u32) -> i32 {
-    serve(|w| sock_call(w, fd))
+pub extern "C" fn wasi_sock_accept(fd: u32, flags: u32, out: u32) -> i32 {
+    serve(|w| w.sock_accept(fd, flags, out))
 }
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wasi_sock_recv(
     fd: u32,
-    _iovs: u32,
-    _count: u32,
-    _flags: u32,
-    _nread: u32,
-    _oflags: u32,
+    iovs: u32,
+    count: u32,
+    flags: u32,
+    nread: u32,
+    oflags: u32,
 ) -> i32 {
-    serve(|w| sock_call(w, fd))
+    serve(|w| w.sock_recv(fd, iovs, count, flags, nread, oflags))
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_sock_send(
-    fd: u32,
-    _iovs: u32,
-    _count: u32,
-    _flags: u32,
-    _nwritten: u32,
-) -> i32 {
-    serve(|w| sock_call(w, fd))
+pub extern "C" fn wasi_sock_send(fd: u32, iovs: u32, count: u32, flags: u32, nwritten: u32) -> i32 {
+    serve(|w| w.sock_send(fd, iovs, count, flags, nwritten))
 }
 
 #[unsafe(no_mangle)]
-pub extern "C" fn wasi_sock_shutdown(fd: u32, _how: u32) -> i32 {
-    serve(|w| sock_call(w, fd))
+pub extern "C" fn wasi_sock_shutdown(fd: u32, how: u32) -> i32 {
+    serve(|w| w.sock_shutdown(fd, how))
 }
 
 // `capos_http`, the shim's own import module (see `http`): the glue routes

@@ -1,6 +1,6 @@
 //! The WASI descriptor table: what each fd is, backed by which capability.
 
-use capos_rt::{CapRef, Console};
+use capos_rt::{CapRef, Console, Listener, Stream};
 use std::collections::BTreeMap;
 
 /// What a descriptor refers to.
@@ -18,6 +18,28 @@ pub enum Kind {
     },
     /// A File capability and this descriptor's offset in it.
     File { cap: CapRef, offset: u64 },
+    /// A listening socket: a Listener granted to the program (as
+    /// wasmtime's `--tcplisten` preopens one).
+    Listener(Listener),
+    /// An accepted connection: its Stream, and the listener it came from
+    /// with its number there (readiness is polled on the listener).
+    Socket {
+        stream: Stream,
+        listener: Listener,
+        connection: u64,
+    },
+}
+
+impl Kind {
+    /// The capability the descriptor holds, released when it is closed.
+    pub fn cap(&self) -> Option<CapRef> {
+        match self {
+            Self::Dir { cap, .. } | Self::File { cap, .. } => Some(*cap),
+            Self::Listener(listener) => Some(listener.cap()),
+            Self::Socket { stream, .. } => Some(stream.cap()),
+            Self::ConsoleIn(_) | Self::ConsoleOut(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -35,10 +57,12 @@ pub const FILETYPE_UNKNOWN: u8 = 0;
 pub const FILETYPE_CHARACTER_DEVICE: u8 = 2;
 pub const FILETYPE_DIRECTORY: u8 = 3;
 pub const FILETYPE_REGULAR_FILE: u8 = 4;
+pub const FILETYPE_SOCKET_STREAM: u8 = 6;
 
 /// fdflags bits the specification defines; Go sets junk above them.
 pub const FDFLAGS_MASK: u16 = 0x1f;
 pub const FDFLAGS_APPEND: u16 = 1;
+pub const FDFLAGS_NONBLOCK: u16 = 4;
 
 pub mod rights {
     pub const FD_DATASYNC: u64 = 1 << 0;
@@ -70,6 +94,20 @@ pub mod rights {
     pub const PATH_REMOVE_DIRECTORY: u64 = 1 << 25;
     pub const PATH_UNLINK_FILE: u64 = 1 << 26;
     pub const POLL_FD_READWRITE: u64 = 1 << 27;
+    pub const SOCK_SHUTDOWN: u64 = 1 << 28;
+    pub const SOCK_ACCEPT: u64 = 1 << 29;
+
+    /// What a listening socket's fd can be used for.
+    pub const LISTENER: u64 =
+        FD_FDSTAT_SET_FLAGS | FD_FILESTAT_GET | POLL_FD_READWRITE | SOCK_ACCEPT;
+
+    /// What a connection's fd can be used for.
+    pub const SOCKET: u64 = FD_READ
+        | FD_WRITE
+        | FD_FDSTAT_SET_FLAGS
+        | FD_FILESTAT_GET
+        | POLL_FD_READWRITE
+        | SOCK_SHUTDOWN;
 
     /// What a directory's fd can be used for: every `path_*`, `fd_readdir`,
     /// its own stat and times, sync and flags. Never reading, writing,

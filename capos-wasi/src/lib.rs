@@ -28,4 +28,5 @@ mod fsclient;
 #[cfg(any(target_arch = "wasm32", feature = "harness"))]
 mod http;
 #[cfg(any(target_arch = "wasm32", feature = "harness"))]
+mod sockets;
 mod state;

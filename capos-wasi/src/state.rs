@@ -3,7 +3,7 @@
 use crate::app;
 use crate::fds::{
     FDFLAGS_APPEND, FDFLAGS_MASK, FILETYPE_CHARACTER_DEVICE, FILETYPE_DIRECTORY,
-    FILETYPE_REGULAR_FILE, FILETYPE_UNKNOWN, Fd, Kind, Table, rights,
+    FILETYPE_REGULAR_FILE, FILETYPE_SOCKET_STREAM, FILETYPE_UNKNOWN, Fd, Kind, Table, rights,
 };
 use crate::fsclient::{self as fs, OpenFlags, Times};
 use capos_rt::config::errno::*;
@@ -93,7 +93,11 @@ impl Wasi {
         if let Some(c) = console("stderr") {
             fds.insert_console(2, Kind::ConsoleOut(c));
         }
-        // Preopens: every Directory in the CapSet, in its order, from fd 3.
+        // Preopens from fd 3: every Directory in the CapSet, in its order,
+        // then every Listener as a listening socket. Sockets come after
+        // the directories: wasi-libc finds its preopens by asking fd 3, 4,
+        // ... until one is not a directory, so a socket before them would
+        // hide them (as wasmtime's --tcplisten does: its issue #3936).
         let mut next = 3;
         for entry in env.capset.entries() {
             if entry.interface_id != dir_iface::INTERFACE_ID {
@@ -116,6 +120,27 @@ impl Wasi {
                     // what is opened in it.
                     rights_base: rights::DIRECTORY,
                     rights_inheriting: rights::DIRECTORY | rights::FILE,
+                },
+            );
+            next += 1;
+        }
+        for entry in env.capset.entries() {
+            if entry.interface_id != capos_schema::interfaces::listener::INTERFACE_ID {
+                continue;
+            }
+            let Ok(listener) = capos_rt::Listener::from_cap(CapRef {
+                cap_id: entry.cap_id,
+                interface_id: entry.interface_id,
+            }) else {
+                continue;
+            };
+            fds.put(
+                next,
+                Fd {
+                    kind: Kind::Listener(listener),
+                    flags: 0,
+                    rights_base: rights::LISTENER,
+                    rights_inheriting: rights::SOCKET,
                 },
             );
             next += 1;
@@ -226,6 +251,7 @@ impl Wasi {
             data.extend_from_slice(&app::read(ptr, len)?);
         }
         match entry.kind {
+            Kind::Socket { .. } => return self.socket_write(fd, &data, nwritten),
             Kind::ConsoleOut(console) => {
                 // An earlier deferred write failed: report it now.
                 if console.take_write_error().is_some() {
@@ -249,7 +275,7 @@ impl Wasi {
                     *offset = end;
                 }
             }
-            Kind::Dir { .. } | Kind::ConsoleIn(_) => return Err(EBADF),
+            Kind::Dir { .. } | Kind::ConsoleIn(_) | Kind::Listener(_) => return Err(EBADF),
         }
         app::write_u32(nwritten, data.len() as u32)
     }
@@ -278,6 +304,9 @@ impl Wasi {
 
     pub fn fd_read(&mut self, fd: u32, iovs: u32, count: u32, nread: u32) -> Result<()> {
         let entry = self.fd(fd)?.clone();
+        if let Kind::Socket { .. } = entry.kind {
+            return self.socket_read(fd, iovs, count, nread);
+        }
         let iovecs = app::iovecs(iovs, count)?;
         let capacity: u64 = iovecs.iter().map(|&(_, len)| u64::from(len)).sum();
         let data = match entry.kind {
@@ -302,7 +331,7 @@ impl Wasi {
                 data
             }
             Kind::Dir { .. } => return Err(EISDIR),
-            Kind::ConsoleOut(_) => return Err(EBADF),
+            Kind::ConsoleOut(_) | Kind::Listener(_) | Kind::Socket { .. } => return Err(EBADF),
         };
         scatter(&iovecs, &data)?;
         app::write_u32(nread, data.len() as u32)
@@ -369,6 +398,7 @@ impl Wasi {
         stat[0] = match entry.kind {
             Kind::Dir { .. } => FILETYPE_DIRECTORY,
             Kind::File { .. } => FILETYPE_REGULAR_FILE,
+            Kind::Listener(_) | Kind::Socket { .. } => FILETYPE_SOCKET_STREAM,
             ref console => self.console_filetype(console),
         };
         stat[2..4].copy_from_slice(&entry.flags.to_le_bytes());
@@ -404,6 +434,11 @@ impl Wasi {
         match self.fd(fd)?.kind {
             Kind::File { cap, .. } => fs::file_stat(cap),
             Kind::Dir { cap, .. } => fs::stat(cap, ".", true),
+            Kind::Listener(_) | Kind::Socket { .. } => Ok(fs::Stat {
+                filetype: FILETYPE_SOCKET_STREAM,
+                nlink: 1,
+                ..fs::Stat::default()
+            }),
             ref console => Ok(fs::Stat {
                 filetype: self.console_filetype(console),
                 nlink: 1,
@@ -554,32 +589,24 @@ impl Wasi {
                 let _ = capos_rt::release(cap);
                 settled
             }
-            Kind::Dir { cap, .. } => {
-                let _ = capos_rt::release(cap);
+            // Closing a connection closes it for the peer; closing a
+            // listening socket frees its port.
+            other => {
+                if let Some(cap) = other.cap() {
+                    let _ = capos_rt::release(cap);
+                }
                 Ok(())
             }
-            _ => Ok(()),
         }
     }
 
     pub fn fd_renumber(&mut self, from: u32, to: u32) -> Result<()> {
         self.fd(to)?;
         let entry = self.fds.remove(from).ok_or(EBADF)?;
-        if let Some(Fd {
-            kind: Kind::Dir { cap, .. } | Kind::File { cap, .. },
-            ..
-        }) = self.fds.put(to, entry)
-        {
+        if let Some(cap) = self.fds.put(to, entry).and_then(|old| old.kind.cap()) {
             let _ = capos_rt::release(cap);
         }
         Ok(())
-    }
-
-    /// For calls that make no sense on a terminal: EBADF for a closed fd,
-    /// else `errno`.
-    pub fn on_open_fd(&self, fd: u32, errno: Errno) -> Result<()> {
-        self.fd(fd)?;
-        Err(errno)
     }
 
     pub fn path(ptr: u32, len: u32) -> Result<String> {
@@ -725,9 +752,10 @@ impl Wasi {
             .collect()
     }
 
-    /// poll_oneoff: terminal output is always writable; terminal input and
-    /// clocks are waited for in the kernel (Console.waitReadable, Timer.sleep),
-    /// never by spinning here.
+    /// poll_oneoff: terminal output is always writable; terminal input,
+    /// sockets and clocks are waited for in the kernel (Console.waitReadable,
+    /// Listener.poll, Timer.sleep), never by spinning here. Terminal input
+    /// and sockets watched together are asked in turn, 10 ms at a time.
     pub fn poll_oneoff(&mut self, input: u32, output: u32, count: u32, nevents: u32) -> Result<()> {
         if count == 0 {
             return Err(EINVAL);
@@ -735,7 +763,17 @@ impl Wasi {
         let subs = Self::subscriptions(input, count)?;
         let mut events = Vec::new();
         let mut stdin_watch = Vec::new();
+        let mut socket_watch = Vec::new();
         for sub in &subs {
+            let socket = match *sub {
+                Subscription::FdRead { userdata, fd } => self.watch(fd, userdata, false),
+                Subscription::FdWrite { userdata, fd } => self.watch(fd, userdata, true),
+                Subscription::Clock { .. } => None,
+            };
+            if let Some(watch) = socket {
+                socket_watch.push(watch);
+                continue;
+            }
             match *sub {
                 Subscription::FdWrite { userdata, fd } => {
                     let (error, nbytes) = match self.fds.get(fd).map(|f| &f.kind) {
@@ -809,6 +847,9 @@ impl Wasi {
                 }
             }
         }
+        if !socket_watch.is_empty() {
+            self.poll_sockets(&socket_watch, &stdin_watch, earliest, &mut events)?;
+        }
         if events.is_empty() {
             if let Some(&(_, console)) = stdin_watch.first() {
                 let timeout = earliest.map_or(u64::MAX, |(w, _)| w);
@@ -851,20 +892,91 @@ impl Wasi {
                 }
             }
         }
-        let mut out = Vec::with_capacity(events.len() * 32);
-        for e in &events {
-            let mut b = [0u8; 32];
-            b[0..8].copy_from_slice(&e.userdata.to_le_bytes());
-            b[8..10].copy_from_slice(&e.error.to_le_bytes());
-            b[10] = e.kind;
-            if e.kind != EVENTTYPE_CLOCK {
-                b[16..24].copy_from_slice(&e.nbytes.to_le_bytes());
-            }
-            out.extend_from_slice(&b);
-        }
-        app::write(output, &out)?;
-        app::write_u32(nevents, events.len() as u32)
+        write_events(&events, output, nevents)
     }
+
+    /// The sockets part of a poll: events for the sockets ready now and, if
+    /// nothing else is, waits for one (or the earliest clock, or terminal
+    /// input).
+    fn poll_sockets(
+        &self,
+        watches: &[crate::sockets::Watch],
+        stdin_watch: &[(u64, Console)],
+        earliest: Option<(u64, u64)>,
+        events: &mut Vec<Event>,
+    ) -> Result<()> {
+        let now = || self.now(CLOCK_MONOTONIC).unwrap_or(0);
+        let timeout = earliest.map_or(u64::MAX, |(w, _)| w);
+        let start = now();
+        loop {
+            let waiting = events.is_empty();
+            let wait = match (waiting, stdin_watch.is_empty()) {
+                (false, _) => 0,
+                (true, true) => timeout.saturating_sub(now().saturating_sub(start)),
+                (true, false) => 0,
+            };
+            for userdata in crate::sockets::ready(watches, wait, now)? {
+                let write = watches.iter().any(|w| w.userdata == userdata && w.write);
+                events.push(Event {
+                    userdata,
+                    error: SUCCESS,
+                    kind: if write {
+                        EVENTTYPE_FD_WRITE
+                    } else {
+                        EVENTTYPE_FD_READ
+                    },
+                    nbytes: 1,
+                });
+            }
+            if !waiting || !events.is_empty() {
+                return Ok(());
+            }
+            let elapsed = now().saturating_sub(start);
+            if elapsed >= timeout {
+                if let Some((_, userdata)) = earliest {
+                    events.push(Event {
+                        userdata,
+                        error: SUCCESS,
+                        kind: EVENTTYPE_CLOCK,
+                        nbytes: 0,
+                    });
+                }
+                return Ok(());
+            }
+            let Some(&(_, console)) = stdin_watch.first() else {
+                return Ok(());
+            };
+            let slice = (timeout - elapsed).min(10_000_000);
+            if console.wait_readable(slice).map_err(io_error)? {
+                for &(userdata, _) in stdin_watch {
+                    events.push(Event {
+                        userdata,
+                        error: SUCCESS,
+                        kind: EVENTTYPE_FD_READ,
+                        nbytes: 1,
+                    });
+                }
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Writes poll_oneoff's events and their count.
+fn write_events(events: &[Event], output: u32, nevents: u32) -> Result<()> {
+    let mut out = Vec::with_capacity(events.len() * 32);
+    for e in events {
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&e.userdata.to_le_bytes());
+        b[8..10].copy_from_slice(&e.error.to_le_bytes());
+        b[10] = e.kind;
+        if e.kind != EVENTTYPE_CLOCK {
+            b[16..24].copy_from_slice(&e.nbytes.to_le_bytes());
+        }
+        out.extend_from_slice(&b);
+    }
+    app::write(output, &out)?;
+    app::write_u32(nevents, events.len() as u32)
 }
 
 fn write_filestat(out: u32, stat: &fs::Stat) -> Result<()> {
@@ -951,7 +1063,7 @@ fn write_all(cap: CapRef, offset: u64, data: &[u8], append: bool) -> Result<u64>
 }
 
 /// Copies `data` into the iovecs, in order.
-fn scatter(iovecs: &[(u32, u32)], data: &[u8]) -> Result<()> {
+pub(crate) fn scatter(iovecs: &[(u32, u32)], data: &[u8]) -> Result<()> {
     let mut rest = data;
     for &(ptr, len) in iovecs {
         if rest.is_empty() {

@@ -62,7 +62,7 @@ test('without COOP/COEP the page explains why it cannot boot', async () => {
   // static-host.test.mjs's).
   const plain = http.createServer((req, res) => {
     const path = req.url.split('?')[0];
-    if (path === '/coi-serviceworker.js') {
+    if (path === '/service-worker.js') {
       res.writeHead(404).end();
       return;
     }

@@ -50,7 +50,7 @@ after(async () => {
 });
 
 test('build-site writes the page, the kernel, the manifests and the service worker', () => {
-  for (const f of ['index.html', 'main.js', 'coi-serviceworker.js', 'kernel/kernel-worker.js', 'pkg/capos_kernel_wasm_bg.wasm',
+  for (const f of ['index.html', 'main.js', 'service-worker.js', 'kernel/kernel-worker.js', 'pkg/capos_kernel_wasm_bg.wasm',
     'manifests/hello.bin', 'vendor/xterm/lib/xterm.js']) {
     assert.ok(existsSync(join(out, f)), `${f} is missing`);
   }
@@ -68,7 +68,7 @@ test('on a host without COOP/COEP the page isolates itself once and boots hello'
   assert.equal(halted.code, 0, text);
   assert.match(text, /hello from init \(pid 1\)/);
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
-  assert.equal(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL), `${url}coi-serviceworker.js`);
+  assert.equal(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL), `${url}service-worker.js?isolate`);
   await page.close();
 });
 

@@ -38,6 +38,10 @@ self.onmessage = (event) => {
     });
     return;
   }
+  if (message.type === 'netConnect') {
+    connect(message);
+    return;
+  }
   if (FILE_REQUESTS.has(message.type)) {
     fileRequest(message);
     return;
@@ -114,6 +118,17 @@ function fileRequest(message) {
   } catch (err) {
     answer({ ok: false, message: String(err?.message ?? err) });
   }
+}
+
+// A connection to one of the system's ports (the preview, or `capos run
+// --tcplisten`): its MessagePort goes to the kernel's network host.
+function connect({ port, peer, channel }) {
+  if (!running || running.host.dead) {
+    channel.postMessage({ t: 'refused', message: 'no capOS system is running' });
+    channel.close();
+    return;
+  }
+  running.host.net.connect(running.kernel, port, peer, channel);
 }
 
 function deliverInput({ kernel, host }, message) {

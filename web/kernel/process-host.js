@@ -7,6 +7,7 @@ import { RuntimeLoader } from './runtime-loader.js';
 import { limitMemory, MemoryOverLimit, PAGE_BYTES } from './memory-limit.js';
 import { HttpHost } from './http-host.js';
 import { KvHost } from './kv-host.js';
+import { NetHost } from './net-host.js';
 import { PageHost } from './page-host.js';
 import {
   CQ_DOORBELL, CQ_HEAD, CQ_TAIL, CQ_WAITING, FLAGS, PROCESS_STAGE, PROCESS_WAITS, SQ_HEAD, SQ_TAIL,
@@ -34,6 +35,7 @@ export class ProcessHost {
     this.http = new HttpHost(reply);
     this.kv = new KvHost(reply);
     this.page = new PageHost(post, reply);
+    this.net = new NetHost(reply);
   }
 
   attach(kernel) {
@@ -152,6 +154,11 @@ export class ProcessHost {
       case 'displayClose':
         return this.page.request(id, request, payload);
       case 'storeCommit': return this.stores.commit(id, request, payload);
+      case 'netPull':
+      case 'netSend':
+      case 'netShutdown':
+      case 'netClose':
+        return this.net.request(id, request, payload);
       default: return this.kv.request(id, request, payload);
     }
   }
@@ -203,6 +210,7 @@ export class ProcessHost {
 
   die(message) {
     this.dead = true;
+    this.net.closeAll();
     for (const worker of this.workers.values()) worker.terminate();
     this.workers.clear();
     this.publishWorkers();

@@ -49,6 +49,9 @@ export function checkPageMessage(m) {
       return check(m.data instanceof Uint8Array && m.data.length <= MAX_TEXT, 'stdin data must be a Uint8Array of at most 1 MiB');
     case 'stdinEof':
       return null;
+    case 'netConnect':
+      return check(isInt(m.port, 1, 65535) && isText(m.peer, 64) && m.channel instanceof MessagePort,
+        'netConnect: {port: 1-65535, peer: text of at most 64, channel: MessagePort}');
     case 'clipboardResult':
       if (!isInt(m.id, 1, U32) || typeof m.ok !== 'boolean') return 'clipboardResult: {id, ok, text | message}';
       if (m.ok) return check(m.text === undefined || isText(m.text), 'clipboardResult: text must be a string of at most 1 MiB');
@@ -209,6 +212,9 @@ export function checkKernelEvent(m) {
         'project: {name, language, command}');
     case 'storeFailed':
       return check(isText(m.store, 64) && isText(m.message, 64 * 1024), 'storeFailed: {store, message}');
+    case 'listening':
+      return check(Array.isArray(m.ports) && m.ports.length <= 1024 && m.ports.every((p) => isInt(p, 1, 65535)),
+        'listening: {ports: [1-65535]}');
     case 'filesAnswer':
       return check(isInt(m.id, 1, U32) && typeof m.ok === 'boolean' && (m.message === undefined || isText(m.message, 1 << 20))
         && (m.entries === undefined || (Array.isArray(m.entries) && m.entries.every(fileCopy)))

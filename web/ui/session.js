@@ -18,7 +18,7 @@ export const startKernel = () => new Worker('/kernel/kernel-worker.js', { type: 
 // `inspector`: the panel that renders the kernel's inspector view models
 // (its `wanted()` goes with the boot request, so the first snapshot is not
 // missed).
-export function startSession({ terminal, processList, inspector, runtimeProgress, display, files, status, fatal, request, label, kernel = startKernel() }) {
+export function startSession({ terminal, processList, inspector, runtimeProgress, display, files, preview, status, fatal, request, label, kernel = startKernel() }) {
   const bootStarted = performance.now();
   setStatus(status, `booting ${label}…`);
   // Only for a driver's diagnostics (a timeout says how far a boot got).
@@ -120,6 +120,10 @@ export function startSession({ terminal, processList, inspector, runtimeProgress
         terminal.line(`\x1b[2m[${data.name}: a ${data.language} project, copied into /home/${data.name} and run as ${data.command}]\x1b[0m`);
         report({ kind: 'project', name: data.name, language: data.language, command: data.command });
         break;
+      case 'listening':
+        preview.listening(data.ports);
+        report({ kind: 'listening', ports: data.ports });
+        break;
       case 'halted': {
         const ms = Math.round(performance.now() - bootStarted);
         terminal.line(`\x1b[2m[system halted: ${data.reason}]\x1b[0m`);
@@ -151,6 +155,10 @@ export function startSession({ terminal, processList, inspector, runtimeProgress
     endInput: () => kernel.postMessage({ type: 'stdinEof' }),
     inspect: (wanted) => kernel.postMessage({ type: 'inspect', ...wanted }),
     watchFiles: (on) => kernel.postMessage({ type: 'watchFiles', on }),
+    // A connection to one of the system's ports: its MessagePort goes to
+    // the kernel Worker unread (the preview's service worker, or the CLI's
+    // TCP bridge, is on the other end).
+    connect: (port, peer, channel) => kernel.postMessage({ type: 'netConnect', port, peer, channel }, [channel]),
     // A file request ({type: 'readFiles' | 'editFiles', ...}); resolves
     // with the kernel's answer.
     files: (message) => new Promise((resolve) => {

@@ -179,6 +179,9 @@ pub fn init_grants<H: Host>(
         };
         grants.push((grant.name.clone(), CapEntry { object, badge: 0 }));
     }
+    if let Some(net) = network {
+        kernel.emit(crate::view::UiEvent::Listening { ports: net.ports() });
+    }
     Ok(grants)
 }
 

@@ -36,7 +36,7 @@ pub const WRITE_WINDOW: usize = 256 * 1024;
 pub const BACKLOG: usize = 128;
 /// Most connections open at once, for the whole system.
 pub const MAX_CONNECTIONS: usize = 1024;
-/// Most connections one `Listener.poll` watches.
+/// Most interests one `Listener.poll` names.
 pub const MAX_POLL: u32 = 64;
 
 /// Every port and connection of one boot.
@@ -53,11 +53,18 @@ pub struct Net {
     me: RefCell<Weak<Net>>,
 }
 
+/// What a `Listener.poll` waits for: a connection to accept, and
+/// (connection, read, write) interests.
+struct Wanted {
+    accept: bool,
+    interests: Vec<(u64, bool, bool)>,
+}
+
 /// A parked `Listener.poll`.
 struct Poll {
     pid: u32,
     user_data: u64,
-    connections: Vec<u64>,
+    wanted: Wanted,
     timer: Option<u64>,
 }
 
@@ -166,6 +173,11 @@ impl Net {
         })
     }
 
+    /// The ports bound, in order.
+    pub fn ports(&self) -> Vec<u16> {
+        self.ports.borrow().keys().copied().collect()
+    }
+
     fn conn(&self, id: u32) -> Option<Rc<RefCell<Conn>>> {
         self.conns.borrow().get(&id).cloned()
     }
@@ -251,7 +263,7 @@ impl Net {
             let polls = std::mem::take(&mut p.polls);
             let (ready, waiting): (Vec<Poll>, Vec<Poll>) = polls
                 .into_iter()
-                .partition(|poll| self.poll_result(&p, &poll.connections).is_some());
+                .partition(|poll| self.poll_result(&p, &poll.wanted).is_some());
             p.polls = waiting;
             ready
         };
@@ -261,19 +273,20 @@ impl Net {
             }
             let completion = {
                 let p = state.borrow();
-                let (acceptable, list) = self.readiness(&p, &poll.connections);
+                let (acceptable, list) = self.readiness(&p, &poll.wanted);
                 poll_completion(acceptable, &list)
             };
             kernel.finish(poll.pid, poll.user_data, completion);
         }
     }
 
-    /// Whether a connection waits on `port` and which of `connections` are
-    /// ready: (number, readable, writable).
-    fn readiness(&self, port: &Port, connections: &[u64]) -> (bool, Vec<(u64, bool, bool)>) {
+    /// Whether a connection waits on `port`, and which of the wanted
+    /// connections are ready for what is wanted of them: (number,
+    /// readable, writable).
+    fn readiness(&self, port: &Port, wanted: &Wanted) -> (bool, Vec<(u64, bool, bool)>) {
         let acceptable = !port.queue.is_empty();
         let mut list = Vec::new();
-        for &number in connections {
+        for &(number, read, write) in &wanted.interests {
             let conn = port.accepted.get(&number).and_then(|id| self.conn(*id));
             let (r, w) = match conn {
                 Some(conn) => {
@@ -283,6 +296,7 @@ impl Net {
                 // Closed or unknown: its next call fails at once.
                 None => (true, true),
             };
+            let (r, w) = (r && read, w && write);
             if r || w {
                 list.push((number, r, w));
             }
@@ -290,10 +304,10 @@ impl Net {
         (acceptable, list)
     }
 
-    /// `Some` if a poll on `connections` would return now.
-    fn poll_result(&self, port: &Port, connections: &[u64]) -> Option<()> {
-        let (acceptable, list) = self.readiness(port, connections);
-        (acceptable || !list.is_empty()).then_some(())
+    /// `Some` if a poll for `wanted` would return now.
+    fn poll_result(&self, port: &Port, wanted: &Wanted) -> Option<()> {
+        let (acceptable, list) = self.readiness(port, wanted);
+        ((acceptable && wanted.accept) || !list.is_empty()).then_some(())
     }
 
     /// Hands the oldest queued connections on `port` to the parked accepts.
@@ -564,7 +578,7 @@ impl<H: Host> Service<Kernel<H>> for Net {
             let mut p = state.borrow_mut();
             let at = p.polls.iter().position(|poll| poll.timer == Some(timer))?;
             let poll = p.polls.remove(at);
-            let (acceptable, list) = self.readiness(&p, &poll.connections);
+            let (acceptable, list) = self.readiness(&p, &poll.wanted);
             Some((poll, poll_completion(acceptable, &list)))
         });
         if let Some((poll, completion)) = found {
@@ -670,23 +684,26 @@ impl<H: Host> listener_server::Server<Kernel<H>> for Listener {
         params: listener::poll_params::Reader<'_>,
         _results: listener::poll_results::Builder<'_>,
     ) -> Reply {
-        let list = params.get_connections()?;
+        let list = params.get_interests()?;
         if list.len() > MAX_POLL {
             return Err(Fault::new(
                 CapError::TooLarge,
-                format!(
-                    "{} connections in one poll (at most {MAX_POLL})",
-                    list.len()
-                ),
+                format!("{} interests in one poll (at most {MAX_POLL})", list.len()),
             ));
         }
-        let connections: Vec<u64> = list.iter().collect();
+        let wanted = Wanted {
+            accept: params.get_accept(),
+            interests: list
+                .iter()
+                .map(|i| (i.get_connection(), i.get_read(), i.get_write()))
+                .collect(),
+        };
         let timeout = params.get_timeout_ns();
         let now = {
             let p = self.port.borrow();
             self.net
-                .poll_result(&p, &connections)
-                .map(|()| self.net.readiness(&p, &connections))
+                .poll_result(&p, &wanted)
+                .map(|()| self.net.readiness(&p, &wanted))
         };
         if let Some((acceptable, list)) = now {
             return answer(kernel, call, poll_completion(acceptable, &list));
@@ -705,7 +722,7 @@ impl<H: Host> listener_server::Server<Kernel<H>> for Listener {
         self.port.borrow_mut().polls.push(Poll {
             pid: call.caller,
             user_data: call.user_data,
-            connections,
+            wanted,
             timer,
         });
         Ok(Served::Pending)

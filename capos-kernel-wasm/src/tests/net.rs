@@ -140,14 +140,20 @@ fn write_result(c: &(Cqe, Vec<u8>)) -> (u32, bool) {
     (res.get_written(), res.get_would_block())
 }
 
-fn poll(p: &mut Proc, connections: &[u64], timeout_ns: u64) -> u64 {
+/// Polls for a connection to accept and for `interests` (connection,
+/// read, write).
+fn poll(p: &mut Proc, interests: &[(u64, bool, bool)], timeout_ns: u64) -> u64 {
     let (id, iface) = p.cap("listen.0");
     let mut m = Message::new_default();
     let mut r = m.init_root::<listener::poll_params::Builder>();
     r.set_timeout_ns(timeout_ns);
-    let mut list = r.init_connections(connections.len() as u32);
-    for (i, c) in connections.iter().enumerate() {
-        list.set(i as u32, *c);
+    r.set_accept(true);
+    let mut list = r.init_interests(interests.len() as u32);
+    for (i, &(c, read, write)) in interests.iter().enumerate() {
+        let mut e = list.reborrow().get(i as u32);
+        e.set_connection(c);
+        e.set_read(read);
+        e.set_write(write);
     }
     p.call(id, iface, interfaces::listener::method::POLL, &words(&m))
 }
@@ -318,10 +324,17 @@ fn poll_waits_for_a_connection_data_or_its_timeout() {
     accept(&mut p, true);
     let (_, number, _) = accepted(&done(&mut k, &mut p)[0]).unwrap();
     // Writable at once (the window is empty); readable once bytes come.
-    poll(&mut p, &[number, 99], 0);
+    poll(&mut p, &[(number, true, true), (99, true, false)], 0);
     assert_eq!(
         poll_result(&done(&mut k, &mut p)[0]),
-        (false, vec![(number, false, true), (99, true, true)])
+        (false, vec![(number, false, true), (99, true, false)])
+    );
+    poll(&mut p, &[(number, true, false)], u64::MAX);
+    assert!(done(&mut k, &mut p).is_empty(), "not readable yet");
+    k.host_reply(id, HostReply::NetData(b"x".to_vec()));
+    assert_eq!(
+        poll_result(&done(&mut k, &mut p)[0]),
+        (false, vec![(number, true, false)])
     );
     // A timeout fires through the kernel's timers.
     poll(&mut p, &[], 5_000_000);
@@ -330,7 +343,6 @@ fn poll_waits_for_a_connection_data_or_its_timeout() {
         k.poll_at(u64::MAX / 2);
     }
     assert_eq!(poll_result(&done(&mut k, &mut p)[0]), (false, vec![]));
-    let _ = id;
 }
 
 #[test]
