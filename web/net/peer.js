@@ -11,7 +11,9 @@ export class PeerConnection {
   // `channel`: this side's MessagePort. Handlers: onData(bytes) returns
   // a promise (or nothing) settled once the bytes are taken; onEnd() (the
   // server finished sending); onClose() (the connection is over).
-  constructor(channel) {
+  // `openWithinMs`: how long the other side may take to say whether the
+  // connection is taken (a page that has gone away never says).
+  constructor(channel, { openWithinMs = OPEN_WITHIN_MS } = {}) {
     this.channel = channel;
     this.outgoing = []; // chunks waiting for a pull
     this.ended = false; // nothing more after `outgoing`
@@ -21,7 +23,7 @@ export class PeerConnection {
     this.onEnd = () => {};
     this.onClose = () => {};
     this.opened = new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the kernel did not answer')), OPEN_WITHIN_MS);
+      const timer = setTimeout(() => reject(new Error('the kernel did not answer')), openWithinMs);
       this.settleOpen = (error) => {
         clearTimeout(timer);
         if (error) reject(error);

@@ -48,7 +48,8 @@ export async function previewResponse(request, port, target, kernelPages) {
   let refusal = 'no page of this site runs a capOS system';
   for (const page of await kernelPages()) {
     const channel = new MessageChannel();
-    const candidate = new PeerConnection(channel.port1);
+    // A page that has closed never answers: the next one is tried soon.
+    const candidate = new PeerConnection(channel.port1, { openWithinMs: 3000 });
     page.postMessage({ type: 'capos-connect', port, peer: 'preview' }, [channel.port2]);
     try {
       await candidate.opened;

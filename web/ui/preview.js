@@ -7,6 +7,8 @@ const ADDRESS = /^\/preview\/(\d{1,5})(\/.*)?$/;
 
 export function createPreview({ pane, frame, address, form, reload, close, open, toggle }) {
   let available = false;
+  // Ports a boot listens on, heard before the service worker was ready.
+  let pending = null;
   const show = (on) => {
     pane.hidden = !on;
     toggle.setAttribute('aria-pressed', String(on));
@@ -44,16 +46,20 @@ export function createPreview({ pane, frame, address, form, reload, close, open,
     // Sets up the preview (false: this browser has no service workers).
     setAvailable(on) {
       available = on;
+      if (on && pending) this.listening(pending);
+      pending = null;
       toggle.disabled = !on;
       toggle.title = on ? 'Show or hide the preview: pages served by the processes listening on ports'
         : 'The preview needs service workers, which this browser does not allow here';
     },
     // A boot listens on `ports`: show the first.
     listening(ports) {
+      if (!available) pending = ports;
       if (!available || ports.length === 0) return;
       go(`/preview/${ports[0]}/`);
     },
     reset() {
+      pending = null;
       frame.removeAttribute('src');
       show(false);
     },
