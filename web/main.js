@@ -16,6 +16,7 @@ import { report, startKernel, startSession } from './ui/session.js';
 import { isolateWithServiceWorker } from './coi.js';
 import { createPreview } from './ui/preview.js';
 import { announceKernel, linkPreview } from './net/service-link.js';
+import { createBridge } from './net/bridge.js';
 
 const DEMO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const $ = (id) => document.getElementById(id);
@@ -116,7 +117,11 @@ async function main() {
   }
 
   // The preview's service worker: registered while the terminal loads.
-  const previewLinked = linkPreview(() => session).then((on) => preview.setAvailable(on));
+  // ?preview=off (a headless `capos` run, which reaches its ports over
+  // TCP instead) neither registers it nor opens the pane.
+  const previewLinked = params.get('preview') === 'off'
+    ? Promise.resolve(preview.setAvailable(false))
+    : linkPreview(() => session).then((on) => preview.setAvailable(on));
 
   let terminal;
   try {
@@ -176,6 +181,16 @@ async function main() {
     // Runs a WASI program's bytes with arguments, as the "run" form does.
     runProgram: (name, bytes, args = []) => boot({ type: 'bootWasi', name: String(name), program: new Uint8Array(bytes),
       argv: [String(name), ...Array.from(args, String)], env: [] }, String(name)),
+    // A driver's TCP connection (`capos run --tcplisten`), relayed to the
+    // kernel: {t: 'open' | 'data' | 'end' | 'sent' | 'reset', conn, ...}.
+    net: createBridge({
+      connect: (port, peer, channel) => {
+        if (!session) return false;
+        session.connect(port, peer, channel);
+        return true;
+      },
+      report,
+    }),
     // Boots a demo by name, or a manifest at a path on this site: what the
     // ?manifest= parameter does, without loading the page again.
     // `options.store` picks where its persistent directories live (a

@@ -26,6 +26,7 @@ let forwardStdin = false;
 
 // `capos run` pipes its stdin here as JSON lines: {"data": base64} and
 // finally {"eof": true}. Each goes to the page exactly as typed input would.
+// Lines {"net": {...}} carry `--tcplisten` connections (web/net/bridge.js).
 async function forwardInput(page) {
   await page.waitForFunction(() => globalThis.capos?.input);
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
@@ -35,6 +36,9 @@ async function forwardInput(page) {
       await page.evaluate((b64) => globalThis.capos.input(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))), message.data);
     } else if (message.eof === true) {
       await page.evaluate(() => globalThis.capos.endInput());
+    } else if (message.net !== null && typeof message.net === 'object') {
+      // A TCP connection's traffic (`capos run --tcplisten`), relayed unread.
+      await page.evaluate((m) => globalThis.capos.net(m), message.net);
     }
   }
 }

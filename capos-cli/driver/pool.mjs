@@ -10,6 +10,7 @@
 // Usage: node pool.mjs SITE_URL. Commands arrive on stdin as JSON lines:
 //   {"op":"run","id":N,"manifest":"/runs/…/manifest.bin","timeoutMs":T}
 //   {"op":"input","id":N,"data":BASE64} {"op":"eof","id":N} {"op":"cancel","id":N}
+//   {"op":"net","id":N,"net":{...}} (a --tcplisten connection's traffic, web/net/bridge.js)
 // Events leave on stdout as JSON lines, each with "run": N; a run's last is
 // {"run":N,"kind":"closed"}. End of stdin closes the browser and exits.
 import { chromium } from 'playwright-core';
@@ -59,7 +60,7 @@ async function loadStandby(readyWithinMs) {
   page.on('pageerror', (err) => spare.report({ kind: 'pageError', message: String(err) }));
   page.on('crash', () => spare.report({ kind: 'browserError', message: 'the page crashed' }));
   try {
-    await page.goto(`${siteUrl}?standby&inspector=off&store=memory`, { timeout: readyWithinMs, waitUntil: 'commit' });
+    await page.goto(`${siteUrl}?standby&inspector=off&preview=off&store=memory`, { timeout: readyWithinMs, waitUntil: 'commit' });
     await page.waitForFunction(() => typeof globalThis.capos?.boot === 'function', null, { timeout: readyWithinMs });
   } catch (err) {
     await page.close().catch(() => {});
@@ -176,6 +177,9 @@ for await (const line of lines) {
       break;
     case 'eof':
       input(command.id, [() => globalThis.capos.endInput()]);
+      break;
+    case 'net':
+      if (command.net !== null && typeof command.net === 'object') input(command.id, [(m) => globalThis.capos.net(m), command.net]);
       break;
     case 'cancel': {
       const entry = runs.get(command.id);

@@ -5,11 +5,12 @@
 use crate::exit::{self, Failure};
 use crate::serve;
 use crate::site::Site;
+use crate::tcplisten::{Hub, Sink};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 pub const BOOT_PATH: &str = "/boot/manifest.bin";
@@ -27,7 +28,7 @@ pub fn boot(target: &str, timeout_s: u64) -> Result<u8, Failure> {
     }
     let site = Site::discover()?;
     let manifest_param = resolve_target(&site, target)?;
-    boot_site(site, &manifest_param, timeout_s, Mode::Boot, "memory").map(|done| done.code)
+    boot_site(site, &manifest_param, timeout_s, Mode::Boot, "memory", None).map(|done| done.code)
 }
 
 /// How a boot ended: init's exit code, and (for `capos run --dir`) the
@@ -55,17 +56,19 @@ pub fn boot_site(
     timeout_s: u64,
     mode: Mode,
     store: &str,
+    net: Option<Arc<Hub>>,
 ) -> Result<Finished, Failure> {
     let driver = site.root.join("capos-cli/driver/boot.mjs");
     let server = serve::start(std::sync::Arc::new(site), 0)?;
-    // Nobody looks at a headless page: the kernel builds no inspector views.
+    // Nobody looks at a headless page: the kernel builds no inspector views
+    // and no preview opens (a run reaches its ports over --tcplisten).
     // Persistent directories live in `store` ("memory" unless a run asks
     // for the browser's storage); the profile is this run's alone.
     let url = format!(
-        "{}?manifest={manifest_param}&inspector=off&store={store}",
+        "{}?manifest={manifest_param}&inspector=off&preview=off&store={store}",
         server.url()
     );
-    let result = drive(&driver, &url, Duration::from_secs(timeout_s), mode);
+    let result = drive(&driver, &url, Duration::from_secs(timeout_s), mode, net);
     server.stop();
     result
 }
@@ -133,7 +136,13 @@ enum Outcome {
     Failed(Failure),
 }
 
-fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<Finished, Failure> {
+fn drive(
+    driver: &Path,
+    url: &str,
+    timeout: Duration,
+    mode: Mode,
+    net: Option<Arc<Hub>>,
+) -> Result<Finished, Failure> {
     let mut command = Command::new("node");
     command
         .arg(driver)
@@ -152,11 +161,17 @@ fn drive(driver: &Path, url: &str, timeout: Duration, mode: Mode) -> Result<Fini
             format!("cannot start node for the browser driver: {e}"),
         )
     })?;
-    if let Some(mut driver_stdin) = child.stdin.take() {
-        std::thread::spawn(move || forward_stdin(&mut driver_stdin));
+    if let Some(driver_stdin) = child.stdin.take() {
+        let sink: Sink = Arc::new(Mutex::new(Box::new(driver_stdin)));
+        if let Some(net) = &net {
+            net.start(sink.clone());
+        }
+        std::thread::spawn(move || forward_stdin(&sink));
     }
     let lines = read_lines(child.stdout.take().expect("piped stdout"));
-    let result = follow(&lines, timeout, mode, || stop_driver(&mut child));
+    let result = follow(&lines, timeout, mode, net.as_deref(), || {
+        stop_driver(&mut child)
+    });
     let status = child
         .wait()
         .map_err(|e| Failure::new(exit::UNAVAILABLE, e.to_string()))?;
@@ -189,6 +204,7 @@ pub fn follow(
     lines: &mpsc::Receiver<String>,
     timeout: Duration,
     mode: Mode,
+    net: Option<&Hub>,
     give_up: impl FnOnce(),
 ) -> Option<Result<Finished, Failure>> {
     let mut deadline = Instant::now() + timeout + DRIVER_GRACE;
@@ -204,7 +220,7 @@ pub fn follow(
         let remaining = deadline.saturating_duration_since(Instant::now());
         match lines.recv_timeout(remaining) {
             Ok(line) => {
-                if let Some(o) = handle_event(&line, &mut out, mode, &mut filesystems) {
+                if let Some(o) = handle_event(&line, &mut out, mode, &mut filesystems, net) {
                     outcome.get_or_insert(o);
                 }
             }
@@ -230,7 +246,7 @@ pub fn follow(
 }
 
 /// Sends this process's stdin to the driver, base64 in JSON lines, then EOF.
-pub fn forward_stdin(driver: &mut impl Write) {
+pub fn forward_stdin(driver: &Sink) {
     use base64::Engine as _;
     use std::io::Read as _;
     let mut stdin = std::io::stdin().lock();
@@ -241,11 +257,15 @@ pub fn forward_stdin(driver: &mut impl Write) {
             Ok(n) => n,
         };
         let data = base64::engine::general_purpose::STANDARD.encode(&buf[..n]);
-        if writeln!(driver, "{}", serde_json::json!({ "data": data })).is_err() {
+        let mut out = driver.lock().unwrap_or_else(|e| e.into_inner());
+        if writeln!(out, "{}", serde_json::json!({ "data": data })).is_err() || out.flush().is_err()
+        {
             return;
         }
     }
-    let _ = writeln!(driver, "{}", serde_json::json!({ "eof": true }));
+    let mut out = driver.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = writeln!(out, "{}", serde_json::json!({ "eof": true }));
+    let _ = out.flush();
 }
 
 /// Stops the driver: SIGTERM first (it closes Chromium), SIGKILL if it hangs.
@@ -277,6 +297,7 @@ fn handle_event(
     out: &mut impl Write,
     mode: Mode,
     filesystems: &mut Option<Value>,
+    net: Option<&Hub>,
 ) -> Option<Outcome> {
     let Ok(event) = serde_json::from_str::<Value>(line) else {
         eprintln!("capos: driver: {line}");
@@ -336,6 +357,18 @@ fn handle_event(
             *filesystems = event.get("mounts").cloned();
             None
         }
+        "listening" => {
+            if let Some(net) = net {
+                net.ready();
+            }
+            None
+        }
+        "net" => {
+            if let Some(net) = net {
+                net.events(&event);
+            }
+            None
+        }
         "pageError" => {
             eprintln!("capos: page error: {}", text(&event, "message"));
             None
@@ -375,7 +408,7 @@ mod tests {
     use super::*;
 
     fn handle_event_boot(line: &str, out: &mut Vec<u8>) -> Option<Outcome> {
-        handle_event(line, out, Mode::Boot, &mut None)
+        handle_event(line, out, Mode::Boot, &mut None, None)
     }
 
     #[test]

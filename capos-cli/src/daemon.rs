@@ -169,6 +169,7 @@ pub fn run(
     timeout: Duration,
     mode: Mode,
     store: &str,
+    net: Option<Arc<crate::tcplisten::Hub>>,
 ) -> Result<Finished, Failure> {
     let paths = paths(site_root)?;
     let mut stream = connect_or_start(&paths)?;
@@ -183,11 +184,15 @@ pub fn run(
     writeln!(stream, "{header}").map_err(lost)?;
     stream.write_all(manifest).map_err(lost)?;
     if mode == Mode::Run {
-        let mut input = stream.try_clone().map_err(lost)?;
-        std::thread::spawn(move || boot::forward_stdin(&mut input));
+        let input = stream.try_clone().map_err(lost)?;
+        let sink: crate::tcplisten::Sink = Arc::new(Mutex::new(Box::new(input)));
+        if let Some(net) = &net {
+            net.start(sink.clone());
+        }
+        std::thread::spawn(move || boot::forward_stdin(&sink));
     }
     let lines = boot::read_lines(stream.try_clone().map_err(lost)?);
-    let result = boot::follow(&lines, timeout, mode, || {
+    let result = boot::follow(&lines, timeout, mode, net.as_deref(), || {
         let _ = stream.shutdown(std::net::Shutdown::Both);
     });
     result.unwrap_or_else(|| {
@@ -511,6 +516,8 @@ fn serve_run(
                 };
                 if let Some(data) = message["data"].as_str() {
                     daemon.tell_pool(&json!({ "op": "input", "id": id, "data": data }));
+                } else if message["net"].is_object() {
+                    daemon.tell_pool(&json!({ "op": "net", "id": id, "net": message["net"] }));
                 } else if message["eof"] == true {
                     daemon.tell_pool(&json!({ "op": "eof", "id": id }));
                 }

@@ -12,6 +12,7 @@ mod project;
 mod run;
 mod serve;
 mod site;
+mod tcplisten;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -78,6 +79,12 @@ enum Command {
         /// with the run.
         #[arg(long, value_name = "BACKEND")]
         dir_store: Option<String>,
+        /// Accept TCP connections on ADDRESS:PORT (a bare PORT: on
+        /// 127.0.0.1) and hand each to the program's listening socket for
+        /// that port, as wasmtime's --tcplisten does. The sockets are
+        /// preopened after the --dir directories.
+        #[arg(long = "tcplisten", value_name = "ADDRESS:PORT")]
+        tcplisten: Vec<String>,
         /// The program.
         file: String,
         /// Its arguments.
@@ -135,6 +142,7 @@ fn main() -> ExitCode {
             trap_unknown_imports,
             fetch,
             dir_store,
+            tcplisten,
             file,
             args,
         } => run::run(run::RunArgs {
@@ -146,6 +154,7 @@ fn main() -> ExitCode {
             file,
             args,
             dir_store,
+            tcplisten,
         }),
         Command::Daemon { action } => {
             site::Site::discover().and_then(|site| daemon::command(&site.root, &action))

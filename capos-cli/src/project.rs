@@ -82,6 +82,7 @@ pub fn run_project(
         file: program,
         args: program_args,
         dir_store: None,
+        tcplisten: Vec::new(),
     })
 }
 

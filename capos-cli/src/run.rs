@@ -2,7 +2,8 @@
 //! headless Chromium, like `wasmtime run`. The program is init of a manifest
 //! built here, granted exactly: stdin/stdout/stderr Consoles, a Timer and a
 //! RandomSource, plus its arguments and environment (and, with `--fetch`, a
-//! Fetch for its `capos_http` imports).
+//! Fetch for its `capos_http` imports; with `--tcplisten`, a listening
+//! socket for each address, fed from real TCP on the host).
 
 use crate::boot::{self, BOOT_PATH, Mode};
 use crate::catalogue;
@@ -10,6 +11,7 @@ use crate::daemon;
 use crate::exit::{self, Failure};
 use crate::mounts;
 use crate::site::Site;
+use crate::tcplisten;
 use capos_config::manifest::{Terminal, validate_env};
 use capos_schema::wasi_manifest::{self, WasiProgram};
 use std::io::IsTerminal;
@@ -26,6 +28,9 @@ pub struct RunArgs {
     /// Serve each --dir from a persistent store in this backend ("opfs",
     /// "idb") instead of kernel memory.
     pub dir_store: Option<String>,
+    /// Addresses to accept TCP on, forwarded to the program's listening
+    /// sockets.
+    pub tcplisten: Vec<String>,
 }
 
 pub fn run(args: RunArgs) -> Result<u8, Failure> {
@@ -61,8 +66,20 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .dir_store
         .as_ref()
         .map(|_| format!("run-{}", std::process::id()));
+    let addrs = args
+        .tcplisten
+        .iter()
+        .map(|a| tcplisten::parse(a))
+        .collect::<Result<Vec<_>, _>>()?;
     let site = Site::discover()?;
     let program = load_program(&site, &args.file)?;
+    // Bound before the boot: a port in use fails the run before it starts.
+    let net = if addrs.is_empty() {
+        None
+    } else {
+        Some(tcplisten::Hub::bind(&addrs)?)
+    };
+    let ports = net.as_ref().map(|n| n.ports()).unwrap_or_default();
     let name = match &program {
         Loaded::Runtime(entry) => entry.name.clone(),
         Loaded::Module(_) => Path::new(&args.file)
@@ -98,13 +115,14 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         terminal,
         trap_unknown_imports: args.trap_unknown_imports,
         fetch: args.fetch,
+        listen: &ports,
     });
     let timeout = std::time::Duration::from_secs(args.timeout);
     let finished = if daemon::enabled() {
-        daemon::run(&site.root, &manifest, timeout, Mode::Run, store)?
+        daemon::run(&site.root, &manifest, timeout, Mode::Run, store, net)?
     } else {
         site.add_file(BOOT_PATH, manifest);
-        boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run, store)?
+        boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run, store, net)?
     };
     if !mappings.is_empty() {
         write_back(&mappings, finished.filesystems.as_ref())?;

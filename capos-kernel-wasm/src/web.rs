@@ -416,6 +416,7 @@ impl WasmKernel {
             terminal: Default::default(), // The page's terminal is one.
             trap_unknown_imports: false,
             fetch: false,
+            listen: &[],
         })
     }
 
@@ -485,6 +486,7 @@ impl WasmKernel {
             terminal: Default::default(),
             trap_unknown_imports: false,
             fetch: false,
+            listen: &[],
         })
     }
 

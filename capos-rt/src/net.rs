@@ -7,6 +7,8 @@ use crate::message::cap_ref;
 /// Most bytes one `read` returns (the kernel's limit), and one `write`
 /// carries.
 pub const PART_MAX: usize = capos_config::ring::SLOT_DATA_SIZE as usize - 128;
+/// Most parts one `write_batch` sends with one kernel wake-up.
+pub const BATCH_PARTS: usize = 32;
 
 crate::capability!(
     /// The connections made to one port.
@@ -139,10 +141,69 @@ impl Stream {
 
     /// Writes all of `data`, waiting for room as needed.
     pub fn write_all(&self, data: &[u8]) -> Result<(), Error> {
-        for part in data.chunks(PART_MAX) {
-            self.write(part, true)?;
+        let mut written = 0;
+        while written < data.len() {
+            written += self.write_batch(&data[written..], true)?;
         }
         Ok(())
+    }
+
+    /// Writes up to `BATCH_PARTS` parts of `data` with one kernel wake-up
+    /// (the kernel then sends them to the peer as one message); returns
+    /// how much was taken. Without `wait`, parts are taken until one does
+    /// not fit; what follows it in the batch is not (the window only
+    /// shrinks while the kernel serves one batch), so the bytes taken are
+    /// always a prefix of `data`.
+    pub fn write_batch(&self, data: &[u8], wait: bool) -> Result<usize, Error> {
+        let params: Vec<(usize, Vec<u8>)> = data
+            .chunks(PART_MAX)
+            .take(BATCH_PARTS)
+            .map(|part| {
+                let mut message = capnp::message::Builder::new_default();
+                {
+                    let mut p = message
+                        .init_root::<capos_schema::net_capnp::stream::write_params::Builder<'_>>();
+                    p.set_data(part);
+                    p.set_wait(wait);
+                }
+                (
+                    part.len(),
+                    capnp::serialize::write_message_to_words(&message),
+                )
+            })
+            .collect();
+        let cap = self.cap();
+        let calls: Vec<(crate::CapRef, u16, &[u8])> = params
+            .iter()
+            .map(|(_, p)| {
+                (
+                    cap,
+                    capos_schema::interfaces::stream::method::WRITE,
+                    p.as_slice(),
+                )
+            })
+            .collect();
+        let mut written = 0;
+        for ((len, _), outcome) in params.iter().zip(crate::call_batch(&calls)?) {
+            let n = match outcome {
+                Ok(bytes) => {
+                    let message = capnp::serialize::read_message_from_flat_slice(
+                        &mut bytes.as_slice(),
+                        capnp::message::ReaderOptions::new(),
+                    )?;
+                    message
+                        .get_root::<capos_schema::net_capnp::stream::write_results::Reader<'_>>()?
+                        .get_written() as usize
+                }
+                Err(e) if written == 0 => return Err(e),
+                Err(_) => break,
+            };
+            written += n;
+            if n < *len {
+                break;
+            }
+        }
+        Ok(written)
     }
 
     pub fn shutdown(&self, read: bool, write: bool) -> Result<(), Error> {

@@ -17,6 +17,9 @@ const RECV_PEEK: u16 = 1;
 const RECV_WAITALL: u16 = 2;
 const SHUT_RD: u32 = 1;
 const SHUT_WR: u32 = 2;
+/// The most a non-blocking send can take at once (the kernel's window per
+/// connection): no more than this is copied out of the program for it.
+const SEND_AT_ONCE: usize = 256 * 1024;
 
 /// A failed Listener or Stream call as the errno a socket call returns:
 /// a connection that is gone is reset.
@@ -117,7 +120,9 @@ impl Wasi {
         }
         let mut sent = 0;
         while sent < data.len() {
-            let n = stream.write(&data[sent..], false).map_err(sent_error)?;
+            let n = stream
+                .write_batch(&data[sent..], false)
+                .map_err(sent_error)?;
             if n == 0 {
                 break;
             }
@@ -166,9 +171,7 @@ impl Wasi {
         if flags != 0 {
             return Err(EINVAL);
         }
-        let data = gather(iovs, count)?;
-        let sent = self.send(fd, &data)?;
-        app::write_u32(nwritten, sent as u32)
+        self.socket_write(fd, iovs, count, nwritten)
     }
 
     pub fn sock_shutdown(&mut self, fd: u32, how: u32) -> Result<()> {
@@ -193,9 +196,16 @@ impl Wasi {
         app::write_u32(nread, data.len() as u32)
     }
 
-    /// fd_write on a connection.
-    pub(crate) fn socket_write(&self, fd: u32, data: &[u8], nwritten: u32) -> Result<()> {
-        let sent = self.send(fd, data)?;
+    /// fd_write (and sock_send) on a connection.
+    pub(crate) fn socket_write(&self, fd: u32, iovs: u32, count: u32, nwritten: u32) -> Result<()> {
+        let (_, nonblocking) = self.socket(fd)?;
+        let limit = if nonblocking {
+            SEND_AT_ONCE
+        } else {
+            usize::MAX
+        };
+        let data = gather(iovs, count, limit)?;
+        let sent = self.send(fd, &data)?;
         app::write_u32(nwritten, sent as u32)
     }
 
@@ -275,10 +285,15 @@ pub(crate) fn ready(watches: &[Watch], timeout_ns: u64, now: impl Fn() -> u64) -
     }
 }
 
-fn gather(iovs: u32, count: u32) -> Result<Vec<u8>> {
+/// The bytes of an iovec array, at most `limit` of them.
+fn gather(iovs: u32, count: u32, limit: usize) -> Result<Vec<u8>> {
     let mut data = Vec::new();
     for (ptr, len) in app::iovecs(iovs, count)? {
-        data.extend_from_slice(&app::read(ptr, len)?);
+        let take = (len as usize).min(limit - data.len());
+        data.extend_from_slice(&app::read(ptr, take as u32)?);
+        if data.len() == limit {
+            break;
+        }
     }
     Ok(data)
 }

@@ -246,12 +246,14 @@ impl Wasi {
 
     pub fn fd_write(&mut self, fd: u32, iovs: u32, count: u32, nwritten: u32) -> Result<()> {
         let entry = self.fd(fd)?.clone();
+        if let Kind::Socket { .. } = entry.kind {
+            return self.socket_write(fd, iovs, count, nwritten);
+        }
         let mut data = Vec::new();
         for (ptr, len) in app::iovecs(iovs, count)? {
             data.extend_from_slice(&app::read(ptr, len)?);
         }
         match entry.kind {
-            Kind::Socket { .. } => return self.socket_write(fd, &data, nwritten),
             Kind::ConsoleOut(console) => {
                 // An earlier deferred write failed: report it now.
                 if console.take_write_error().is_some() {
@@ -275,7 +277,9 @@ impl Wasi {
                     *offset = end;
                 }
             }
-            Kind::Dir { .. } | Kind::ConsoleIn(_) | Kind::Listener(_) => return Err(EBADF),
+            Kind::Dir { .. } | Kind::ConsoleIn(_) | Kind::Listener(_) | Kind::Socket { .. } => {
+                return Err(EBADF);
+            }
         }
         app::write_u32(nwritten, data.len() as u32)
     }

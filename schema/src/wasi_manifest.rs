@@ -70,6 +70,9 @@ pub struct WasiProgram<'a> {
     /// Also grant a Fetch ("fetch"): HTTP to any URL through the browser,
     /// for the shim's `capos_http` imports (`capos run --fetch`).
     pub fetch: bool,
+    /// A Listener ("listen.N") on each of these ports: preopened listening
+    /// sockets (`capos run --tcplisten`).
+    pub listen: &'a [u16],
 }
 
 /// A binary manifest: one blob, init running it with `GRANTS`, its argv
@@ -86,6 +89,7 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
         terminal,
         trap_unknown_imports,
         fetch,
+        listen,
     } = *p;
     let mut message = capnp::message::Builder::new_default();
     let mut root = message.init_root::<manifest::Builder>();
@@ -139,7 +143,7 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
         &[]
     };
     let services: Vec<_> = GRANTS.iter().chain(network).collect();
-    let mut caps = init.init_caps((services.len() + mounts_total) as u32);
+    let mut caps = init.init_caps((services.len() + mounts_total + listen.len()) as u32);
     for (i, (cap_name, service)) in services.iter().enumerate() {
         let mut grant = caps.reborrow().get(i as u32);
         grant.set_name(cap_name);
@@ -149,6 +153,13 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
         let mut grant = caps.reborrow().get((services.len() + i) as u32);
         grant.set_name(format!("dir.{i}"));
         grant.init_source().set_mount(i as u32);
+    }
+    for (i, port) in listen.iter().enumerate() {
+        let mut grant = caps
+            .reborrow()
+            .get((services.len() + mounts_total + i) as u32);
+        grant.set_name(format!("listen.{i}"));
+        grant.init_source().set_listen(*port);
     }
     capnp::serialize::write_message_to_words(&message)
 }
@@ -175,6 +186,7 @@ mod tests {
             },
             trap_unknown_imports: true,
             fetch: false,
+            listen: &[8080],
         });
         let reader = capnp::serialize::read_message(&mut &bytes[..], Default::default()).unwrap();
         let m = reader.get_root::<manifest::Reader>().unwrap();
@@ -193,7 +205,9 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            ["stdin", "stdout", "stderr", "timer", "random", "dir.0"]
+            [
+                "stdin", "stdout", "stderr", "timer", "random", "dir.0", "listen.0"
+            ]
         );
         let mount = m.get_mounts().unwrap().get(0);
         assert_eq!(mount.get_guest().unwrap(), "/data");

@@ -15,7 +15,9 @@
 //     {t:'sent'}                      one 'data' was taken by the client
 //     {t:'reset', message}            the client is gone
 // A peer that breaks the protocol (bytes nobody asked for, a malformed
-// message) is treated as gone.
+// message) is treated as gone. The kernel's sends of one turn (each at most
+// a ring slot's worth) go to the peer as one 'data': its 'sent' then
+// acknowledges all of them.
 
 const MAX_CHUNK = 1 << 20;
 
@@ -43,7 +45,7 @@ export class NetHost {
     }
     const early = this.earlyRequests ?? [];
     this.earlyRequests = null;
-    const connection = { port: channel, pulled: false };
+    const connection = { port: channel, pulled: false, sends: [], acks: [] };
     this.open.set(id, connection);
     channel.onmessage = (event) => this.fromPeer(id, connection, event.data);
     channel.postMessage({ t: 'open' });
@@ -62,7 +64,11 @@ export class NetHost {
       else this.reply((k) => k.netEnd(id));
       return;
     }
-    if (t === 'sent') return this.reply((k) => k.netSent(id));
+    if (t === 'sent') {
+      const count = connection.acks.shift();
+      if (count === undefined) return this.gone(id, 'the client acknowledged bytes it was never sent');
+      return this.reply((k) => { for (let i = 0; i < count; i++) k.netSent(id); });
+    }
     if (t === 'reset') return this.gone(id, typeof message.message === 'string' ? message.message.slice(0, 200) : 'the client is gone');
     return this.gone(id, 'the client broke the connection protocol');
   }
@@ -88,19 +94,36 @@ export class NetHost {
       case 'netPull':
         connection.pulled = true;
         return connection.port.postMessage({ t: 'pull' });
-      case 'netSend': {
-        const bytes = payload.slice();
-        return connection.port.postMessage({ t: 'data', bytes }, [bytes.buffer]);
-      }
+      case 'netSend':
+        connection.sends.push(payload.slice());
+        if (connection.sends.length === 1) queueMicrotask(() => this.flush(connection));
+        return undefined;
       case 'netShutdown':
+        this.flush(connection);
         return connection.port.postMessage({ t: 'end' });
       case 'netClose':
+        this.flush(connection);
         this.open.delete(id);
         connection.port.postMessage({ t: 'close' });
         return connection.port.close();
       default:
         return undefined;
     }
+  }
+
+  // The sends of this turn, as one message.
+  flush(connection) {
+    const { sends } = connection;
+    if (sends.length === 0) return;
+    let bytes = sends[0];
+    if (sends.length > 1) {
+      bytes = new Uint8Array(sends.reduce((n, s) => n + s.length, 0));
+      let at = 0;
+      for (const s of sends) { bytes.set(s, at); at += s.length; }
+    }
+    connection.acks.push(sends.length);
+    connection.sends = [];
+    connection.port.postMessage({ t: 'data', bytes }, [bytes.buffer]);
   }
 
   // The kernel is gone: every client hears so.

@@ -10,3 +10,8 @@ export function base64(bytes) {
   }
   return btoa(binary);
 }
+
+export function fromBase64(text) {
+  if (typeof Uint8Array.fromBase64 === 'function') return Uint8Array.fromBase64(text);
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
