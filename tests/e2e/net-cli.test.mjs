@@ -16,7 +16,8 @@ import { ROOT, CAPOS } from './harness.mjs';
 const site = mkdtempSync(join(tmpdir(), 'capos-net-site-'));
 writeFileSync(join(site, 'index.html'), '<h1>hello over TCP</h1>\n');
 mkdirSync(join(site, 'sub'));
-writeFileSync(join(site, 'sub', 'data.bin'), Buffer.alloc(4 << 20, 7));
+writeFileSync(join(site, 'sub', 'data.bin'), Buffer.alloc(1 << 20, 7));
+writeFileSync(join(site, 'sub', 'big.bin'), Buffer.alloc(8 << 20, 9));
 after(() => rmSync(site, { recursive: true, force: true }));
 
 const STATIC = join(ROOT, 'build', 'wasi', 'static-server.wasm');
@@ -73,11 +74,11 @@ test('static-server answers real TCP clients, many at once, and bad input costs 
     const page = await get(port, '/');
     assert.equal(status(page), 200, page.toString());
     assert.match(page.toString(), /<h1>hello over TCP<\/h1>/);
-    // 16 clients at once, each the whole 4 MiB file, byte for byte.
+    // 16 clients at once, each the whole 1 MiB file, byte for byte.
     const bodies = await Promise.all(Array.from({ length: 16 }, () => get(port, '/sub/data.bin')));
     for (const b of bodies) {
       const body = b.subarray(b.indexOf('\r\n\r\n') + 4);
-      assert.equal(body.length, 4 << 20);
+      assert.equal(body.length, 1 << 20);
       assert.ok(body.every((x) => x === 7));
     }
     // A malformed request line: 400, and the server goes on.
@@ -91,18 +92,25 @@ test('static-server answers real TCP clients, many at once, and bad input costs 
       pump();
     });
     assert.ok(big.length === 0 || status(big) === 405, big.toString().slice(0, 80));
-    // A client that hangs up halfway through its request, and one that stops reading a 4 MiB answer.
+    // A client that hangs up halfway through its request, and one that stops reading an 8 MiB answer.
     await exchange(port, 'GET /sub/da', { closeAfterMs: 50 });
     const stalled = connect(port, '127.0.0.1');
     stalled.on('error', () => {});
-    stalled.write('GET /sub/data.bin HTTP/1.1\r\n\r\n');
+    stalled.write('GET /sub/big.bin HTTP/1.1\r\n\r\n');
     stalled.pause();
     await new Promise((r) => { setTimeout(r, 500); });
     // Still serving the others while that one sits unread.
     assert.equal(status(await get(port, '/')), 200);
     stalled.destroy();
+    // A thousand connections at once: each is answered or closed (the kernel queues 128 per
+    // port and refuses the rest), none hangs, and the server serves on.
+    const many = await Promise.all(Array.from({ length: 1000 }, () => get(port, '/')));
+    const answered = many.filter((b) => status(b) === 200).length;
+    assert.ok(answered >= 100, `${answered} of 1000 answered`);
+    assert.ok(many.every((b) => b.length === 0 || status(b) === 200));
+    assert.equal(status(await get(port, '/')), 200);
     assert.match(run.out(), /GET \/ 200/);
-    assert.match(run.out(), /NONSENSE|\? \? 400|400/);
+    assert.match(run.out(), /\? \? 400/);
   } finally {
     run.child.kill('SIGTERM');
     await run.exited;
