@@ -29,4 +29,5 @@ mod fsclient;
 mod http;
 #[cfg(any(target_arch = "wasm32", feature = "harness"))]
 mod sockets;
+#[cfg(any(target_arch = "wasm32", feature = "harness"))]
 mod state;

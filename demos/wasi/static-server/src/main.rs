@@ -66,10 +66,10 @@ fn main() {
         for fd in ready {
             if fd == listener.as_raw_fd() {
                 accept_all(&listener, &mut connections);
-            } else if let Some(c) = connections.get_mut(&fd) {
-                if !progress(c, &root) {
-                    connections.remove(&fd);
-                }
+            } else if let Some(c) = connections.get_mut(&fd)
+                && !progress(c, &root)
+            {
+                connections.remove(&fd);
             }
         }
         connections.retain(|_, c| c.last_activity.elapsed() < IDLE);
