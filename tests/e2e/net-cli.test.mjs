@@ -150,3 +150,20 @@ test('a port in use fails the run before anything starts, and a bad address is a
     busy.close();
   }
 });
+
+test('a JavaScript handler (QuickJS serve) answers over --tcplisten', async () => {
+  const port = await freePort();
+  const handlers = join(ROOT, 'demos', 'webserver', 'handlers');
+  const run = start(['--tcplisten', String(port), '--dir', `${handlers}::/app`, 'qjs', '/app/hello.js'], /serving on the listening socket/);
+  try {
+    await run.seen;
+    const json = await get(port, '/json/a');
+    assert.equal(status(json), 200, json.toString());
+    assert.deepEqual(JSON.parse(json.subarray(json.indexOf('\r\n\r\n') + 4).toString()), { served: 1, method: 'GET', path: '/json/a' });
+    assert.equal(status(await exchange(port, 'BROKEN\r\n\r\n')), 400);
+    assert.match((await get(port, '/x')).toString(), /Request 2: GET \/x/);
+  } finally {
+    run.child.kill('SIGTERM');
+    await run.exited;
+  }
+});

@@ -1,5 +1,5 @@
 // Virtual networking on the page: the webserver demo's processes hold
-// Listeners for ports 8080 and 8081, and the preview (an iframe, through the
+// Listeners for ports 8080-8083 (Rust, C, JavaScript, Python), and the preview (an iframe, through the
 // site's service worker and the kernel) shows what they serve. A port
 // nobody listens on is a 502 page; bytes that are not HTTP are a 502 too;
 // many requests at once are all answered; the kernel survives a client
@@ -18,7 +18,7 @@ afterEach(async () => { for (const p of browser.context.pages()) await p.close()
 async function bootWebserver() {
   const booted = await openBoot(browser.context, `${server.url}?manifest=webserver`);
   const { page, waitFor } = booted;
-  assert.deepEqual((await waitFor('listening')).ports, [8080, 8081]);
+  assert.deepEqual((await waitFor('listening')).ports, [8080, 8081, 8082, 8083]);
   const frame = page.frameLocator('#preview-frame');
   await frame.locator('h1').waitFor({ timeout: 30_000 });
   return booted;
@@ -49,6 +49,13 @@ test('the webserver demo is shown in the preview, served by its WASI processes',
   assert.equal(c.status, 200);
   assert.match(c.body, /Hello from C/);
   assert.match(c.body, /GET \/hello\?x=1/);
+  // The JavaScript and Python handlers, in their runtimes.
+  const js = await fetchIn(page, '/preview/8082/json?x=1');
+  assert.equal(js.status, 200, js.body);
+  assert.deepEqual(JSON.parse(js.body), { served: 1, method: 'GET', path: '/json?x=1' });
+  const py = await fetchIn(page, '/preview/8083/from/the/page', { method: 'POST', body: 'twelve bytes' });
+  assert.equal(py.status, 200, py.body);
+  assert.match(py.body, /Hello from Python.*Request 1: POST \/from\/the\/page/);
   // The servers logged what they served.
   const terminal = await terminalText(page);
   assert.match(terminal, /GET \/about.txt 200/);

@@ -2,7 +2,10 @@
 //! docs/host-capabilities.md documents it), as safe functions: the one place
 //! the runtimes' `fetch()` (QuickJS) and `capos.fetch` (Python) reach it.
 //! Without a Fetch or HttpEndpoint capability every request fails with
-//! `ENOTCAPABLE` and the shim's reason.
+//! `ENOTCAPABLE` and the shim's reason. `serve` is the other direction: HTTP
+//! served on a listening socket, for the runtimes' `serve(handler)`.
+
+pub mod serve;
 
 #[link(wasm_import_module = "capos_http")]
 unsafe extern "C" {

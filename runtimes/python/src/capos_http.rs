@@ -47,4 +47,49 @@ pub mod _capos_http {
     fn close(handle: u32) {
         capos_http::close(handle);
     }
+
+    thread_local! {
+        /// The listening socket, found on the first `serve_next`, and the
+        /// request being answered (one at a time).
+        static SERVING: std::cell::RefCell<(Option<capos_http::serve::Listener>, Option<capos_http::serve::Request>)> =
+            const { std::cell::RefCell::new((None, None)) };
+    }
+
+    /// The next request: `(method, path, headers, body)`, headers as
+    /// `name: value\n` lines. Blocks until one arrives.
+    #[pyfunction]
+    fn serve_next(vm: &VirtualMachine) -> PyResult<(String, String, String, Vec<u8>)> {
+        let request = SERVING.with(|s| {
+            let mut s = s.borrow_mut();
+            if s.0.is_none() {
+                s.0 = Some(capos_http::serve::Listener::open()?);
+            }
+            s.0.as_ref().expect("opened").next()
+        });
+        let request = request.map_err(|f| error(vm, f))?;
+        let out = (
+            request.method.clone(),
+            request.path.clone(),
+            request.headers.clone(),
+            request.body.clone(),
+        );
+        SERVING.with(|s| s.borrow_mut().1 = Some(request));
+        Ok(out)
+    }
+
+    /// Answers the request `serve_next` returned.
+    #[pyfunction]
+    fn serve_respond(
+        status: u16,
+        headers: String,
+        body: PyBytesRef,
+        vm: &VirtualMachine,
+    ) -> PyResult<()> {
+        let Some(request) = SERVING.with(|s| s.borrow_mut().1.take()) else {
+            return Err(vm.new_value_error("no request is waiting for a response".to_owned()));
+        };
+        request
+            .respond(status, &headers, body.as_bytes())
+            .map_err(|f| error(vm, f))
+    }
 }

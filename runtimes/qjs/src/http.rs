@@ -14,7 +14,51 @@ pub fn install<'js>(ctx: &Ctx<'js>, target: &Object<'js>) -> Result<()> {
     f("httpRequest", Function::new(ctx.clone(), request)?)?;
     f("httpRead", Function::new(ctx.clone(), read)?)?;
     f("httpClose", Function::new(ctx.clone(), capos_http::close)?)?;
+    f("serveNext", Function::new(ctx.clone(), serve_next)?)?;
+    f("serveRespond", Function::new(ctx.clone(), serve_respond)?)?;
     Ok(())
+}
+
+thread_local! {
+    /// The listening socket, found on the first `serveNext`, and the request
+    /// being answered (one at a time).
+    static SERVING: std::cell::RefCell<(Option<capos_http::serve::Listener>, Option<capos_http::serve::Request>)> =
+        const { std::cell::RefCell::new((None, None)) };
+}
+
+/// The next request: `{ method, path, headers, body }` (headers as
+/// `name: value\n` lines, body a Uint8Array). Blocks until one arrives.
+fn serve_next(ctx: Ctx<'_>) -> Result<Object<'_>> {
+    let request = SERVING.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.0.is_none() {
+            s.0 = Some(capos_http::serve::Listener::open()?);
+        }
+        s.0.as_ref().expect("opened").next()
+    });
+    let request = request.map_err(|f| throw(&ctx, &f))?;
+    let out = Object::new(ctx.clone())?;
+    out.set("method", request.method.as_str())?;
+    out.set("path", request.path.as_str())?;
+    out.set("headers", request.headers.as_str())?;
+    out.set("body", TypedArray::new(ctx.clone(), request.body.clone())?)?;
+    SERVING.with(|s| s.borrow_mut().1 = Some(request));
+    Ok(out)
+}
+
+/// Answers the request `serveNext` returned (headers as `name: value` lines).
+fn serve_respond<'js>(ctx: Ctx<'js>, status: u16, headers: String, body: Value<'js>) -> Result<()> {
+    let body = crate::natives::bytes_of(&ctx, &body)?;
+    let request = SERVING.with(|s| s.borrow_mut().1.take());
+    let Some(request) = request else {
+        return Err(Exception::throw_message(
+            &ctx,
+            "EINVAL: no request is waiting for a response",
+        ));
+    };
+    request
+        .respond(status, &headers, &body)
+        .map_err(|f| throw(&ctx, &f))
 }
 
 /// Throws `CODE: why`, which the prelude turns into an Error with `.code`.

@@ -316,6 +316,39 @@
     }
   };
 
+  // ---- serve: HTTP on the listening socket this process was given ----
+  // serve((request) => response): request {method, path, headers (a Headers), body
+  // (Uint8Array), text(), json()}; response a string, a Uint8Array, or {status, headers,
+  // body}. One request at a time, each on its own connection, forever (or until the
+  // handler throws). Without a listening socket it throws EBADF saying so.
+  globalThis.serve = function serve(handler) {
+    for (;;) {
+      const raw = native.serveNext();
+      const headers = new Headers();
+      for (const line of raw.headers.split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+      }
+      const request = {
+        method: raw.method, path: raw.path, headers, body: raw.body,
+        text: () => native.utf8Decode(raw.body),
+        json: () => JSON.parse(native.utf8Decode(raw.body)),
+      };
+      let response;
+      try {
+        response = handler(request);
+      } catch (err) {
+        native.serveRespond(500, 'content-type: text/plain; charset=utf-8', `${err?.stack ?? err}\n`);
+        continue;
+      }
+      if (typeof response === 'string' || response instanceof Uint8Array) response = { body: response };
+      const status = Number(response?.status ?? 200);
+      const lines = Object.entries(response?.headers ?? {}).map(([n, v]) => `${n}: ${v}`);
+      if (!lines.some((l) => /^content-type:/i.test(l))) lines.push('content-type: text/plain; charset=utf-8');
+      native.serveRespond(status, lines.join('\n'), response?.body ?? '');
+    }
+  };
+
   // ---- timers: run by the interpreter's event loop (main.rs) through runTimers ----
   const timers = new Map(); // id -> { due, fn, args, every }
   let nextTimerId = 1;
