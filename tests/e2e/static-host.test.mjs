@@ -1,7 +1,8 @@
 // capOS from a plain static host: `capos build-site OUT` served by Python's
 // http.server, which sends no COOP/COEP. The site's service worker adds them
-// and the page reloads once, then boots as from `capos serve`. Without
-// service workers the page still explains what is missing.
+// and the page reloads once, then boots as from `capos serve`; the same
+// worker serves the preview of the webserver demo. Without service workers
+// the page still explains what is missing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -69,6 +70,19 @@ test('on a host without COOP/COEP the page isolates itself once and boots hello'
   assert.match(text, /hello from init \(pid 1\)/);
   assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   assert.equal(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL), `${url}service-worker.js?isolate`);
+  await page.close();
+});
+
+test('on the static host, webserver boots and its preview answers through the same service worker', async () => {
+  const { page, waitFor } = await openBoot(browser.context, `${url}?manifest=webserver`);
+  assert.deepEqual((await waitFor('listening', 60_000)).ports, [8080, 8081, 8082, 8083]);
+  const frame = page.frameLocator('#preview-frame');
+  await frame.locator('h1').waitFor({ timeout: 30_000 });
+  assert.equal(await frame.locator('h1').textContent(), 'Served by a capOS process');
+  const c = await page.evaluate(async () => { const r = await fetch('/preview/8081/'); return [r.status, await r.text()]; });
+  assert.equal(c[0], 200);
+  assert.match(c[1], /Hello from C/);
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
   await page.close();
 });
 
