@@ -160,7 +160,9 @@ bench: build
 	cargo build --release --target wasm32-wasip1 --manifest-path demos/bench-compute/Cargo.toml --target-dir $(TARGET_DIR)
 	@mkdir -p $(SITE)/bench
 	cp $(TARGET_DIR)/wasm32-wasip1/release/bench-compute.wasm $(SITE)/bench/
-	CAPOS_BIN=$(abspath $(CAPOS)) node capos-cli/driver/bench.mjs
+	cargo build --release --manifest-path demos/wasi/Cargo.toml -p static-server --target-dir $(TARGET_DIR)
+	CAPOS_BIN=$(abspath $(CAPOS)) CAPOS_NATIVE_STATIC_SERVER=$(abspath $(TARGET_DIR))/release/static-server \
+	  node capos-cli/driver/bench.mjs
 
 # 1,000 spawn/exit cycles and 100 processes at once: the kernel's counts and the live Workers
 # before and after (target/bench/soak.json); fails if anything was left behind.

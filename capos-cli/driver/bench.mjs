@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 import { serveSite } from './serve.mjs';
 import { filesBench, printFilesTable } from './bench-files.mjs';
+import { netBench, printNetTable } from './bench-net.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
@@ -103,7 +104,12 @@ async function main() {
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
     // CAPOS_BENCH_ONLY=host or files: only that table (for working on it).
-    const only = { host: [hostBench, printHostTable], files: [filesBench, printFilesTable] }[process.env.CAPOS_BENCH_ONLY];
+    const netOptions = { root: ROOT, capos: CAPOS, nativeServer: process.env.CAPOS_NATIVE_STATIC_SERVER };
+    const only = {
+      host: [hostBench, printHostTable],
+      files: [filesBench, printFilesTable],
+      net: [(c, u) => netBench(c, u, netOptions), printNetTable],
+    }[process.env.CAPOS_BENCH_ONLY];
     if (only) {
       const [measure, print] = only;
       const figures = await measure(context, server.url);
@@ -177,6 +183,9 @@ async function main() {
     const files = await filesBench(context, server.url);
     writeFileSync(join(ROOT, 'target', 'bench', 'files.json'), `${JSON.stringify(files, null, 2)}\n`);
     printFilesTable(files);
+    const net = await netBench(context, server.url, netOptions);
+    writeFileSync(join(ROOT, 'target', 'bench', 'net.json'), `${JSON.stringify(net, null, 2)}\n`);
+    printNetTable(net);
 
     const cli = await cliBench();
     writeFileSync(join(ROOT, 'target', 'bench', 'cli.json'), `${JSON.stringify(cli, null, 2)}\n`);

@@ -22,6 +22,7 @@ const manifest :M.Manifest = (
       (name = "index.html", file = embed "site/index.html"),
       (name = "style.css", file = embed "site/style.css"),
       (name = "about.txt", file = embed "site/about.txt"),
+      (name = "kib.txt", file = embed "site/kib.txt"),
     ])),
     (guest = "/app", root = (directory = [
       (name = "hello.js", file = embed "handlers/hello.js"),

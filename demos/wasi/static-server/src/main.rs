@@ -3,8 +3,9 @@
 //! listening socket among its preopened fds, as `wasmtime run --tcplisten
 //! ADDR` or a capOS Listener gives it. Many connections at once, through one `poll_oneoff` loop: a
 //! client that stalls never stops the others. Each request is logged on
-//! stdout. Standard library only, plus the one WASI call std has no
-//! wrapper for (`poll_oneoff`).
+//! stdout. Standard library only, plus what std does not wrap (poll.rs).
+//! It builds natively too (for `make bench`'s reference): then it listens
+//! on `STATIC_SERVER_LISTEN`.
 
 mod http;
 mod poll;
@@ -12,7 +13,7 @@ mod poll;
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 /// Most connections served at once; more wait in the listener's queue.
@@ -31,13 +32,14 @@ struct Connection {
 
 fn main() {
     let root = std::env::args().nth(1).unwrap_or_else(|| "/site".into());
-    let Some(fd) = poll::first_socket() else {
-        eprintln!("static-server: no listening socket was preopened (run it with --tcplisten)");
-        std::process::exit(2);
+    let listener = match poll::listener() {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("static-server: {e}");
+            std::process::exit(2);
+        }
     };
-    // SAFETY: `fd` is the listening socket the runtime preopened for this
-    // program; nothing else owns it.
-    let listener = unsafe { TcpListener::from_raw_fd(fd) };
+    let fd = listener.as_raw_fd();
     if let Err(e) = listener.set_nonblocking(true) {
         eprintln!("static-server: fd {fd} cannot be made non-blocking: {e}");
         std::process::exit(2);
@@ -59,7 +61,7 @@ fn main() {
         let ready = match poll::wait(&watch, Duration::from_secs(1)) {
             Ok(ready) => ready,
             Err(e) => {
-                eprintln!("static-server: poll_oneoff failed: {e}");
+                eprintln!("static-server: {e}");
                 std::process::exit(1);
             }
         };
