@@ -71,8 +71,17 @@ test('a port nobody listens on gets a 502 page that says so', async () => {
   assert.equal(bad.status, 400);
 });
 
+// How many capabilities the system's processes hold, from inside the kernel Worker.
+async function capsHeld(page) {
+  const kernel = page.workers().find((w) => w.url().includes('kernel-worker'));
+  return kernel.evaluate(() => globalThis.__caposKernel.liveCapIds().length);
+}
+
 test('many requests at once are all answered, and a POST to the static server is refused by it', async () => {
   const { page } = await bootWebserver();
+  await fetchIn(page, '/preview/8081/');
+  await fetchIn(page, '/preview/8082/');
+  const before = await capsHeld(page);
   const statuses = await page.evaluate(async () => {
     const all = Array.from({ length: 40 }, (_, i) => fetch(`/preview/${i % 2 ? 8080 : 8081}/?n=${i}`).then((r) => r.status));
     return Promise.all(all);
@@ -88,4 +97,8 @@ test('many requests at once are all answered, and a POST to the static server is
     await pending;
   });
   assert.equal((await fetchIn(page, '/preview/8080/about.txt')).status, 200);
+  // Nothing leaks: every connection's Stream was released when it ended.
+  const deadline = Date.now() + 10_000;
+  while (await capsHeld(page) !== before && Date.now() < deadline) await new Promise((r) => { setTimeout(r, 100); });
+  assert.equal(await capsHeld(page), before);
 });
