@@ -7,7 +7,7 @@
 //! input, and processes exiting, trapping or panicking. The kernel must
 //! answer all of it without panicking; a panic is what the fuzzer reports.
 
-use crate::host::{Host, Startup};
+use crate::host::{Host, HostFailure, HostReply, Startup};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
 use capos_config::capset::CapSet;
@@ -32,6 +32,9 @@ const SERVICES: &[(&str, KernelService)] = &[
     ("stderr", KernelService::Stderr),
     ("random", KernelService::Random),
 ];
+
+/// The port init listens on.
+const LISTEN_PORT: u16 = 80;
 
 /// Starts nothing: it records each process's ring and CapSet.
 #[derive(Default)]
@@ -86,6 +89,8 @@ pub struct Harness {
     kernel: Kernel<HarnessHost>,
     driven: Vec<Driven>,
     now_ns: u64,
+    /// Host exchanges of the connections made so far.
+    connections: Vec<u32>,
 }
 
 /// Reads the input a byte (or a few) at a time; past its end, zeros.
@@ -133,6 +138,7 @@ impl Harness {
             kernel,
             driven: Vec::new(),
             now_ns: 0,
+            connections: Vec::new(),
         };
         harness.attach_new();
         harness
@@ -166,7 +172,7 @@ impl Harness {
         while !input.done() {
             let op = input.byte();
             let target = input.byte() as usize % self.driven.len();
-            match op % 8 {
+            match op % 9 {
                 0 => self.raw_entry(target, &mut input),
                 1 | 2 => self.call(target, &mut input),
                 3 => {
@@ -197,11 +203,12 @@ impl Harness {
                         _ => self.kernel.process_failed(pid, "fuzz: failed"),
                     }
                 }
-                _ => {
+                7 => {
                     let pid = self.driven[target].pid;
                     let by = self.driven[input.byte() as usize % self.driven.len()].pid;
                     self.kernel.kill(pid, by);
                 }
+                _ => self.network(&mut input),
             }
             self.now_ns += 1_000;
             for _ in 0..4 {
@@ -214,6 +221,38 @@ impl Harness {
                 return;
             }
         }
+    }
+
+    /// The host's side of connections to init's port: a new connection (to
+    /// that port or another), or any reply on one made before, in any order.
+    fn network(&mut self, input: &mut Input<'_>) {
+        let choice = input.byte();
+        let pick = input.byte() as usize;
+        let id = match self.connections.get(pick % self.connections.len().max(1)) {
+            Some(&id) if choice % 6 != 0 => id,
+            _ => {
+                let port = if choice & 0x80 == 0 { LISTEN_PORT } else { 81 };
+                if let Ok(id) = self.kernel.connect(port, "fuzz") {
+                    self.connections.push(id);
+                }
+                return;
+            }
+        };
+        let reply = match choice % 6 {
+            1 => {
+                let n = input.byte() as usize * 16;
+                HostReply::NetData(input.bytes(n).to_vec())
+            }
+            2 => HostReply::NetEnd,
+            3 => HostReply::NetSent,
+            4 => HostReply::Failed {
+                kind: HostFailure::Network,
+                message: "fuzz: the client went away".into(),
+            },
+            // Not a connection's reply: the host answering out of turn.
+            _ => HostReply::KvDone,
+        };
+        self.kernel.host_reply(id, reply);
     }
 
     /// An SQE of any bytes, with params of any length up to a slot.
@@ -280,15 +319,18 @@ fn manifest() -> Vec<u8> {
     let mut init = root.init_init();
     init.set_binary("init");
     init.reborrow().init_argv(1).set(0, "init");
-    let mut caps = init.init_caps(SERVICES.len() as u32 + 1);
+    let mut caps = init.init_caps(SERVICES.len() as u32 + 2);
     for (i, (name, service)) in SERVICES.iter().enumerate() {
         let mut g = caps.reborrow().get(i as u32);
         g.set_name(name);
         g.init_source().set_kernel(*service);
     }
-    let mut g = caps.get(SERVICES.len() as u32);
+    let mut g = caps.reborrow().get(SERVICES.len() as u32);
     g.set_name("data");
     g.init_source().set_mount(0);
+    let mut g = caps.get(SERVICES.len() as u32 + 1);
+    g.set_name("listen");
+    g.init_source().set_listen(LISTEN_PORT);
     capnp::serialize::write_message_to_words(&m)
 }
 
@@ -303,6 +345,11 @@ mod tests {
         // A few hand-picked inputs: a raw garbage entry, a call on each held
         // capability, time, input, a drain, an exit.
         h.run(&[0, 0, 0xff, 0xee, 1, 2, 3]);
+        // Connections: one made, bytes, a reset, one to a port nobody holds.
+        h.run(&[
+            8, 0, 0, 0, 8, 0, 1, 0, 2, b'h', b'i', 8, 0, 4, 0, 8, 0, 0x80, 0,
+        ]);
+        assert!(!h.connections.is_empty());
         for cap in 0..9u8 {
             h.run(&[1, 0, cap, 0, 8, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
         }
