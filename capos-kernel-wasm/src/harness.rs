@@ -229,7 +229,7 @@ impl Harness {
         let choice = input.byte();
         let pick = input.byte() as usize;
         let id = match self.connections.get(pick % self.connections.len().max(1)) {
-            Some(&id) if choice % 6 != 0 => id,
+            Some(&id) if !choice.is_multiple_of(6) => id,
             _ => {
                 let port = if choice & 0x80 == 0 { LISTEN_PORT } else { 81 };
                 if let Ok(id) = self.kernel.connect(port, "fuzz") {

@@ -1,7 +1,7 @@
 //! Fetch, HttpEndpoint, HttpBody and KvStore against a host whose replies
 //! the test plays.
 
-use super::{Proc, TestHost, manifest};
+use super::{Message, Proc, TestHost, done, error_text, manifest, reader, words};
 use crate::host::{HostFailure, HostReply};
 use crate::kernel::Kernel;
 use capos_config::capset::CapSet;
@@ -12,16 +12,6 @@ use capos_schema::http_capnp::{fetch, http_body, http_endpoint, http_upload};
 use capos_schema::interfaces;
 use capos_schema::kv_capnp::{kv_store, kv_writer};
 use capos_schema::manifest_capnp::KernelService as S;
-
-type Message = capnp::message::Builder<capnp::message::HeapAllocator>;
-
-fn words(m: &Message) -> Vec<u8> {
-    capnp::serialize::write_message_to_words(m)
-}
-
-fn reader(data: &[u8]) -> capnp::message::Reader<capnp::serialize::OwnedSegments> {
-    capnp::serialize::read_message(&mut &data[..], capnp::message::ReaderOptions::new()).unwrap()
-}
 
 /// A message whose root is an empty `T`.
 fn empty<T: capnp::traits::Owned>() -> Message {
@@ -36,15 +26,6 @@ fn boot() -> (Kernel<TestHost>, Proc) {
         .unwrap();
     let p = Proc::attach(&k, 1);
     (k, p)
-}
-
-fn done(k: &mut Kernel<TestHost>, p: &mut Proc) -> Vec<(Cqe, Vec<u8>)> {
-    while k.poll() {}
-    p.raw_completions()
-}
-
-fn error_text(c: &(Cqe, Vec<u8>)) -> String {
-    String::from_utf8_lossy(&c.1).into_owned()
 }
 
 fn fetch_params(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {

@@ -87,6 +87,28 @@ impl Host for TestHost {
     }
 }
 
+/// A message being built, as the tests build params.
+pub(crate) type Message = capnp::message::Builder<capnp::message::HeapAllocator>;
+
+pub(crate) fn words(m: &Message) -> Vec<u8> {
+    capnp::serialize::write_message_to_words(m)
+}
+
+pub(crate) fn reader(data: &[u8]) -> capnp::message::Reader<capnp::serialize::OwnedSegments> {
+    capnp::serialize::read_message(&mut &data[..], capnp::message::ReaderOptions::new()).unwrap()
+}
+
+/// Runs the kernel until it is idle and returns what `p` got back.
+pub(crate) fn done(k: &mut Kernel<TestHost>, p: &mut Proc) -> Vec<(Cqe, Vec<u8>)> {
+    while k.poll() {}
+    p.raw_completions()
+}
+
+/// A failed completion's message.
+pub(crate) fn error_text(c: &(Cqe, Vec<u8>)) -> String {
+    String::from_utf8_lossy(&c.1).into_owned()
+}
+
 /// A process's side of its ring.
 pub(crate) struct Proc {
     pid: u32,
@@ -182,6 +204,14 @@ pub(crate) fn write_bytes_params(data: &[u8]) -> Vec<u8> {
 }
 
 pub(crate) fn manifest(grants: &[(&str, manifest_capnp::KernelService)]) -> Vec<u8> {
+    manifest_listening(grants, &[])
+}
+
+/// As `manifest`, and a Listener ("listen.N") on each of `ports`.
+pub(crate) fn manifest_listening(
+    grants: &[(&str, manifest_capnp::KernelService)],
+    ports: &[u16],
+) -> Vec<u8> {
     let mut m = capnp::message::Builder::new_default();
     let mut root = m.init_root::<manifest_capnp::manifest::Builder>();
     root.set_name("test");
@@ -191,11 +221,16 @@ pub(crate) fn manifest(grants: &[(&str, manifest_capnp::KernelService)]) -> Vec<
     let mut init = root.init_init();
     init.set_binary("init");
     init.reborrow().init_argv(1).set(0, "init");
-    let mut caps = init.init_caps(grants.len() as u32);
+    let mut caps = init.init_caps((grants.len() + ports.len()) as u32);
     for (i, (name, service)) in grants.iter().enumerate() {
         let mut g = caps.reborrow().get(i as u32);
         g.set_name(name);
         g.init_source().set_kernel(*service);
+    }
+    for (i, port) in ports.iter().enumerate() {
+        let mut g = caps.reborrow().get((grants.len() + i) as u32);
+        g.set_name(format!("listen.{i}"));
+        g.init_source().set_listen(*port);
     }
     capnp::serialize::write_message_to_words(&m)
 }

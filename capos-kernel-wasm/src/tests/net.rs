@@ -1,6 +1,6 @@
 //! Listener and Stream against a host whose connections the test plays.
 
-use super::{Proc, TestHost};
+use super::{Message, Proc, TestHost, done, error_text, reader, words};
 use crate::host::{HostFailure, HostReply};
 use crate::kernel::Kernel;
 use capos_config::ring::{CapError, Cqe, OP_RELEASE, Sqe};
@@ -8,40 +8,12 @@ use capos_schema::interfaces;
 use capos_schema::manifest_capnp;
 use capos_schema::net_capnp::{listener, stream};
 
-type Message = capnp::message::Builder<capnp::message::HeapAllocator>;
-
-fn words(m: &Message) -> Vec<u8> {
-    capnp::serialize::write_message_to_words(m)
-}
-
-fn reader(data: &[u8]) -> capnp::message::Reader<capnp::serialize::OwnedSegments> {
-    capnp::serialize::read_message(&mut &data[..], capnp::message::ReaderOptions::new()).unwrap()
-}
-
 /// A manifest whose init holds a Console and a Listener on each of `ports`.
 fn manifest(ports: &[u16]) -> Vec<u8> {
-    let mut m = capnp::message::Builder::new_default();
-    let mut root = m.init_root::<manifest_capnp::manifest::Builder>();
-    root.set_name("net");
-    let mut blob = root.reborrow().init_blobs(1).get(0);
-    blob.set_name("init");
-    blob.set_data(b"\0asm");
-    let mut init = root.init_init();
-    init.set_binary("init");
-    init.reborrow().init_argv(1).set(0, "init");
-    let mut caps = init.init_caps(ports.len() as u32 + 1);
-    {
-        let mut g = caps.reborrow().get(0);
-        g.set_name("console");
-        g.init_source()
-            .set_kernel(manifest_capnp::KernelService::Console);
-    }
-    for (i, port) in ports.iter().enumerate() {
-        let mut g = caps.reborrow().get(i as u32 + 1);
-        g.set_name(format!("listen.{i}"));
-        g.init_source().set_listen(*port);
-    }
-    capnp::serialize::write_message_to_words(&m)
+    super::manifest_listening(
+        &[("console", manifest_capnp::KernelService::Console)],
+        ports,
+    )
 }
 
 fn boot(ports: &[u16]) -> (Kernel<TestHost>, Proc) {
@@ -49,15 +21,6 @@ fn boot(ports: &[u16]) -> (Kernel<TestHost>, Proc) {
     let pid = k.boot(&manifest(ports)).unwrap();
     let p = Proc::attach(&k, pid);
     (k, p)
-}
-
-fn done(k: &mut Kernel<TestHost>, p: &mut Proc) -> Vec<(Cqe, Vec<u8>)> {
-    while k.poll() {}
-    p.raw_completions()
-}
-
-fn error_text(c: &(Cqe, Vec<u8>)) -> String {
-    String::from_utf8_lossy(&c.1).into_owned()
 }
 
 /// The host requests made for exchange `id`, as Debug text, with payloads.

@@ -1,7 +1,7 @@
 //! Persistent volumes: what a commit sends the host, what `sync` waits for,
 //! the quota, a failed commit, and a tree read back from what was stored.
 
-use super::{Proc, TestHost};
+use super::{Message, Proc, TestHost, done, reader, words};
 use crate::caps::volume::index_blobs;
 use crate::host::{HostFailure, HostReply, StoreImage};
 use crate::kernel::Kernel;
@@ -13,16 +13,6 @@ use capos_schema::interfaces;
 use capos_schema::manifest_capnp;
 use capos_schema::store_capnp::store_index;
 use std::collections::HashMap;
-
-type Message = capnp::message::Builder<capnp::message::HeapAllocator>;
-
-fn words(m: &Message) -> Vec<u8> {
-    capnp::serialize::write_message_to_words(m)
-}
-
-fn reader(data: &[u8]) -> capnp::message::Reader<capnp::serialize::OwnedSegments> {
-    capnp::serialize::read_message(&mut &data[..], capnp::message::ReaderOptions::new()).unwrap()
-}
 
 /// A manifest whose init holds "home", a persistent mount of store
 /// "home" seeded with `seed.txt`, limited to `quota` bytes (0: none).
@@ -72,11 +62,6 @@ fn new_store() -> StoreImage {
         available_bytes: 1 << 30,
         ..StoreImage::default()
     }
-}
-
-fn done(k: &mut Kernel<TestHost>, p: &mut Proc) -> Vec<(Cqe, Vec<u8>)> {
-    while k.poll() {}
-    p.raw_completions()
 }
 
 /// Lets the commit delay pass.
