@@ -73,7 +73,12 @@ async function overTcp(port) {
 async function preview(context, siteUrl) {
   const page = await context.newPage();
   await page.goto(`${siteUrl}?manifest=webserver&inspector=off`);
-  await page.waitForFunction(async (p) => (await fetch(`/preview/8080${p}`).catch(() => null))?.status === 200, PATH, { timeout: 120_000, polling: 500 });
+  // Until the server answers (waitForFunction would take the promise an async check returns for a yes).
+  const deadline = Date.now() + 120_000;
+  while (await page.evaluate(async (p) => (await fetch(`/preview/8080${p}`).catch(() => null))?.status, PATH) !== 200) {
+    if (Date.now() > deadline) throw new Error('net bench: the webserver demo never answered on port 8080');
+    await new Promise((r) => { setTimeout(r, 250); });
+  }
   const run = (clients) => page.evaluate(async ([path, n, c]) => {
     const latencies = [];
     let left = n;
@@ -83,8 +88,8 @@ async function preview(context, siteUrl) {
         left -= 1;
         const t = performance.now();
         const r = await fetch(`/preview/8080${path}`);
-        const got = (await r.arrayBuffer()).byteLength;
-        if (got !== 1024) throw new Error(`short answer: ${r.status}, ${got} bytes`);
+        const body = new Uint8Array(await r.arrayBuffer());
+        if (body.length !== 1024) throw new Error(`short answer: ${r.status}, ${body.length} bytes: ${new TextDecoder().decode(body).slice(0, 400)}`);
         latencies.push(performance.now() - t);
       }
     }));
