@@ -26,19 +26,41 @@ let forwardStdin = false;
 
 // `capos run` pipes its stdin here as JSON lines: {"data": base64} and
 // finally {"eof": true}. Each goes to the page exactly as typed input would.
-// Lines {"net": {...}} carry `--tcplisten` connections (web/net/bridge.js).
+// Lines {"net": {...}} carry `--tcplisten` connections (web/net/bridge.js):
+// those waiting together go to the page in one evaluation (each is a round
+// trip through the DevTools protocol).
+const isNet = (m) => m?.net !== null && typeof m?.net === 'object';
 async function forwardInput(page) {
   await page.waitForFunction(() => globalThis.capos?.input);
   const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-  for await (const line of lines) {
-    const message = JSON.parse(line);
+  const queue = [];
+  let wake = null;
+  let ended = false;
+  lines.on('line', (line) => {
+    try {
+      queue.push(JSON.parse(line));
+    } catch {
+      return;
+    }
+    wake?.();
+  });
+  lines.on('close', () => { ended = true; wake?.(); });
+  for (;;) {
+    if (queue.length === 0) {
+      if (ended) return;
+      await new Promise((resolve) => { wake = resolve; });
+      wake = null;
+      continue;
+    }
+    const message = queue.shift();
     if (typeof message.data === 'string') {
       await page.evaluate((b64) => globalThis.capos.input(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))), message.data);
     } else if (message.eof === true) {
       await page.evaluate(() => globalThis.capos.endInput());
-    } else if (message.net !== null && typeof message.net === 'object') {
-      // A TCP connection's traffic (`capos run --tcplisten`), relayed unread.
-      await page.evaluate((m) => globalThis.capos.net(m), message.net);
+    } else if (isNet(message)) {
+      const batch = [message.net];
+      while (isNet(queue[0])) batch.push(queue.shift().net);
+      await page.evaluate((ms) => { for (const m of ms) globalThis.capos.net(m); }, batch);
     }
   }
 }

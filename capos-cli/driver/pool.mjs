@@ -157,6 +157,23 @@ function input(id, action) {
   inputs.set(id, chain);
 }
 
+// A run's --tcplisten traffic that arrives together goes to the page in one
+// evaluation (each is a round trip through the DevTools protocol), in order.
+const pendingNet = new Map(); // id -> messages not yet sent
+function queueNet(id, message) {
+  const pending = pendingNet.get(id);
+  if (pending) {
+    pending.push(message);
+    return;
+  }
+  pendingNet.set(id, [message]);
+  setImmediate(() => {
+    const batch = pendingNet.get(id);
+    pendingNet.delete(id);
+    input(id, [(ms) => { for (const m of ms) globalThis.capos.net(m); }, batch]);
+  });
+}
+
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 for await (const line of lines) {
   let command;
@@ -179,7 +196,7 @@ for await (const line of lines) {
       input(command.id, [() => globalThis.capos.endInput()]);
       break;
     case 'net':
-      if (command.net !== null && typeof command.net === 'object') input(command.id, [(m) => globalThis.capos.net(m), command.net]);
+      if (command.net !== null && typeof command.net === 'object') queueNet(command.id, command.net);
       break;
     case 'cancel': {
       const entry = runs.get(command.id);

@@ -16,14 +16,18 @@ const FROM_CLI = new Set(['open', 'data', 'end', 'sent', 'reset']);
 export function createBridge({ connect, report }) {
   const ports = new Map(); // the CLI's connection number -> this side's MessagePort
   let batch = [];
+  let lastFlush = 0;
   const flush = () => {
+    lastFlush = performance.now();
     report({ kind: 'net', batch });
     batch = [];
   };
   const relay = (conn, message) => {
     const t = message?.t;
     if (typeof t !== 'string') return;
-    if (batch.length === 0) setTimeout(flush, 2);
+    // Idle: at the end of this turn (what else is queued joins it); busy:
+    // a few milliseconds' worth at a time.
+    if (batch.length === 0) setTimeout(flush, performance.now() - lastFlush > 4 ? 0 : 2);
     batch.push({ conn, t, ...(message.bytes instanceof Uint8Array ? { data: base64(message.bytes) } : {}),
       ...(typeof message.message === 'string' ? { message: message.message.slice(0, 200) } : {}) });
     if (t === 'close' || t === 'refused') ports.delete(conn);
