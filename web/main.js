@@ -159,7 +159,8 @@ async function main() {
     // are granted it.
     const full = { home: true, ...(storeBackend ? { store: storeBackend, readBack: true } : {}), ...request };
     session = startSession({ terminal, processList, inspector, runtimeProgress, display, files, preview, status, fatal, request: full, label, kernel });
-    previewLinked.then(announceKernel);
+    const booted = session;
+    previewLinked.then(() => announceKernel(booted));
     if (!filesPane.hidden) session.watchFiles(true);
   };
   terminal.onInput((line) => session?.input(line), () => session?.endInput());

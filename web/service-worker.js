@@ -19,13 +19,25 @@ const PREVIEW = /^\/preview\/(\d{1,5})(\/.*)?$/;
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
-// Pages that run a kernel say so when they boot; newest last.
+// Pages that run a kernel say so when they boot, with a port to their kernel
+// Worker (a connector); newest last.
 let kernelPageIds = [];
+const connectors = new Map(); // page client id -> MessagePort to its kernel Worker
 self.addEventListener('message', (event) => {
   if (event.data?.type !== 'capos-kernel-page' || !event.source?.id) return;
   kernelPageIds = kernelPageIds.filter((id) => id !== event.source.id);
   kernelPageIds.push(event.source.id);
+  const connector = event.ports?.[0];
+  if (connector instanceof MessagePort) connectors.set(event.source.id, connector);
 });
+
+// Where a page's connections are asked for: its kernel Worker's connector,
+// or (none known) the page itself, which hands them on.
+const target = (client) => {
+  const connector = connectors.get(client.id);
+  if (!connector) return client;
+  return { postMessage: (message, transfer) => connector.postMessage({ t: 'connect', port: message.port }, transfer) };
+};
 
 // Candidates for a connection, newest first: the pages that said they run a
 // kernel and are still open, then (this worker may have been restarted and
@@ -37,9 +49,10 @@ async function kernelPages() {
     if (client) known.push(client);
   }
   kernelPageIds = known.map((c) => c.id).reverse();
+  for (const id of connectors.keys()) if (!kernelPageIds.includes(id)) connectors.delete(id);
   const others = (await self.clients.matchAll({ type: 'window' }))
-    .filter((c) => !known.includes(c) && !new URL(c.url).pathname.startsWith('/preview/'));
-  return [...known, ...others];
+    .filter((c) => !known.some((k) => k.id === c.id) && !new URL(c.url).pathname.startsWith('/preview/'));
+  return [...known.map(target), ...others];
 }
 
 self.addEventListener('fetch', (event) => {

@@ -42,6 +42,23 @@ self.onmessage = (event) => {
     connect(message);
     return;
   }
+  if (message.type === 'netConnector') {
+    // The preview's service worker asks for connections here directly,
+    // without a hop through the page for each: {t: 'connect', port} with
+    // the connection's MessagePort.
+    message.channel.onmessage = (event) => {
+      const request = event.data;
+      const channel = event.ports?.[0];
+      if (!(channel instanceof MessagePort)) return;
+      if (request?.t !== 'connect' || !Number.isInteger(request.port) || request.port < 1 || request.port > 65535) {
+        channel.postMessage({ t: 'refused', message: 'malformed connection request' });
+        channel.close();
+        return;
+      }
+      connect({ port: request.port, peer: 'preview', channel });
+    };
+    return;
+  }
   if (FILE_REQUESTS.has(message.type)) {
     fileRequest(message);
     return;

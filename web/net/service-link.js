@@ -28,8 +28,13 @@ export async function linkPreview(session) {
 }
 
 // Tells the service worker this page runs a kernel (the newest one gets the
-// preview's connections).
-export function announceKernel() {
+// preview's connections), and gives it a port to that kernel Worker: the
+// worker then asks it for connections without a hop through this page for
+// each (a busy page would add its latency to every request).
+export function announceKernel(running) {
   const worker = navigator.serviceWorker?.controller;
-  worker?.postMessage({ type: 'capos-kernel-page' });
+  if (!worker || !running) return;
+  const channel = new MessageChannel();
+  running.connector(channel.port1);
+  worker.postMessage({ type: 'capos-kernel-page' }, [channel.port2]);
 }

@@ -49,6 +49,8 @@ export function checkPageMessage(m) {
       return check(m.data instanceof Uint8Array && m.data.length <= MAX_TEXT, 'stdin data must be a Uint8Array of at most 1 MiB');
     case 'stdinEof':
       return null;
+    case 'netConnector':
+      return check(m.channel instanceof MessagePort, 'netConnector: {channel: MessagePort}');
     case 'netConnect':
       return check(isInt(m.port, 1, 65535) && isText(m.peer, 64) && m.channel instanceof MessagePort,
         'netConnect: {port: 1-65535, peer: text of at most 64, channel: MessagePort}');

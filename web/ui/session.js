@@ -159,6 +159,9 @@ export function startSession({ terminal, processList, inspector, runtimeProgress
     // the kernel Worker unread (the preview's service worker, or the CLI's
     // TCP bridge, is on the other end).
     connect: (port, peer, channel) => kernel.postMessage({ type: 'netConnect', port, peer, channel }, [channel]),
+    // A port on which the preview's service worker asks this kernel for
+    // connections directly (see web/net/service-link.js).
+    connector: (channel) => kernel.postMessage({ type: 'netConnector', channel }, [channel]),
     // A file request ({type: 'readFiles' | 'editFiles', ...}); resolves
     // with the kernel's answer.
     files: (message) => new Promise((resolve) => {
