@@ -18,6 +18,11 @@ struct Manifest {
   terminal @5 :Terminal;
   # Which standard streams reach a terminal (what Console.isTerminal says).
   # Absent: all of them, as on the page.
+  hostFiles @6 :Text;
+  # Where the bytes of `hostFile` nodes are read from, on first use: a path
+  # on the page's own origin starting with /hostfs/ (`capos run --dir`
+  # serves it for the length of the run); a file's bytes are at this path
+  # followed by its id in decimal. Empty: the manifest has no hostFile nodes.
 }
 
 struct Terminal {
@@ -53,7 +58,17 @@ struct FsNode {
     file @1 :Data;
     directory @2 :List(FsNode);
     symlink @3 :Text;
+    hostFile @4 :HostFile;
+    # A file left on the host (only in a mount held in memory): its bytes
+    # are read from `Manifest.hostFiles` when a program first opens it.
   }
+}
+
+struct HostFile {
+  id @0 :UInt64;
+  size @1 :UInt64;
+  # What it held when the manifest was made (what stat reports before the
+  # first open).
 }
 
 struct NamedBlob {

@@ -166,6 +166,7 @@ fn start_daemon(paths: &Paths) -> Result<(), Failure> {
 pub fn run(
     site_root: &Path,
     manifest: &[u8],
+    host_files: Option<(&str, &[PathBuf])>,
     timeout: Duration,
     mode: Mode,
     store: &str,
@@ -175,11 +176,28 @@ pub fn run(
     let mut stream = connect_or_start(&paths)?;
     let lost =
         |e: std::io::Error| Failure::new(exit::UNAVAILABLE, format!("lost the capos daemon: {e}"));
+    // The files a --dir left on the host, for the daemon to serve: the
+    // daemon runs as this user and reads them where they are.
+    let host_files = match host_files {
+        Some((secret, files)) => {
+            let paths = files
+                .iter()
+                .map(|p| {
+                    p.to_str().ok_or_else(|| {
+                        Failure::new(exit::USAGE, format!("--dir: {} is not UTF-8", p.display()))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            json!({ "secret": secret, "paths": paths })
+        }
+        None => Value::Null,
+    };
     let header = json!({
         "op": "run",
         "timeoutMs": timeout.as_millis() as u64,
         "manifestLen": manifest.len(),
         "store": store,
+        "hostFiles": host_files,
     });
     writeln!(stream, "{header}").map_err(lost)?;
     stream.write_all(manifest).map_err(lost)?;
@@ -497,6 +515,26 @@ fn serve_run(
     let id = daemon.next_run.fetch_add(1, Ordering::Relaxed);
     let path = format!("/runs/{}/manifest.bin", secret_hex()?);
     daemon.site.add_file(&path, manifest);
+    // A secret of 32 hex digits, chosen by the client, and absolute paths.
+    let host_files = request["hostFiles"]["secret"]
+        .as_str()
+        .filter(|s| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .zip(request["hostFiles"]["paths"].as_array())
+        .map(|(secret, paths)| {
+            let paths = paths
+                .iter()
+                // Each keeps its place (its index is its id); one that is
+                // not an absolute path is served as nothing.
+                .map(|v| {
+                    v.as_str()
+                        .map(PathBuf::from)
+                        .filter(|p| p.is_absolute())
+                        .unwrap_or_default()
+                })
+                .collect();
+            daemon.site.add_host_files(secret, paths);
+            secret.to_string()
+        });
     let (tx, rx) = mpsc::channel();
     daemon
         .routes
@@ -550,6 +588,9 @@ fn serve_run(
         .unwrap_or_else(|e| e.into_inner())
         .remove(&id);
     daemon.site.remove_file(&path);
+    if let Some(secret) = host_files {
+        daemon.site.remove_host_files(&secret);
+    }
     daemon.runs_served.fetch_add(1, Ordering::Relaxed);
     let mut activity = daemon.activity();
     activity.0 -= 1;
@@ -558,7 +599,7 @@ fn serve_run(
 }
 
 /// 128 random bits as hex, from the kernel's generator.
-fn secret_hex() -> std::io::Result<String> {
+pub fn secret_hex() -> std::io::Result<String> {
     let mut bytes = [0u8; 16];
     File::open("/dev/urandom")?.read_exact(&mut bytes)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())

@@ -45,11 +45,32 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         .iter()
         .map(|d| mounts::parse(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut budget = mounts::budget();
+    // Files stay on the host (read when first opened), unless they seed
+    // persistent stores (--dir-store), which are given their bytes.
+    let mut host_files = Vec::new();
+    let mut budget = mounts::Files::copied_budget();
+    let mut files = if args.dir_store.is_some() {
+        mounts::Files::Copied(&mut budget)
+    } else {
+        mounts::Files::Left(&mut host_files)
+    };
     let mut trees = Vec::new();
+    let mut left_out = Vec::new();
     for m in &mappings {
-        trees.push((m.guest.clone(), mounts::read_tree(&m.host, &mut budget)?));
+        let tree = mounts::read_tree(&m.host, &mut files, &mut left_out)?;
+        trees.push((m.guest.clone(), tree));
     }
+    if let Some(first) = left_out.first() {
+        eprintln!(
+            "capos: --dir: {} special file(s) (FIFOs, sockets, devices) left out, e.g. {}",
+            left_out.len(),
+            first.display()
+        );
+    }
+    // The secret that names this run's host files on the server.
+    let secret = daemon::secret_hex()
+        .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("no random secret: {e}")))?;
+    let host_files_url = crate::site::host_files_url(&secret);
     validate_env(&args.env).map_err(|e| Failure::new(exit::USAGE, format!("--env: {e}")))?;
     let store = match args.dir_store.as_deref() {
         None => "memory",
@@ -116,16 +137,31 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         trap_unknown_imports: args.trap_unknown_imports,
         fetch: args.fetch,
         listen: &ports,
+        host_files: if host_files.is_empty() {
+            ""
+        } else {
+            &host_files_url
+        },
     });
     let timeout = std::time::Duration::from_secs(args.timeout);
     let finished = if daemon::enabled() {
-        daemon::run(&site.root, &manifest, timeout, Mode::Run, store, net)?
+        let shared = (!host_files.is_empty()).then_some((secret.as_str(), host_files.as_slice()));
+        daemon::run(
+            &site.root,
+            &manifest,
+            shared,
+            timeout,
+            Mode::Run,
+            store,
+            net,
+        )?
     } else {
         site.add_file(BOOT_PATH, manifest);
+        site.add_host_files(&secret, host_files.clone());
         boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run, store, net)?
     };
     if !mappings.is_empty() {
-        write_back(&mappings, finished.filesystems.as_ref())?;
+        write_back(&mappings, finished.filesystems.as_ref(), &host_files)?;
     }
     Ok(finished.code)
 }
@@ -172,6 +208,7 @@ fn load_program(site: &Site, file: &str) -> Result<Loaded, Failure> {
 fn write_back(
     mappings: &[mounts::DirMapping],
     snapshot: Option<&serde_json::Value>,
+    host_files: &[std::path::PathBuf],
 ) -> Result<(), Failure> {
     let lost = |why: String| {
         Failure::new(
@@ -187,7 +224,7 @@ fn write_back(
             .get("entries")
             .and_then(|e| e.as_array())
             .ok_or_else(|| lost("malformed snapshot".into()))?;
-        mounts::write_back(&mapping.host, entries).map_err(lost)?;
+        mounts::write_back(&mapping.host, entries, host_files).map_err(lost)?;
     }
     Ok(())
 }

@@ -12,6 +12,14 @@ pub struct Site {
     /// Bytes served at a fixed path (a manifest given on the command line,
     /// or one a warm run brought to the daemon).
     extra: Mutex<Vec<(String, Arc<Vec<u8>>)>>,
+    /// The files each `capos run --dir` left on the host, by the run's
+    /// secret: file `id` is served at `/hostfs/SECRET/ID` while it runs.
+    host_files: Mutex<Vec<(String, Arc<Vec<PathBuf>>)>>,
+}
+
+/// Where a run's host files are served (`Manifest.hostFiles`).
+pub fn host_files_url(secret: &str) -> String {
+    format!("{}{secret}/", capos_config::manifest::HOST_FILES_PREFIX)
 }
 
 impl Site {
@@ -55,6 +63,7 @@ impl Site {
             root,
             mounts,
             extra: Mutex::default(),
+            host_files: Mutex::default(),
         })
     }
 
@@ -65,6 +74,7 @@ impl Site {
             root: PathBuf::new(),
             mounts: Vec::new(),
             extra: Mutex::new(files.into_iter().map(|(p, b)| (p, Arc::new(b))).collect()),
+            host_files: Mutex::default(),
         }
     }
 
@@ -75,6 +85,7 @@ impl Site {
             root: dir.to_path_buf(),
             mounts: vec![("/", dir.to_path_buf())],
             extra: Mutex::default(),
+            host_files: Mutex::default(),
         }
     }
 
@@ -89,6 +100,44 @@ impl Site {
 
     pub fn remove_file(&self, url_path: &str) {
         self.extra().retain(|(p, _)| p != url_path);
+    }
+
+    /// Serves `files` (absolute paths) for the run whose secret this is.
+    pub fn add_host_files(&self, secret: &str, files: Vec<PathBuf>) {
+        self.host_file_runs()
+            .push((secret.to_string(), Arc::new(files)));
+    }
+
+    pub fn remove_host_files(&self, secret: &str) {
+        self.host_file_runs().retain(|(s, _)| s != secret);
+    }
+
+    fn host_file_runs(&self) -> std::sync::MutexGuard<'_, Vec<(String, Arc<Vec<PathBuf>>)>> {
+        // As `extra`: each change is one call.
+        self.host_files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `SECRET/ID` of a run's host file: its bytes as they are now. A
+    /// symlink put in its place since the run began is not followed, and a
+    /// FIFO does not block.
+    fn host_file(&self, rest: &str) -> Option<Resource> {
+        use std::io::Read as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let (secret, id) = rest.split_once('/')?;
+        let id: usize = id.parse().ok()?;
+        let files = self
+            .host_file_runs()
+            .iter()
+            .find(|(s, _)| s == secret)
+            .map(|(_, files)| files.clone())?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(files.get(id)?)
+            .ok()?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).ok()?;
+        Some(Resource::new(bytes, "application/octet-stream", None))
     }
 
     fn extra(&self) -> std::sync::MutexGuard<'_, Vec<(String, Arc<Vec<u8>>)>> {
@@ -129,6 +178,9 @@ impl Site {
             .map(|e| e.1.clone());
         if let Some(bytes) = extra {
             return Some(Resource::new(bytes.to_vec(), content_type(path), None));
+        }
+        if let Some(rest) = path.strip_prefix(capos_config::manifest::HOST_FILES_PREFIX) {
+            return self.host_file(rest);
         }
         if path == "/manifests/index.json" {
             let list = serde_json::to_vec(&self.demo_names()).ok()?;
@@ -243,6 +295,7 @@ mod tests {
             root: dir.to_path_buf(),
             mounts: vec![("/", dir.join("web"))],
             extra: Mutex::new(vec![("/boot/manifest.bin".into(), Arc::new(vec![1, 2]))]),
+            host_files: Mutex::default(),
         }
     }
 
@@ -281,6 +334,7 @@ mod tests {
             root: dir.clone(),
             mounts: vec![("/runtimes/", dir.join("rt"))],
             extra: Mutex::default(),
+            host_files: Mutex::default(),
         };
         let get = |accept: &str| {
             let r = s.resource("/runtimes/python.wasm", accept).unwrap();
@@ -311,5 +365,35 @@ mod tests {
             "application/wasm"
         );
         assert_eq!(content_type("/main.js"), "text/javascript; charset=utf-8");
+    }
+
+    #[test]
+    fn host_files_are_served_by_their_run_secret_and_id_only() {
+        let dir = std::env::temp_dir().join(format!("capos-host-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.txt"), b"bytes\0\xff").unwrap();
+        std::fs::write(dir.join("secret.txt"), "no").unwrap();
+        std::os::unix::fs::symlink(dir.join("secret.txt"), dir.join("swapped")).unwrap();
+        let s = Site::with_files(Vec::new());
+        s.add_host_files("ab12", vec![dir.join("a.txt"), dir.join("swapped")]);
+        let body = |path: &str| s.resource(path, "").map(|r| r.bytes);
+        assert_eq!(body("/hostfs/ab12/0").unwrap(), b"bytes\0\xff");
+        assert_eq!(host_files_url("ab12"), "/hostfs/ab12/");
+        for refused in [
+            "/hostfs/ab12/1",    // a symlink now: not followed
+            "/hostfs/ab12/2",    // no such id
+            "/hostfs/ab13/0",    // another secret
+            "/hostfs/ab12/../0", // not an id
+            "/hostfs/ab12/",
+        ] {
+            assert!(body(refused).is_none(), "{refused}");
+        }
+        s.remove_host_files("ab12");
+        assert!(
+            body("/hostfs/ab12/0").is_none(),
+            "gone once the run is over"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

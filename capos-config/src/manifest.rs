@@ -129,6 +129,12 @@ pub enum FsNodeKind {
     File(Vec<u8>),
     Directory(Vec<FsNode>),
     Symlink(String),
+    /// A file whose bytes stay on the host until a program opens it
+    /// (`capos run --dir`): `size` is what it held when the manifest was made.
+    HostFile {
+        id: u64,
+        size: u64,
+    },
 }
 
 /// Whether `name` can be one directory entry's name.
@@ -141,6 +147,15 @@ pub fn is_valid_entry_name(name: &str) -> bool {
 }
 
 impl FsNode {
+    /// Whether a host file is anywhere in this tree.
+    pub fn has_host_files(&self) -> bool {
+        match &self.kind {
+            FsNodeKind::HostFile { .. } => true,
+            FsNodeKind::Directory(children) => children.iter().any(FsNode::has_host_files),
+            _ => false,
+        }
+    }
+
     fn validate(&self, is_root: bool) -> Result<(), String> {
         if !is_root && !is_valid_entry_name(&self.name) {
             return Err(format!("bad file name {:?}", self.name));
@@ -259,7 +274,14 @@ pub struct Manifest {
     pub mounts: Vec<Mount>,
     /// Which standard streams reach a terminal.
     pub terminal: Terminal,
+    /// Where the bytes of [`FsNodeKind::HostFile`] nodes are read from (a
+    /// path on the page's origin under [`HOST_FILES_PREFIX`]); empty if none.
+    pub host_files: String,
 }
+
+/// Host files are served under this path of the page's own origin, and
+/// nowhere else: a manifest from a URL cannot make the kernel read others.
+pub const HOST_FILES_PREFIX: &str = "/hostfs/";
 
 /// Which of the system's standard streams are attached to a terminal (not
 /// a pipe or a file): on the page all are; `capos run` says what its own are.
@@ -306,6 +328,28 @@ impl Manifest {
                 return Err(format!("mount {:?} is not a directory", mount.guest));
             }
             mount.root.validate(true)?;
+            if mount.root.has_host_files() {
+                if !mount.store.is_empty() {
+                    return Err(format!(
+                        "mount {:?}: a persistent mount cannot hold host files",
+                        mount.guest
+                    ));
+                }
+                let plain = self
+                    .host_files
+                    .strip_prefix(HOST_FILES_PREFIX)
+                    .is_some_and(|rest| {
+                        rest.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || b == b'/' || b == b'-' || b == b'_'
+                        })
+                    });
+                if !plain {
+                    return Err(format!(
+                        "mount {:?} holds host files, but hostFiles {:?} is not a path under {HOST_FILES_PREFIX}",
+                        mount.guest, self.host_files
+                    ));
+                }
+            }
             if !mount.store.is_empty() {
                 if !is_valid_store_name(&mount.store) {
                     return Err(format!(
@@ -504,6 +548,7 @@ mod tests {
             }],
             mounts: Vec::new(),
             terminal: Terminal::default(),
+            host_files: String::new(),
         }
     }
 
@@ -602,5 +647,39 @@ mod tests {
         let mut m = manifest();
         m.init.argv = vec!["x".repeat(1000); 100];
         assert!(m.validate().unwrap_err().contains("bytes"));
+    }
+
+    #[test]
+    fn host_files_need_a_host_files_path_and_an_in_memory_mount() {
+        let mut m = manifest();
+        m.mounts.push(Mount {
+            guest: "/data".to_string(),
+            root: FsNode {
+                name: String::new(),
+                kind: FsNodeKind::Directory(vec![FsNode {
+                    name: "big".to_string(),
+                    kind: FsNodeKind::HostFile {
+                        id: 0,
+                        size: 1 << 30,
+                    },
+                }]),
+            },
+            store: String::new(),
+            quota_bytes: 0,
+            store_path: String::new(),
+        });
+        assert!(
+            m.validate()
+                .unwrap_err()
+                .contains("not a path under /hostfs/")
+        );
+        for elsewhere in ["https://example.com/hostfs/", "/hostfs/../etc/", "/other/"] {
+            m.host_files = elsewhere.to_string();
+            assert!(m.validate().is_err(), "{elsewhere}");
+        }
+        m.host_files = "/hostfs/0123abcd/".to_string();
+        assert_eq!(m.validate(), Ok(()));
+        m.mounts[0].store = "disk".to_string();
+        assert!(m.validate().unwrap_err().contains("cannot hold host files"));
     }
 }

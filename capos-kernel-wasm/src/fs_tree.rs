@@ -41,6 +41,17 @@ pub struct Node {
     pub ctime: u64,
 }
 
+/// A file whose bytes are the host's (`capos run --dir` leaves files on
+/// the host until a program opens one): `loaded` once they were read in.
+/// It stays a host file, written back by reference rather than by its
+/// bytes, until its bytes change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostFile {
+    pub id: u64,
+    pub size: u64,
+    pub loaded: bool,
+}
+
 #[derive(Debug)]
 pub struct Tree {
     nodes: HashMap<Ino, Node>,
@@ -55,6 +66,9 @@ pub struct Tree {
     structure: u64,
     /// Files whose bytes changed since a persistent store last took them.
     changed_files: BTreeSet<Ino>,
+    /// Files whose bytes are still the host's. An unloaded one's node holds
+    /// no bytes (and counts none in `file_bytes`) until [`Tree::load`].
+    host_files: HashMap<Ino, HostFile>,
 }
 
 impl Default for Tree {
@@ -67,6 +81,7 @@ impl Default for Tree {
             generation: 0,
             structure: 0,
             changed_files: BTreeSet::new(),
+            host_files: HashMap::new(),
         }
     }
 }
@@ -140,6 +155,54 @@ impl Tree {
         self.nodes.get_mut(&ino)
     }
 
+    /// File `ino`'s size: what the host said, for one not read in yet.
+    pub fn file_size(&self, ino: Ino) -> u64 {
+        if let Some(host) = self.unloaded(ino) {
+            return host.size;
+        }
+        match self.nodes.get(&ino).map(|n| &n.data) {
+            Some(Data::File(bytes)) => bytes.len() as u64,
+            Some(Data::Symlink(target)) => target.len() as u64,
+            _ => 0,
+        }
+    }
+
+    /// A host file whose bytes have not been read in yet.
+    pub fn unloaded(&self, ino: Ino) -> Option<HostFile> {
+        self.host_files.get(&ino).copied().filter(|h| !h.loaded)
+    }
+
+    /// Gives unloaded host file `ino` its bytes, as read from the host now
+    /// (they may differ from the size it was announced with). Does nothing
+    /// if it was loaded meanwhile: its bytes may have changed since. EFBIG
+    /// past `MAX_FILE_SIZE`, ENOSPC past the quota, ENOENT if it is gone.
+    pub fn load(&mut self, ino: Ino, bytes: Vec<u8>) -> Result<(), Errno> {
+        if !self.nodes.contains_key(&ino) {
+            return Err(ENOENT);
+        }
+        let Some(host) = self.host_files.get_mut(&ino) else {
+            return Ok(());
+        };
+        if host.loaded {
+            return Ok(());
+        }
+        if bytes.len() as u64 > MAX_FILE_SIZE {
+            return Err(EFBIG);
+        }
+        let size = bytes.len() as u64;
+        let total = self.file_bytes.saturating_add(size);
+        if total > self.quota {
+            return Err(ENOSPC);
+        }
+        self.file_bytes = total;
+        host.size = size;
+        host.loaded = true;
+        if let Some(node) = self.nodes.get_mut(&ino) {
+            node.data = Data::File(bytes);
+        }
+        Ok(())
+    }
+
     pub fn generation(&self) -> u64 {
         self.generation
     }
@@ -204,6 +267,9 @@ impl Tree {
                 ENOENT
             });
         };
+        if self.unloaded(ino).is_some() {
+            return Err(EIO);
+        }
         let start = offset.unwrap_or(bytes.len() as u64);
         let end = start.saturating_add(data.len() as u64);
         if end > MAX_FILE_SIZE {
@@ -255,6 +321,11 @@ impl Tree {
             Some(_) => return Err(EISDIR),
             None => return Err(ENOENT),
         };
+        // Emptying a file not read in needs none of its bytes (O_TRUNC);
+        // anything else would act on bytes that are not here.
+        if self.unloaded(ino).is_some() && size != 0 {
+            return Err(EIO);
+        }
         self.reserve(old, size)?;
         let node = self.nodes.get_mut(&ino).expect("looked up above");
         if let Data::File(bytes) = &mut node.data {
@@ -280,6 +351,8 @@ impl Tree {
     fn file_changed(&mut self, ino: Ino) {
         self.generation += 1;
         self.changed_files.insert(ino);
+        // Its bytes are its own now, no longer the host's.
+        self.host_files.remove(&ino);
     }
 
     fn alloc(&mut self, data: Data, now: u64) -> Ino {
@@ -311,6 +384,16 @@ impl Tree {
         match &node.kind {
             FsNodeKind::File(bytes) => self.alloc(Data::File(bytes.clone()), now),
             FsNodeKind::Symlink(target) => self.alloc(Data::Symlink(target.clone()), now),
+            &FsNodeKind::HostFile { id, size } => {
+                let ino = self.alloc(Data::File(Vec::new()), now);
+                let host = HostFile {
+                    id,
+                    size,
+                    loaded: false,
+                };
+                self.host_files.insert(ino, host);
+                ino
+            }
             FsNodeKind::Directory(children) => {
                 let ino = self.alloc(
                     Data::Dir {
@@ -339,8 +422,15 @@ impl Tree {
 
     /// The mount's tree as it is now (for writing back to the host).
     pub fn export(&self, ino: Ino, name: &str) -> FsNode {
+        let host = self.host_files.get(&ino);
         let kind = match self.nodes.get(&ino).map(|n| &n.data) {
-            Some(Data::File(bytes)) => FsNodeKind::File(bytes.clone()),
+            Some(Data::File(bytes)) => match host {
+                Some(host) => FsNodeKind::HostFile {
+                    id: host.id,
+                    size: host.size,
+                },
+                None => FsNodeKind::File(bytes.clone()),
+            },
             Some(Data::Symlink(target)) => FsNodeKind::Symlink(target.clone()),
             Some(Data::Dir { entries, .. }) => FsNodeKind::Directory(
                 entries
@@ -687,6 +777,7 @@ impl Tree {
             {
                 self.file_bytes -= bytes.len() as u64;
                 self.changed_files.remove(&ino);
+                self.host_files.remove(&ino);
             }
         }
     }

@@ -150,6 +150,11 @@ pub enum HostRequest<'a> {
     NetShutdown,
     /// Closes the connection (after what was sent); nothing more is replied.
     NetClose,
+    /// Reads a host file's bytes (`capos run --dir`) from `url`, a path on
+    /// the page's own origin: replies `FileData`, or `Failed`. `size` is
+    /// what the file held when the run started.
+    #[serde(rename_all = "camelCase")]
+    HostFileRead { url: &'a str, size: u64 },
     /// Replies `KvKeys`: keys starting with `prefix`, after `after`, at
     /// most `max` and one more if there are more.
     #[serde(rename_all = "camelCase")]
@@ -209,6 +214,8 @@ pub enum HostReply {
     KvDone,
     KvKeys(Vec<String>),
     ClipboardText(String),
+    /// A host file's bytes.
+    FileData(Vec<u8>),
     /// A connection's peer sent these bytes.
     NetData(Vec<u8>),
     /// A connection's peer finished sending.

@@ -80,6 +80,7 @@ fn read(root: manifest_capnp::manifest::Reader<'_>) -> capnp::Result<Manifest> {
                 stderr: t.get_stderr(),
             }
         },
+        host_files: root.get_host_files()?.to_string()?,
     })
 }
 
@@ -94,6 +95,13 @@ fn read_node(node: manifest_capnp::fs_node::Reader<'_>, depth: u32) -> capnp::Re
     let kind = match node.which()? {
         Which::File(data) => FsNodeKind::File(data?.to_vec()),
         Which::Symlink(target) => FsNodeKind::Symlink(target?.to_string()?),
+        Which::HostFile(file) => {
+            let file = file?;
+            FsNodeKind::HostFile {
+                id: file.get_id(),
+                size: file.get_size(),
+            }
+        }
         Which::Directory(children) => {
             let mut out = Vec::new();
             for child in children? {

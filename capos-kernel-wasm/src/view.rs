@@ -217,6 +217,10 @@ pub struct FsEntry {
     pub kind: &'static str,
     /// A file's bytes, base64; a symlink's target.
     pub data: String,
+    /// A file whose bytes are still the host file of this id (`capos run
+    /// --dir`): `data` is empty, and nothing of it needs writing but its
+    /// place, if it moved.
+    pub origin: Option<u64>,
 }
 
 /// Flattens an exported tree into entries.
@@ -234,17 +238,26 @@ pub fn mount_snapshot(guest: &str, root: &capos_config::manifest::FsNode) -> Mou
                 path,
                 kind: "file",
                 data: base64::engine::general_purpose::STANDARD.encode(bytes),
+                origin: None,
+            }),
+            FsNodeKind::HostFile { id, .. } => out.push(FsEntry {
+                path,
+                kind: "file",
+                data: String::new(),
+                origin: Some(*id),
             }),
             FsNodeKind::Symlink(target) => out.push(FsEntry {
                 path,
                 kind: "symlink",
                 data: target.clone(),
+                origin: None,
             }),
             FsNodeKind::Directory(children) => {
                 out.push(FsEntry {
                     path: path.clone(),
                     kind: "dir",
                     data: String::new(),
+                    origin: None,
                 });
                 for child in children {
                     walk(&path, child, out);

@@ -417,6 +417,7 @@ impl WasmKernel {
             trap_unknown_imports: false,
             fetch: false,
             listen: &[],
+            host_files: "",
         })
     }
 
@@ -487,6 +488,7 @@ impl WasmKernel {
             trap_unknown_imports: false,
             fetch: false,
             listen: &[],
+            host_files: "",
         })
     }
 
@@ -787,6 +789,12 @@ impl WasmKernel {
     #[wasm_bindgen(js_name = kvKeys)]
     pub fn kv_keys(&mut self, id: u32, keys: Vec<String>) {
         self.kernel.host_reply(id, HostReply::KvKeys(keys));
+    }
+
+    /// The bytes of host file read `id` (`HostFileRead`).
+    #[wasm_bindgen(js_name = hostFileData)]
+    pub fn host_file_data(&mut self, id: u32, bytes: Vec<u8>) {
+        self.kernel.host_reply(id, HostReply::FileData(bytes));
     }
 
     /// The clipboard's text, as the page read it.

@@ -18,6 +18,12 @@ pub const GRANTS: &[(&str, KernelService)] = &[
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HostNode {
     File(Vec<u8>),
+    /// A file whose bytes stay on the host until the program opens one
+    /// (read from `WasiProgram::host_files` followed by `id`).
+    HostFile {
+        id: u64,
+        size: u64,
+    },
     Directory(Vec<(String, HostNode)>),
     Symlink(String),
 }
@@ -26,6 +32,11 @@ fn set_node(mut b: crate::manifest_capnp::fs_node::Builder<'_>, name: &str, node
     b.set_name(name);
     match node {
         HostNode::File(bytes) => b.set_file(bytes),
+        HostNode::HostFile { id, size } => {
+            let mut file = b.init_host_file();
+            file.set_id(*id);
+            file.set_size(*size);
+        }
         HostNode::Symlink(target) => b.set_symlink(target),
         HostNode::Directory(children) => {
             let mut list = b.init_directory(children.len() as u32);
@@ -73,6 +84,8 @@ pub struct WasiProgram<'a> {
     /// A Listener ("listen.N") on each of these ports: preopened listening
     /// sockets (`capos run --tcplisten`).
     pub listen: &'a [u16],
+    /// Where the bytes of the mounts' `HostFile`s are served ("": none).
+    pub host_files: &'a str,
 }
 
 /// A binary manifest: one blob, init running it with `GRANTS`, its argv
@@ -90,10 +103,12 @@ pub fn build(p: &WasiProgram<'_>) -> Vec<u8> {
         trap_unknown_imports,
         fetch,
         listen,
+        host_files,
     } = *p;
     let mut message = capnp::message::Builder::new_default();
     let mut root = message.init_root::<manifest::Builder>();
     root.set_name(name);
+    root.set_host_files(host_files);
     let mut blob = root.reborrow().init_blobs(1).get(0);
     blob.set_name("program");
     match program {
@@ -187,6 +202,7 @@ mod tests {
             trap_unknown_imports: true,
             fetch: false,
             listen: &[8080],
+            host_files: "",
         });
         let reader = capnp::serialize::read_message(&mut &bytes[..], Default::default()).unwrap();
         let m = reader.get_root::<manifest::Reader>().unwrap();

@@ -3,13 +3,13 @@
 //! own subtree only; a File only its own bytes.
 
 use super::volume::Volume;
-use super::{read_transfer, serve, set_cap_ref, text};
+use super::{encode, read_transfer, results_builder, serve, set_cap_ref, text};
 use crate::fs_tree::{self, Data, EBADF, EINVAL, EISDIR, ENOENT, ENOTDIR, EXDEV, Errno, Ino, Tree};
-use crate::host::{Host, StoreImage};
-use crate::kernel::{CapEntry, Kernel};
+use crate::host::{Host, HostClient, HostReply, HostRequest, StoreImage};
+use crate::kernel::{CapEntry, GrantedCap, Kernel};
 use crate::view::UiEvent;
 use capos_config::manifest::{Mount, TransferMode};
-use capos_lib::{CallContext, CapError, CapObject, Fault, Reply, Served, Service};
+use capos_lib::{CallContext, CapError, Fault, Reply, Served, Service};
 use capos_schema::fs_capnp::{self, directory, file};
 use capos_schema::servers::{directory as dir_server, file as file_server};
 use std::cell::RefCell;
@@ -49,16 +49,18 @@ pub struct MountPoint {
 }
 
 impl FileSystems {
-    /// The manifest's mounts: in memory, or from the store images the host
-    /// loaded (which must include every store a mount names). A loaded store
-    /// no mount names is held too, for the page's file browser.
+    /// The manifest's mounts: in memory (their host files read from
+    /// `host_files`), or from the store images the host loaded (which must
+    /// include every store a mount names). A loaded store no mount names is
+    /// held too, for the page's file browser.
     pub fn mount<H: Host>(
         kernel: &mut Kernel<H>,
         mounts: &[Mount],
+        host_files: &str,
         mut images: Vec<StoreImage>,
     ) -> Result<Self, String> {
         let now = kernel.host_mut().realtime_ns();
-        let memory = Volume::in_memory();
+        let memory = Volume::in_memory(host_files);
         let mut volumes = vec![memory.clone()];
         let mut stores: Vec<(String, Rc<Volume>)> = Vec::new();
         let mut points = Vec::new();
@@ -220,6 +222,75 @@ impl<H: Host> Service<Kernel<H>> for FileSystems {
     }
 }
 
+/// Grants `pid` a File on `ino` (`writer`: made or emptied by the open).
+fn grant_file<H: Host>(
+    kernel: &mut Kernel<H>,
+    pid: u32,
+    vol: &Rc<Volume>,
+    ino: Ino,
+    writer: bool,
+) -> Result<GrantedCap, Fault> {
+    let file = File {
+        vol: vol.clone(),
+        ino,
+        writing: Default::default(),
+    };
+    if writer {
+        file.wrote();
+    }
+    kernel.insert_cap(
+        pid,
+        CapEntry {
+            object: Rc::new(file),
+            badge: 0,
+        },
+    )
+}
+
+/// An open of a host file waiting for its bytes (`capos run --dir` reads
+/// a file from the host when a program first opens it).
+struct Loading {
+    vol: Rc<Volume>,
+    ino: Ino,
+    pid: u32,
+    user_data: u64,
+    writer: bool,
+}
+
+impl<H: Host> HostClient<H> for Loading {
+    fn on_reply(&self, kernel: &mut Kernel<H>, _id: u32, reply: HostReply) {
+        let loaded = match reply {
+            HostReply::FileData(bytes) => self.vol.tree.borrow_mut().load(self.ino, bytes),
+            // The host could not read it (gone, unreadable): the open fails
+            // as a read of a disk that failed would.
+            _ => Err(fs_tree::EIO),
+        };
+        let completion = match loaded {
+            Ok(()) => match grant_file(kernel, self.pid, &self.vol, self.ino, self.writer) {
+                Ok(granted) => {
+                    let mut message = results_builder();
+                    {
+                        let mut results =
+                            message.init_root::<directory::open_results::Builder<'_>>();
+                        set_cap_ref(results.reborrow().init_cap(), granted);
+                        results.set_kind(fs_capnp::FileKind::RegularFile);
+                    }
+                    encode(&message)
+                }
+                Err(fault) => fault.into(),
+            },
+            Err(errno) => {
+                let mut message = results_builder();
+                message
+                    .init_root::<directory::open_results::Builder<'_>>()
+                    .set_errno(errno);
+                encode(&message)
+            }
+        };
+        kernel.finish(self.pid, self.user_data, completion);
+    }
+}
+
 pub struct Directory {
     vol: Rc<Volume>,
     ino: Ino,
@@ -264,11 +335,7 @@ fn set_stat(tree: &Tree, ino: Ino, mut stat: fs_capnp::stat::Builder<'_>) {
         stat.set_ino(ino);
         stat.set_kind(fs_kind(Some(&node.data)));
         stat.set_nlink(node.nlink);
-        stat.set_size(match &node.data {
-            Data::File(bytes) => bytes.len() as u64,
-            Data::Symlink(target) => target.len() as u64,
-            Data::Dir { .. } => 0,
-        });
+        stat.set_size(tree.file_size(ino));
         stat.set_atime_ns(node.atime);
         stat.set_mtime_ns(node.mtime);
         stat.set_ctime_ns(node.ctime);
@@ -401,32 +468,46 @@ impl<H: Host> dir_server::Server<Kernel<H>> for Directory {
                 return Ok(Served::Done);
             }
         };
-        let object: Rc<dyn CapObject<Kernel<H>>> = if is_dir {
-            Rc::new(Directory {
+        let flags = params.get_flags()?;
+        // Made or emptied by this open: a writer from the start.
+        let writer = flags.get_create() || flags.get_truncate();
+        if is_dir {
+            let object = Rc::new(Directory {
                 vol: self.vol.clone(),
                 ino,
                 label: String::new(),
-            })
-        } else {
-            let file = File {
+            });
+            let granted = kernel.insert_cap(call.caller, CapEntry { object, badge: 0 })?;
+            set_cap_ref(results.reborrow().init_cap(), granted);
+            results.set_kind(fs_capnp::FileKind::Directory);
+            return Ok(Served::Done);
+        }
+        let unloaded = self.vol.tree.borrow().unloaded(ino);
+        if let Some(host) = unloaded {
+            // Its bytes are still on the host: the open finishes once they
+            // are read in (or fails, and nothing is granted).
+            if host.size > fs_tree::MAX_FILE_SIZE {
+                results.set_errno(fs_tree::EFBIG);
+                return Ok(Served::Done);
+            }
+            let url = format!("{}{}", self.vol.host_files, host.id);
+            let loading = Rc::new(Loading {
                 vol: self.vol.clone(),
                 ino,
-                writing: Default::default(),
+                pid: call.caller,
+                user_data: call.user_data,
+                writer,
+            });
+            let request = HostRequest::HostFileRead {
+                url: &url,
+                size: host.size,
             };
-            // Made or emptied by this open: a writer from the start.
-            let flags = params.get_flags()?;
-            if flags.get_create() || flags.get_truncate() {
-                file.wrote();
-            }
-            Rc::new(file)
-        };
-        let granted = kernel.insert_cap(call.caller, CapEntry { object, badge: 0 })?;
+            kernel.host_request(loading, request);
+            return Ok(Served::Pending);
+        }
+        let granted = grant_file(kernel, call.caller, &self.vol, ino, writer)?;
         set_cap_ref(results.reborrow().init_cap(), granted);
-        results.set_kind(if is_dir {
-            fs_capnp::FileKind::Directory
-        } else {
-            fs_capnp::FileKind::RegularFile
-        });
+        results.set_kind(fs_capnp::FileKind::RegularFile);
         Ok(Served::Done)
     }
 

@@ -84,11 +84,7 @@ impl<H: Host> PageFiles<H> for FileSystems {
                     .take(MAX_FILE_ROWS)
                     .filter_map(|(path, ino)| {
                         let node = tree.node(ino)?;
-                        let size = match &node.data {
-                            Data::File(bytes) => bytes.len(),
-                            Data::Symlink(target) => target.len(),
-                            Data::Dir { .. } => 0,
-                        };
+                        let size = tree.file_size(ino);
                         Some(FileRow {
                             path,
                             kind: kind_name(&node.data),
@@ -182,24 +178,31 @@ impl<H: Host> PageFiles<H> for FileSystems {
             .resolve(m.root, path, false)
             .and_then(|r| r.ino.ok_or(fs_tree::ENOENT))
             .map_err(|e| describe(e, path))?;
-        Ok(tree
-            .paths(ino)
-            .into_iter()
-            .filter_map(|(path, ino)| {
-                let node = tree.node(ino)?;
-                let data = match &node.data {
-                    Data::File(bytes) => bytes.clone(),
-                    Data::Symlink(target) => target.as_bytes().to_vec(),
-                    Data::Dir { .. } => Vec::new(),
-                };
-                Some(FileCopy {
-                    path,
-                    kind: kind_name(&node.data),
-                    data,
-                    mtime_ns: node.mtime,
-                })
-            })
-            .collect())
+        let mut copies = Vec::new();
+        for (path, ino) in tree.paths(ino) {
+            let Some(node) = tree.node(ino) else {
+                continue;
+            };
+            // Its bytes are on the host still: a copy without them would
+            // be an empty file passed off as this one.
+            if tree.unloaded(ino).is_some() {
+                return Err(format!(
+                    "{path}: its bytes are still on the host (capos run --dir), not here"
+                ));
+            }
+            let data = match &node.data {
+                Data::File(bytes) => bytes.clone(),
+                Data::Symlink(target) => target.as_bytes().to_vec(),
+                Data::Dir { .. } => Vec::new(),
+            };
+            copies.push(FileCopy {
+                path,
+                kind: kind_name(&node.data),
+                data,
+                mtime_ns: node.mtime,
+            });
+        }
+        Ok(copies)
     }
 }
 

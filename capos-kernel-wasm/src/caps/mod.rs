@@ -132,7 +132,12 @@ pub fn init_grants<H: Host>(
     manifest: &Rc<Manifest>,
 ) -> Result<Vec<Grant<H>>, String> {
     let images = kernel.take_store_images();
-    let fs = Rc::new(fs::FileSystems::mount(kernel, &manifest.mounts, images)?);
+    let fs = Rc::new(fs::FileSystems::mount(
+        kernel,
+        &manifest.mounts,
+        &manifest.host_files,
+        images,
+    )?);
     kernel.set_page_files(fs.clone());
     let services = Services {
         input: Rc::new(TerminalInput::new(manifest.terminal.input)),

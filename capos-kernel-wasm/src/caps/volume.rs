@@ -34,6 +34,8 @@ const COMMIT_DELAY_NS: u64 = 20_000_000;
 
 pub struct Volume {
     pub tree: RefCell<Tree>,
+    /// Where its host files' bytes are read from (`Manifest::host_files`).
+    pub host_files: String,
     store: Option<Store>,
     /// Files open for writing (with unsynced changes), and by how many.
     writers: RefCell<HashMap<Ino, u32>>,
@@ -84,10 +86,11 @@ struct Waiter {
 }
 
 impl Volume {
-    /// A tree in kernel memory.
-    pub fn in_memory() -> Rc<Self> {
+    /// A tree in kernel memory; its host files are read from `host_files`.
+    pub fn in_memory(host_files: &str) -> Rc<Self> {
         Rc::new(Self {
             tree: RefCell::new(Tree::default()),
+            host_files: host_files.to_string(),
             store: None,
             writers: RefCell::default(),
             closed: Default::default(),
@@ -130,6 +133,7 @@ impl Volume {
         });
         Ok(Rc::new(Self {
             tree: RefCell::new(tree),
+            host_files: String::new(),
             store: Some(Store {
                 name: image.name,
                 root,

@@ -19,6 +19,7 @@ use std::rc::Rc;
 
 mod core;
 mod host_caps;
+mod host_files;
 mod inspect;
 mod io;
 mod net;
