@@ -166,7 +166,7 @@ fn start_daemon(paths: &Paths) -> Result<(), Failure> {
 pub fn run(
     site_root: &Path,
     manifest: &[u8],
-    host_files: Option<(&str, &[PathBuf])>,
+    host_files: Option<(&str, &[PathBuf], &Path)>,
     timeout: Duration,
     mode: Mode,
     store: &str,
@@ -179,7 +179,7 @@ pub fn run(
     // The files a --dir left on the host, for the daemon to serve: the
     // daemon runs as this user and reads them where they are.
     let host_files = match host_files {
-        Some((secret, files)) => {
+        Some((secret, files, uploads)) => {
             let paths = files
                 .iter()
                 .map(|p| {
@@ -188,7 +188,10 @@ pub fn run(
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            json!({ "secret": secret, "paths": paths })
+            let uploads = uploads.to_str().ok_or_else(|| {
+                Failure::new(exit::UNAVAILABLE, "the temporary directory is not UTF-8")
+            })?;
+            json!({ "secret": secret, "paths": paths, "uploads": uploads })
         }
         None => Value::Null,
     };
@@ -515,12 +518,19 @@ fn serve_run(
     let id = daemon.next_run.fetch_add(1, Ordering::Relaxed);
     let path = format!("/runs/{}/manifest.bin", secret_hex()?);
     daemon.site.add_file(&path, manifest);
-    // A secret of 32 hex digits, chosen by the client, and absolute paths.
-    let host_files = request["hostFiles"]["secret"]
+    // A secret of 32 hex digits, chosen by the client, absolute paths, and
+    // the client's private directory for the changed files.
+    let shared = &request["hostFiles"];
+    let uploads = shared["uploads"]
+        .as_str()
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let host_files = shared["secret"]
         .as_str()
         .filter(|s| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit()))
-        .zip(request["hostFiles"]["paths"].as_array())
-        .map(|(secret, paths)| {
+        .zip(shared["paths"].as_array())
+        .zip(uploads)
+        .map(|((secret, paths), uploads)| {
             let paths = paths
                 .iter()
                 // Each keeps its place (its index is its id); one that is
@@ -532,7 +542,11 @@ fn serve_run(
                         .unwrap_or_default()
                 })
                 .collect();
-            daemon.site.add_host_files(secret, paths);
+            let files = crate::site::HostFiles {
+                files: paths,
+                uploads,
+            };
+            daemon.site.add_host_files(secret, files);
             secret.to_string()
         });
     let (tx, rx) = mpsc::channel();

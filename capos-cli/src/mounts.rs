@@ -156,16 +156,24 @@ enum Want {
     /// A host file the program never changed, now here: a link to (or a
     /// copy of) its bytes, staged before anything moved.
     Staged(PathBuf),
+    /// New or changed bytes the page sent into the uploads directory.
+    Uploaded(PathBuf),
 }
 
 /// Makes `host` hold exactly what the snapshot says its mount held. A
-/// snapshot entry with an `origin` is host file `origins[origin]`, unchanged.
-/// Nothing is changed unless every entry is valid and every moved file
-/// could be staged; each file is replaced atomically (written beside its
-/// place, then renamed over it).
-pub fn write_back(host: &Path, entries: &[Value], origins: &[PathBuf]) -> Result<(), String> {
+/// snapshot entry with an `origin` is host file `origins[origin]`, unchanged;
+/// one with an `upload` has its bytes in `uploads/N`. Nothing is changed
+/// unless every entry is valid, every upload has arrived and every moved
+/// file could be staged; each file is replaced atomically (written beside
+/// its place, then renamed over it).
+pub fn write_back(
+    host: &Path,
+    entries: &[Value],
+    origins: &[PathBuf],
+    uploads: Option<&Path>,
+) -> Result<(), String> {
     let staging = host.join(format!(".capos-write-back-{}", std::process::id()));
-    let result = stage_and_apply(host, &staging, entries, origins);
+    let result = stage_and_apply(host, &staging, entries, origins, uploads);
     if staging.exists() {
         let _ = std::fs::remove_dir_all(&staging);
     }
@@ -177,6 +185,7 @@ fn stage_and_apply(
     staging: &Path,
     entries: &[Value],
     origins: &[PathBuf],
+    uploads: Option<&Path>,
 ) -> Result<(), String> {
     let mut want = BTreeMap::new();
     let mut moved = Vec::new();
@@ -189,7 +198,16 @@ fn stage_and_apply(
             relative(path).ok_or_else(|| format!("snapshot path {path:?} leaves the directory"))?;
         let data = e.get("data").and_then(Value::as_str).unwrap_or("");
         let origin = e.get("origin").and_then(Value::as_u64);
+        let upload = e.get("upload").and_then(Value::as_u64);
         let w = match (e.get("kind").and_then(Value::as_str), origin) {
+            (Some("file"), None) if upload.is_some() => {
+                let n = upload.unwrap_or_default();
+                let file = uploads
+                    .map(|dir| dir.join(n.to_string()))
+                    .filter(|f| f.is_file())
+                    .ok_or_else(|| format!("{path}: its new bytes never arrived"))?;
+                Want::Uploaded(file)
+            }
             (Some("file"), Some(id)) => {
                 let from = usize::try_from(id)
                     .ok()
@@ -242,11 +260,20 @@ fn stage_and_apply(
                 let same = existing.as_ref().is_some_and(|m| m.is_file())
                     && std::fs::read(&target).is_ok_and(|b| &b == bytes);
                 if !same {
-                    replace_file(&target, bytes, existing.as_ref()).map_err(io)?;
+                    replace_file(&target, existing.as_ref(), |temp| {
+                        std::fs::write(temp, bytes)
+                    })
+                    .map_err(io)?;
                 }
             }
             Want::Unchanged => {}
             Want::Staged(aside) => std::fs::rename(aside, &target).map_err(io)?,
+            Want::Uploaded(file) => {
+                replace_file(&target, existing.as_ref(), |temp| {
+                    std::fs::copy(file, temp).map(drop)
+                })
+                .map_err(io)?;
+            }
             Want::Symlink(to) => {
                 let same = std::fs::read_link(&target).is_ok_and(|t| t == Path::new(to));
                 if !same {
@@ -261,17 +288,17 @@ fn stage_and_apply(
     Ok(())
 }
 
-/// Writes `bytes` beside `target`, then renames it into place: a reader
-/// sees the old file or the new one, never part of either. A file replaced
-/// keeps its permissions.
+/// Fills a file beside `target` (`fill`), then renames it into place: a
+/// reader sees the old file or the new one, never part of either. A file
+/// replaced keeps its permissions.
 fn replace_file(
     target: &Path,
-    bytes: &[u8],
     existing: Option<&std::fs::Metadata>,
+    fill: impl FnOnce(&Path) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let name = target.file_name().unwrap_or_default().to_string_lossy();
     let temp = target.with_file_name(format!(".{name}.capos-{}.tmp", std::process::id()));
-    let written = std::fs::write(&temp, bytes).and_then(|()| {
+    let written = fill(&temp).and_then(|()| {
         if let Some(meta) = existing.filter(|m| m.is_file()) {
             std::fs::set_permissions(&temp, meta.permissions())?;
         }
@@ -306,7 +333,9 @@ fn remove_unwanted(
             // Left out of the tree (a FIFO, a socket): not the program's to delete.
             None if special => true,
             Some(Want::Dir) => is_dir,
-            Some(Want::File(_) | Want::Unchanged | Want::Staged(_)) => meta.is_file(),
+            Some(Want::File(_) | Want::Unchanged | Want::Staged(_) | Want::Uploaded(_)) => {
+                meta.is_file()
+            }
             Some(Want::Symlink(_)) => meta.file_type().is_symlink(),
             None => false,
         };
@@ -355,7 +384,7 @@ mod tests {
             json!({"path": "new/file.txt", "kind": "file", "data": b64("hello")}),
             json!({"path": "link", "kind": "symlink", "data": "keep.txt"}),
         ];
-        write_back(&dir, &snapshot, &[]).unwrap();
+        write_back(&dir, &snapshot, &[], None).unwrap();
         assert_eq!(
             std::fs::read_to_string(dir.join("change.txt")).unwrap(),
             "after"
@@ -421,7 +450,7 @@ mod tests {
             json!({"path": "sub/copy.bin", "kind": "file", "data": "", "origin": id("sub/copy.bin")}),
             json!({"path": "sub/moved.bin", "kind": "file", "data": "", "origin": id("move.bin")}),
         ];
-        write_back(&dir, &snapshot, &table).unwrap();
+        write_back(&dir, &snapshot, &table, None).unwrap();
         let read = |p: &str| std::fs::read_to_string(dir.join(p)).unwrap();
         assert_eq!(read("sub/moved.bin"), "move");
         assert!(!dir.join("move.bin").exists());
@@ -454,7 +483,7 @@ mod tests {
             json!({"path": "x", "kind": "file", "data": "", "origin": 999}),
         ];
         assert!(
-            write_back(&dir, &bad, &table)
+            write_back(&dir, &bad, &table, None)
                 .unwrap_err()
                 .contains("no host file 999")
         );
@@ -463,11 +492,36 @@ mod tests {
     }
 
     #[test]
+    fn changed_files_come_from_the_uploads_and_a_missing_one_changes_nothing() {
+        let dir = scratch("uploads");
+        let uploads = scratch("uploads-in");
+        std::fs::write(dir.join("old.txt"), "old").unwrap();
+        std::fs::write(uploads.join("0"), b"new\0bytes").unwrap();
+        let missing = vec![
+            json!({"path": "a.bin", "kind": "file", "data": "", "upload": 0}),
+            json!({"path": "b.bin", "kind": "file", "data": "", "upload": 1}),
+        ];
+        let err = write_back(&dir, &missing, &[], Some(&uploads)).unwrap_err();
+        assert!(err.contains("b.bin: its new bytes never arrived"), "{err}");
+        assert_eq!(std::fs::read_to_string(dir.join("old.txt")).unwrap(), "old");
+        // One upload, two names (hard links in the run): both get the bytes.
+        let snapshot = vec![
+            json!({"path": "a.bin", "kind": "file", "data": "", "upload": 0}),
+            json!({"path": "old.txt", "kind": "file", "data": "", "upload": 0}),
+        ];
+        write_back(&dir, &snapshot, &[], Some(&uploads)).unwrap();
+        assert_eq!(std::fs::read(dir.join("a.bin")).unwrap(), b"new\0bytes");
+        assert_eq!(std::fs::read(dir.join("old.txt")).unwrap(), b"new\0bytes");
+        std::fs::remove_dir_all(&dir).unwrap();
+        std::fs::remove_dir_all(&uploads).unwrap();
+    }
+
+    #[test]
     fn snapshot_paths_cannot_leave_the_directory() {
         let dir = std::env::temp_dir();
         for bad in ["../x", "/etc/passwd", "a/../../b", ""] {
             let snapshot = vec![json!({"path": bad, "kind": "file", "data": ""})];
-            assert!(write_back(&dir, &snapshot, &[]).is_err(), "{bad}");
+            assert!(write_back(&dir, &snapshot, &[], None).is_err(), "{bad}");
         }
     }
 }

@@ -71,6 +71,14 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
     let secret = daemon::secret_hex()
         .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("no random secret: {e}")))?;
     let host_files_url = crate::site::host_files_url(&secret);
+    // Host files are shared with the page for mounts in kernel memory: read
+    // from the host, and the changed ones sent back into `uploads`.
+    let shared = !mappings.is_empty() && args.dir_store.is_none();
+    let uploads = if shared {
+        Some(Uploads::make(&secret)?)
+    } else {
+        None
+    };
     validate_env(&args.env).map_err(|e| Failure::new(exit::USAGE, format!("--env: {e}")))?;
     let store = match args.dir_store.as_deref() {
         None => "memory",
@@ -137,31 +145,40 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         trap_unknown_imports: args.trap_unknown_imports,
         fetch: args.fetch,
         listen: &ports,
-        host_files: if host_files.is_empty() {
-            ""
-        } else {
-            &host_files_url
-        },
+        host_files: if shared { &host_files_url } else { "" },
     });
     let timeout = std::time::Duration::from_secs(args.timeout);
     let finished = if daemon::enabled() {
-        let shared = (!host_files.is_empty()).then_some((secret.as_str(), host_files.as_slice()));
-        daemon::run(
-            &site.root,
-            &manifest,
-            shared,
-            timeout,
-            Mode::Run,
-            store,
-            net,
-        )?
+        let share = uploads
+            .as_ref()
+            .map(|u| (secret.as_str(), host_files.as_slice(), u.0.as_path()));
+        daemon::run(&site.root, &manifest, share, timeout, Mode::Run, store, net)?
     } else {
         site.add_file(BOOT_PATH, manifest);
-        site.add_host_files(&secret, host_files.clone());
+        if let Some(uploads) = &uploads {
+            let files = crate::site::HostFiles {
+                files: host_files.clone(),
+                uploads: uploads.0.clone(),
+            };
+            site.add_host_files(&secret, files);
+        }
         boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run, store, net)?
     };
     if !mappings.is_empty() {
-        write_back(&mappings, finished.filesystems.as_ref(), &host_files)?;
+        let written = write_back(
+            &mappings,
+            finished.filesystems.as_ref(),
+            &host_files,
+            uploads.as_ref().map(|u| u.0.as_path()),
+        );
+        if let (Err(_), Some(uploads)) = (&written, uploads) {
+            // The changed files' bytes are still here: not deleted.
+            eprintln!(
+                "capos: the files the program changed are kept in {}",
+                uploads.keep().display()
+            );
+        }
+        written?;
     }
     Ok(finished.code)
 }
@@ -209,6 +226,7 @@ fn write_back(
     mappings: &[mounts::DirMapping],
     snapshot: Option<&serde_json::Value>,
     host_files: &[std::path::PathBuf],
+    uploads: Option<&Path>,
 ) -> Result<(), Failure> {
     let lost = |why: String| {
         Failure::new(
@@ -224,7 +242,36 @@ fn write_back(
             .get("entries")
             .and_then(|e| e.as_array())
             .ok_or_else(|| lost("malformed snapshot".into()))?;
-        mounts::write_back(&mapping.host, entries, host_files).map_err(lost)?;
+        mounts::write_back(&mapping.host, entries, host_files, uploads).map_err(lost)?;
     }
     Ok(())
+}
+
+/// A private directory (mode 0700) where the page sends the bytes of the
+/// files a run changed; removed when dropped, unless kept.
+struct Uploads(std::path::PathBuf);
+
+impl Uploads {
+    fn make(secret: &str) -> Result<Self, Failure> {
+        use std::os::unix::fs::DirBuilderExt as _;
+        let dir = std::env::temp_dir().join(format!("capos-run-{secret}"));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("{}: {e}", dir.display())))?;
+        Ok(Self(dir))
+    }
+
+    /// Leaves the directory in place, for a person to recover from.
+    fn keep(self) -> std::path::PathBuf {
+        let dir = self.0.clone();
+        std::mem::forget(self);
+        dir
+    }
+}
+
+impl Drop for Uploads {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -97,6 +97,8 @@ struct Request {
     keep_alive: bool,
     if_none_match: Option<String>,
     accept_encoding: String,
+    /// A body's length: only a `PUT` of a changed file under /hostfs/ has one.
+    content_length: u64,
 }
 
 /// Why a request could not be read.
@@ -181,7 +183,19 @@ fn serve_connection(
             }
         };
         let started = Instant::now();
-        let (status, headers, body) = respond(site, origins, &request);
+        let (status, headers, body) = if request.method == "PUT" {
+            let mut body = (&mut reader).take(request.content_length);
+            let status = site.receive_host_file(&request.target, &mut body, request.content_length);
+            // What was not read (a refused upload) cannot be left in the way of the next request.
+            if body.limit() > 0 {
+                let status = if status == 201 { 400 } else { status };
+                write_response(&mut writer, status, &text_headers(), b"", false, false)?;
+                return Ok(());
+            }
+            (status, text_headers(), Vec::new())
+        } else {
+            respond(site, origins, &request)
+        };
         let head_only = request.method == "HEAD";
         write_response(
             &mut writer,
@@ -263,6 +277,7 @@ fn read_request(reader: &mut impl BufRead) -> Result<Request, BadRequest> {
     let mut if_none_match = None;
     let mut accept_encoding = String::new();
     let mut has_body = false;
+    let mut content_length = None;
     for i in 0.. {
         let Some(line) = read_line(reader)? else {
             return Err(BadRequest::Closed);
@@ -283,14 +298,23 @@ fn read_request(reader: &mut impl BufRead) -> Result<Request, BadRequest> {
             if_none_match = Some(value.to_string());
         } else if name.eq_ignore_ascii_case("accept-encoding") {
             accept_encoding = value.to_string();
-        } else if name.eq_ignore_ascii_case("transfer-encoding")
-            || (name.eq_ignore_ascii_case("content-length") && value != "0")
-        {
+        } else if name.eq_ignore_ascii_case("content-length") {
+            content_length = Some(
+                value
+                    .parse::<u64>()
+                    .map_err(|_| BadRequest::Malformed(400, "malformed Content-Length"))?,
+            );
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
             has_body = true;
         }
     }
-    // Nothing served here takes a body; rather than read one, refuse it.
-    if has_body {
+    let content_length = content_length.unwrap_or(0);
+    // The one body taken: a changed file coming back from a run (read by
+    // `Site::receive_host_file`). Anything else is refused unread.
+    let upload = method == "PUT"
+        && target.starts_with(capos_config::manifest::HOST_FILES_PREFIX)
+        && !has_body;
+    if has_body || (content_length != 0 && !upload) {
         return Err(BadRequest::Malformed(
             413,
             "request bodies are not accepted here",
@@ -307,6 +331,7 @@ fn read_request(reader: &mut impl BufRead) -> Result<Request, BadRequest> {
         keep_alive,
         if_none_match,
         accept_encoding,
+        content_length,
     })
 }
 
@@ -368,6 +393,7 @@ fn respond_static(site: &Site, request: &Request) -> (u16, Headers, Vec<u8>) {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
         304 => "Not Modified",
         400 => "Bad Request",
         404 => "Not Found",

@@ -12,9 +12,16 @@ pub struct Site {
     /// Bytes served at a fixed path (a manifest given on the command line,
     /// or one a warm run brought to the daemon).
     extra: Mutex<Vec<(String, Arc<Vec<u8>>)>>,
-    /// The files each `capos run --dir` left on the host, by the run's
-    /// secret: file `id` is served at `/hostfs/SECRET/ID` while it runs.
-    host_files: Mutex<Vec<(String, Arc<Vec<PathBuf>>)>>,
+    /// What each `capos run --dir` shares with its page, by the run's secret.
+    host_files: Mutex<Vec<(String, Arc<HostFiles>)>>,
+}
+
+/// One run's host files: file `id` is served at `/hostfs/SECRET/ID`, and the
+/// bytes of changed file N are taken at `PUT /hostfs/SECRET/out/N` into
+/// `uploads/N` (a private directory the run made and removes).
+pub struct HostFiles {
+    pub files: Vec<PathBuf>,
+    pub uploads: PathBuf,
 }
 
 /// Where a run's host files are served (`Manifest.hostFiles`).
@@ -102,17 +109,57 @@ impl Site {
         self.extra().retain(|(p, _)| p != url_path);
     }
 
-    /// Serves `files` (absolute paths) for the run whose secret this is.
-    pub fn add_host_files(&self, secret: &str, files: Vec<PathBuf>) {
+    /// Shares `files` (absolute paths) and an uploads directory with the
+    /// run whose secret this is.
+    pub fn add_host_files(&self, secret: &str, files: HostFiles) {
         self.host_file_runs()
             .push((secret.to_string(), Arc::new(files)));
+    }
+
+    fn host_file_run(&self, secret: &str) -> Option<Arc<HostFiles>> {
+        self.host_file_runs()
+            .iter()
+            .find(|(s, _)| s == secret)
+            .map(|(_, run)| run.clone())
+    }
+
+    /// `PUT /hostfs/SECRET/out/N`: the bytes of a file the run changed,
+    /// kept as `uploads/N` once all `len` of them have arrived. The status.
+    pub fn receive_host_file(&self, target: &str, body: &mut impl std::io::Read, len: u64) -> u16 {
+        let parsed = target
+            .strip_prefix(capos_config::manifest::HOST_FILES_PREFIX)
+            .and_then(|rest| rest.split_once("/out/"))
+            .and_then(|(secret, n)| Some((self.host_file_run(secret)?, n.parse::<u64>().ok()?)));
+        let Some((run, n)) = parsed else {
+            return 404;
+        };
+        if len > capos_config::manifest::MAX_FILE_SIZE {
+            return 413;
+        }
+        let part = run.uploads.join(format!("{n}.part"));
+        let received = std::fs::File::create(&part)
+            .and_then(|mut file| std::io::copy(body, &mut file))
+            .and_then(|copied| {
+                if copied == len {
+                    std::fs::rename(&part, run.uploads.join(n.to_string()))
+                } else {
+                    Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof))
+                }
+            });
+        match received {
+            Ok(()) => 201,
+            Err(_) => {
+                let _ = std::fs::remove_file(&part);
+                500
+            }
+        }
     }
 
     pub fn remove_host_files(&self, secret: &str) {
         self.host_file_runs().retain(|(s, _)| s != secret);
     }
 
-    fn host_file_runs(&self) -> std::sync::MutexGuard<'_, Vec<(String, Arc<Vec<PathBuf>>)>> {
+    fn host_file_runs(&self) -> std::sync::MutexGuard<'_, Vec<(String, Arc<HostFiles>)>> {
         // As `extra`: each change is one call.
         self.host_files.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -125,15 +172,11 @@ impl Site {
         use std::os::unix::fs::OpenOptionsExt as _;
         let (secret, id) = rest.split_once('/')?;
         let id: usize = id.parse().ok()?;
-        let files = self
-            .host_file_runs()
-            .iter()
-            .find(|(s, _)| s == secret)
-            .map(|(_, files)| files.clone())?;
+        let run = self.host_file_run(secret)?;
         let mut file = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(files.get(id)?)
+            .open(run.files.get(id)?)
             .ok()?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).ok()?;
@@ -376,7 +419,15 @@ mod tests {
         std::fs::write(dir.join("secret.txt"), "no").unwrap();
         std::os::unix::fs::symlink(dir.join("secret.txt"), dir.join("swapped")).unwrap();
         let s = Site::with_files(Vec::new());
-        s.add_host_files("ab12", vec![dir.join("a.txt"), dir.join("swapped")]);
+        let uploads = dir.join("uploads");
+        std::fs::create_dir(&uploads).unwrap();
+        s.add_host_files(
+            "ab12",
+            HostFiles {
+                files: vec![dir.join("a.txt"), dir.join("swapped")],
+                uploads: uploads.clone(),
+            },
+        );
         let body = |path: &str| s.resource(path, "").map(|r| r.bytes);
         assert_eq!(body("/hostfs/ab12/0").unwrap(), b"bytes\0\xff");
         assert_eq!(host_files_url("ab12"), "/hostfs/ab12/");
@@ -389,11 +440,26 @@ mod tests {
         ] {
             assert!(body(refused).is_none(), "{refused}");
         }
+        let put = |target: &str, bytes: &[u8], len: u64| {
+            s.receive_host_file(target, &mut &bytes[..], len)
+        };
+        assert_eq!(put("/hostfs/ab12/out/3", b"changed", 7), 201);
+        assert_eq!(std::fs::read(uploads.join("3")).unwrap(), b"changed");
+        assert_eq!(
+            put("/hostfs/ab12/out/4", b"cut sh", 10),
+            500,
+            "a short body is not kept"
+        );
+        assert!(!uploads.join("4").exists() && !uploads.join("4.part").exists());
+        assert_eq!(put("/hostfs/ab13/out/5", b"x", 1), 404);
+        assert_eq!(put("/hostfs/ab12/out/../5", b"x", 1), 404);
+        assert_eq!(put("/hostfs/ab12/out/6", b"", 1 << 40), 413);
         s.remove_host_files("ab12");
         assert!(
             body("/hostfs/ab12/0").is_none(),
             "gone once the run is over"
         );
+        assert_eq!(put("/hostfs/ab12/out/7", b"x", 1), 404);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -167,6 +167,11 @@ impl Tree {
         }
     }
 
+    /// A file whose bytes are still the host's (read in or not).
+    pub fn host_file(&self, ino: Ino) -> Option<HostFile> {
+        self.host_files.get(&ino).copied()
+    }
+
     /// A host file whose bytes have not been read in yet.
     pub fn unloaded(&self, ino: Ino) -> Option<HostFile> {
         self.host_files.get(&ino).copied().filter(|h| !h.loaded)

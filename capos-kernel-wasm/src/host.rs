@@ -155,6 +155,15 @@ pub enum HostRequest<'a> {
     /// what the file held when the run started.
     #[serde(rename_all = "camelCase")]
     HostFileRead { url: &'a str, size: u64 },
+    /// Sends a changed file's bytes back to the host (`capos run --dir`,
+    /// at halt) with a `PUT` to `url`: replies `Done` or `Failed`. The page
+    /// hears "halted" only once every one has landed.
+    #[serde(rename_all = "camelCase")]
+    HostFileWrite {
+        url: &'a str,
+        #[serde(skip)]
+        data: &'a [u8],
+    },
     /// Replies `KvKeys`: keys starting with `prefix`, after `after`, at
     /// most `max` and one more if there are more.
     #[serde(rename_all = "camelCase")]
@@ -181,6 +190,7 @@ impl HostRequest<'_> {
             Self::DisplayFrame { pixels, .. } => pixels,
             Self::StoreCommit { payload, .. } => payload,
             Self::NetSend { data } => data,
+            Self::HostFileWrite { data, .. } => data,
             _ => &[],
         }
     }

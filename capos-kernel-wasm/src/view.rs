@@ -221,6 +221,9 @@ pub struct FsEntry {
     /// --dir`): `data` is empty, and nothing of it needs writing but its
     /// place, if it moved.
     pub origin: Option<u64>,
+    /// A file whose new bytes were sent to the host as upload N (`capos
+    /// run --dir`): `data` is empty.
+    pub upload: Option<u64>,
 }
 
 /// Flattens an exported tree into entries.
@@ -239,18 +242,21 @@ pub fn mount_snapshot(guest: &str, root: &capos_config::manifest::FsNode) -> Mou
                 kind: "file",
                 data: base64::engine::general_purpose::STANDARD.encode(bytes),
                 origin: None,
+                upload: None,
             }),
             FsNodeKind::HostFile { id, .. } => out.push(FsEntry {
                 path,
                 kind: "file",
                 data: String::new(),
                 origin: Some(*id),
+                upload: None,
             }),
             FsNodeKind::Symlink(target) => out.push(FsEntry {
                 path,
                 kind: "symlink",
                 data: target.clone(),
                 origin: None,
+                upload: None,
             }),
             FsNodeKind::Directory(children) => {
                 out.push(FsEntry {
@@ -258,6 +264,7 @@ pub fn mount_snapshot(guest: &str, root: &capos_config::manifest::FsNode) -> Mou
                     kind: "dir",
                     data: String::new(),
                     origin: None,
+                    upload: None,
                 });
                 for child in children {
                     walk(&path, child, out);

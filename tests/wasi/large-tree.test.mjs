@@ -1,10 +1,12 @@
 // `capos run --dir` on a tree of 1 GiB (tests/wasi/large-tree.mjs): the program opens three
-// small files, moves a 256 MiB file it never read, renames, appends and deletes. capOS must
+// small files, moves a 256 MiB file it never read, renames, appends, deletes, and writes a new
+// 48 MiB file of every byte value (which comes back byte for byte). capOS must
 // answer as wasmtime does and leave the same tree, and must not have copied or rewritten what
 // the program did not change: the blobs keep their inodes and times.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, lstatSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -16,14 +18,16 @@ const PROGRAM = join(ROOT, 'build', 'wasi-tests', 'large_tree.wasm');
 const REFERENCE = [join(ROOT, 'build', 'venv', 'bin', 'python'), join(ROOT, 'tests', 'wasi', 'wasmtime-run.py')];
 const CAPOS_RUN = process.env.CAPOS_RUN ? process.env.CAPOS_RUN.trim().split(/\s+/) : null;
 
-// path -> size, and the text of every file under 1 MiB.
+// path -> 'dir', or a file's size and the SHA-256 of its bytes (of the blobs, too large to
+// read each time, the size alone).
 function listing(root, prefix = '') {
   const out = {};
   for (const name of readdirSync(join(root, prefix)).sort()) {
     const path = prefix ? `${prefix}/${name}` : name;
     const stat = lstatSync(join(root, path));
     if (stat.isDirectory()) Object.assign(out, { [path]: 'dir' }, listing(root, path));
-    else out[path] = stat.size < 1 << 20 ? readFileSync(join(root, path), 'utf8') : stat.size;
+    else if (stat.size >= BLOB_BYTES) out[path] = stat.size;
+    else out[path] = `${stat.size} ${createHash('sha256').update(readFileSync(join(root, path))).digest('hex')}`;
   }
   return out;
 }
@@ -34,7 +38,7 @@ function runOn(runner) {
   const before = (p) => lstatSync(join(tree, p), { bigint: true });
   const blobs = [0, 1, 3].map((i) => before(`blobs/blob-${i}.bin`));
   const [cmd, ...pre] = runner;
-  const r = spawnSync(cmd, [...pre, '--dir', `${tree}::/tree`, PROGRAM, '/tree'], {
+  const r = spawnSync(cmd, [...pre, '--dir', `${tree}::/tree`, PROGRAM, '/tree', '--generate'], {
     cwd: ROOT, encoding: 'utf8', timeout: 120_000,
   });
   if (r.error) throw r.error;

@@ -1,8 +1,9 @@
-// The browser half of `capos run --dir`'s host files (the kernel's
-// caps/fs.rs, `HostFileRead`): a file left on the host is read from the
-// CLI's server the first time a program opens it. The kernel checked the
-// URL against the manifest's rules; it is checked here again, since it is
-// fetched with this Worker's authority: a path of this site under /hostfs/.
+// The browser half of `capos run --dir`'s host files (the kernel's caps/fs.rs): a file
+// left on the host is read from the CLI's server the first time a program opens it
+// (`hostFileRead`), and at halt each changed file's bytes go back with a PUT
+// (`hostFileWrite`). The kernel checked each URL against the manifest's rules; it is checked
+// here again, since it is fetched with this Worker's authority: a path of this site under
+// /hostfs/.
 
 const PREFIX = '/hostfs/';
 
@@ -12,24 +13,59 @@ export function hostFileUrl(path, origin) {
   return url.origin === origin && url.pathname === path ? url : null;
 }
 
-// Reads host file `request.url` for host request `id`; `reply(action)`
-// hands the answer to the kernel.
-export async function readHostFile(id, request, reply) {
-  const url = hostFileUrl(request.url, self.location.origin);
-  if (!url) {
-    reply((k) => k.hostFailed(id, 'denied', `not a host file path: ${String(request.url).slice(0, 200)}`));
-    return;
+export class HostFiles {
+  // `reply(action)` runs `action(kernel)` unless the kernel is gone.
+  constructor(reply, origin = self.location.origin) {
+    this.reply = reply;
+    this.origin = origin;
+    this.sending = new Set(); // uploads not yet answered
   }
-  try {
-    const response = await fetch(url, { cache: 'no-store' });
-    if (!response.ok) {
-      const why = (await response.text()).slice(0, 1000).trim();
-      reply((k) => k.hostFailed(id, 'other', `${url.pathname}: ${response.status} ${why}`));
+
+  request(id, request, payload) {
+    const url = hostFileUrl(request.url, this.origin);
+    if (!url) {
+      this.reply((k) => k.hostFailed(id, 'denied', `not a host file path: ${String(request.url).slice(0, 200)}`));
       return;
     }
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    reply((k) => k.hostFileData(id, bytes));
-  } catch (err) {
-    reply((k) => k.hostFailed(id, 'network', `${url.pathname}: ${err.message}`));
+    if (request.op === 'hostFileRead') {
+      this.read(id, url);
+    } else {
+      // A view into kernel memory: copied now.
+      const upload = this.write(id, url, payload.slice());
+      this.sending.add(upload);
+      upload.finally(() => this.sending.delete(upload));
+    }
+  }
+
+  async read(id, url) {
+    try {
+      const response = await fetch(url, { cache: 'no-store' });
+      if (!response.ok) {
+        const why = (await response.text()).slice(0, 1000).trim();
+        this.reply((k) => k.hostFailed(id, 'other', `${url.pathname}: ${response.status} ${why}`));
+        return;
+      }
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      this.reply((k) => k.hostFileData(id, bytes));
+    } catch (err) {
+      this.reply((k) => k.hostFailed(id, 'network', `${url.pathname}: ${err.message}`));
+    }
+  }
+
+  async write(id, url, bytes) {
+    try {
+      // As a Blob: a driving DevTools client is not sent the bytes of a
+      // Blob body with each request (it is with an ArrayBuffer body).
+      const response = await fetch(url, { method: 'PUT', body: new Blob([bytes]) });
+      if (response.ok) this.reply((k) => k.hostDone(id));
+      else this.reply((k) => k.hostFailed(id, 'other', `${url.pathname}: ${response.status}`));
+    } catch (err) {
+      this.reply((k) => k.hostFailed(id, 'network', `${url.pathname}: ${err.message}`));
+    }
+  }
+
+  // Resolves once every upload sent so far has been answered.
+  settled() {
+    return Promise.allSettled([...this.sending]);
   }
 }

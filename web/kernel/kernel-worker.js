@@ -169,10 +169,12 @@ async function boot(request) {
   const host = new ProcessHost(wake, (event, transfer = []) => {
     if (event.type === 'trace') measureCalls(event.calls);
     // The system is down only once what it stored has landed: a page
-    // reloaded at "halted" must find every committed change. What the
-    // persistent mounts hold is reported as storage has it, read back.
+    // reloaded at "halted" must find every committed change, and `capos run`
+    // every changed file it writes back. What the persistent mounts hold is
+    // reported as storage has it, read back.
     if (event.type === 'halted') {
-      outbox = outbox.then(() => stores.settled()).then(() => self.postMessage(event, transfer));
+      outbox = outbox.then(() => Promise.all([stores.settled(), host.hostFiles.settled()]))
+        .then(() => self.postMessage(event, transfer));
     } else if (event.type === 'filesystems' && request.readBack && event.mounts.some((m) => m.store)) {
       outbox = outbox.then(() => storedFilesystems(stores, event)).then((e) => self.postMessage(e));
     } else {

@@ -6,7 +6,7 @@ import { checkProcessMessage } from '../shared/messages.js';
 import { RuntimeLoader } from './runtime-loader.js';
 import { limitMemory, MemoryOverLimit, PAGE_BYTES } from './memory-limit.js';
 import { HttpHost } from './http-host.js';
-import { readHostFile } from './host-files.js';
+import { HostFiles } from './host-files.js';
 import { KvHost } from './kv-host.js';
 import { NetHost } from './net-host.js';
 import { PageHost } from './page-host.js';
@@ -37,6 +37,7 @@ export class ProcessHost {
     this.kv = new KvHost(reply);
     this.page = new PageHost(post, reply);
     this.net = new NetHost(reply);
+    this.hostFiles = new HostFiles(reply);
   }
 
   attach(kernel) {
@@ -155,7 +156,9 @@ export class ProcessHost {
       case 'displayClose':
         return this.page.request(id, request, payload);
       case 'storeCommit': return this.stores.commit(id, request, payload);
-      case 'hostFileRead': return readHostFile(id, request, (action) => this.reply(action));
+      case 'hostFileRead':
+      case 'hostFileWrite':
+        return this.hostFiles.request(id, request, payload);
       case 'netPull':
       case 'netSend':
       case 'netShutdown':

@@ -169,7 +169,7 @@ const filesMount = (m) => isObject(m) && isInt(m.index, 0, 255) && isText(m.gues
 const fileCopy = (e) => isObject(e) && isText(e.path, 4096) && FS_KINDS.has(e.kind) && e.data instanceof Uint8Array
   && Number.isFinite(e.mtimeMs);
 const fsEntry = (e) => isObject(e) && isText(e.path, 4096) && FS_KINDS.has(e.kind) && isText(e.data, 96 * MAX_TEXT)
-  && (e.origin === undefined || e.origin === null || isInt(e.origin, 0, Number.MAX_SAFE_INTEGER));
+  && [e.origin, e.upload].every((n) => n === undefined || n === null || isInt(n, 0, Number.MAX_SAFE_INTEGER));
 
 // kernel -> page (view models only: no capability ids ever cross here)
 export function checkKernelEvent(m) {

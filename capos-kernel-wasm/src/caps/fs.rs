@@ -206,9 +206,20 @@ impl<H: Host> Service<Kernel<H>> for FileSystems {
         if granted.is_empty() {
             return;
         }
+        // Mounts of host files send their changed files' bytes to the host
+        // (each file once, however many names it has); the others carry them.
+        let mut uploads = std::collections::HashMap::new();
+        let mut sent_back = Vec::new();
+        for m in granted.iter().filter(|m| sends_files_back(m)) {
+            sent_back.push(upload_snapshot(kernel, m, &mut uploads));
+        }
+        let mut sent_back = sent_back.into_iter();
         let mounts = granted
             .iter()
             .map(|m| {
+                if sends_files_back(m) {
+                    return sent_back.next().expect("one per such mount");
+                }
                 let tree = m.volume.tree.borrow();
                 let mut snapshot = crate::view::mount_snapshot(&m.guest, &tree.export(m.root, ""));
                 if let Some(store) = m.volume.store_name() {
@@ -289,6 +300,70 @@ impl<H: Host> HostClient<H> for Loading {
         };
         kernel.finish(self.pid, self.user_data, completion);
     }
+}
+
+/// Whether a mount's changed files go back to the host as uploads: an
+/// in-memory mount of a run that shares host files (`capos run --dir`).
+fn sends_files_back(m: &MountPoint) -> bool {
+    m.volume.store_name().is_none() && !m.volume.host_files.is_empty()
+}
+
+/// What mount `m` holds, for writing back: a host file still unchanged by
+/// its id, a changed or new file by the upload its bytes were sent as.
+fn upload_snapshot<H: Host>(
+    kernel: &mut Kernel<H>,
+    m: &MountPoint,
+    uploads: &mut std::collections::HashMap<Ino, u64>,
+) -> crate::view::MountSnapshot {
+    use crate::view::FsEntry;
+    let tree = m.volume.tree.borrow();
+    let mut entries = Vec::new();
+    // The first path is the mount's root itself.
+    for (path, ino) in tree.paths(m.root).into_iter().skip(1) {
+        let Some(node) = tree.node(ino) else {
+            continue;
+        };
+        let (kind, data, origin, mut upload) = match &node.data {
+            Data::Dir { .. } => ("dir", String::new(), None, None),
+            Data::Symlink(target) => ("symlink", target.clone(), None, None),
+            Data::File(_) => match tree.host_file(ino) {
+                Some(host) => ("file", String::new(), Some(host.id), None),
+                None => ("file", String::new(), None, uploads.get(&ino).copied()),
+            },
+        };
+        if let (Data::File(bytes), None, None) = (&node.data, origin, upload) {
+            let n = uploads.len() as u64;
+            uploads.insert(ino, n);
+            let url = format!("{}out/{n}", m.volume.host_files);
+            let request = HostRequest::HostFileWrite {
+                url: &url,
+                data: bytes,
+            };
+            kernel.host_request(Rc::new(SentBack), request);
+            upload = Some(n);
+        }
+        entries.push(FsEntry {
+            path,
+            kind,
+            data,
+            origin,
+            upload,
+        });
+    }
+    crate::view::MountSnapshot {
+        guest: m.guest.clone(),
+        store: String::new(),
+        store_path: String::new(),
+        entries,
+    }
+}
+
+/// A changed file's bytes on their way to the host. Whether they arrived is
+/// the host's to check (`capos run` finds the upload, or says it is missing).
+struct SentBack;
+
+impl<H: Host> HostClient<H> for SentBack {
+    fn on_reply(&self, _kernel: &mut Kernel<H>, _id: u32, _reply: HostReply) {}
 }
 
 pub struct Directory {

@@ -115,8 +115,8 @@ fn reads(k: &Kernel<TestHost>) -> Vec<(u32, String)> {
         .collect()
 }
 
-/// What init's exit reported of the mount: (path, origin, data).
-fn written_back(k: &mut Kernel<TestHost>) -> Vec<(String, Option<u64>, String)> {
+/// What init's exit reported of the mount: (path, origin, upload).
+fn written_back(k: &mut Kernel<TestHost>) -> Vec<(String, Option<u64>, Option<u64>)> {
     k.process_exited(1, 0);
     let mounts = k
         .host()
@@ -130,7 +130,20 @@ fn written_back(k: &mut Kernel<TestHost>) -> Vec<(String, Option<u64>, String)> 
     mounts[0]
         .entries
         .iter()
-        .map(|e| (e.path.clone(), e.origin, e.data.clone()))
+        .map(|e| {
+            assert!(e.data.is_empty(), "bytes travel as uploads");
+            (e.path.clone(), e.origin, e.upload)
+        })
+        .collect()
+}
+
+/// The uploads sent at halt: (request text, bytes).
+fn uploads(k: &Kernel<TestHost>) -> Vec<(String, Vec<u8>)> {
+    k.host()
+        .host_requests
+        .iter()
+        .filter(|r| r.1.starts_with("HostFileWrite"))
+        .map(|r| (r.1.clone(), r.2.clone()))
         .collect()
 }
 
@@ -169,17 +182,25 @@ fn a_host_file_is_read_on_its_first_open_only() {
     // Unchanged: written back by reference, not by its bytes.
     let back = written_back(&mut k);
     assert!(
-        back.contains(&("small.txt".into(), Some(7), String::new())),
+        back.contains(&("small.txt".into(), Some(7), None)),
         "{back:?}"
     );
     assert!(
-        back.contains(&("big.bin".into(), Some(8), String::new())),
+        back.contains(&("big.bin".into(), Some(8), None)),
         "{back:?}"
     );
     assert!(
-        back.iter()
-            .any(|e| e.0 == "here.txt" && e.1.is_none() && !e.2.is_empty())
+        back.contains(&("here.txt".into(), None, Some(0))),
+        "{back:?}"
     );
+    let sent = uploads(&k);
+    assert_eq!(sent.len(), 1, "only the file that is not the host's");
+    assert!(
+        sent[0].0.contains("url: \"/hostfs/0a1b/out/0\""),
+        "{}",
+        sent[0].0
+    );
+    assert_eq!(sent[0].1, b"here");
 }
 
 #[test]
@@ -222,9 +243,10 @@ fn an_open_that_empties_a_host_file_reads_nothing_and_writes_it_back_by_its_byte
     assert_eq!(size_of(&mut k, &mut p, "big.bin"), 0);
     let back = written_back(&mut k);
     assert!(
-        back.contains(&("big.bin".into(), None, String::new())),
+        back.contains(&("big.bin".into(), None, Some(0))),
         "{back:?}"
     );
+    assert_eq!(uploads(&k)[0].1, b"");
 }
 
 #[test]
@@ -258,9 +280,7 @@ fn a_host_file_written_to_is_written_back_by_its_bytes() {
     );
     done(&mut k, &mut p);
     let back = written_back(&mut k);
-    // base64 of "Jello"
-    assert!(
-        back.contains(&("small.txt".into(), None, "SmVsbG8=".into())),
-        "{back:?}"
-    );
+    let n = back.iter().find(|e| e.0 == "small.txt").and_then(|e| e.2);
+    let sent = uploads(&k);
+    assert_eq!(sent[n.unwrap() as usize].1, b"Jello", "{back:?}");
 }
