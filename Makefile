@@ -16,6 +16,8 @@ DEMOS      := $(notdir $(patsubst %/manifest.capnp,%,$(wildcard demos/*/manifest
 DEMO_PKGS  := $(addprefix -p demo-,$(DEMOS))
 
 export CARGO_TERM_QUIET := true
+# `$(UPDATE) FROM TO`: copies a file unless TO already holds the same bytes (keeping its time).
+UPDATE     = update() { cmp -s "$$1" "$$2" || cp "$$1" "$$2"; }; update
 # The capos binary serves this checkout, even when cargo builds in a shared target dir.
 export CAPOS_ROOT := $(CURDIR)
 
@@ -40,19 +42,23 @@ prereqs:
 
 build: prereqs wasi-programs runtimes
 	cargo build --release --target wasm32-unknown-unknown -p capos-kernel-wasm -p capos-wasi $(DEMO_PKGS)
-	cargo build --release -p capos-cli
-	@mkdir -p $(SITE)/pkg $(SITE)/manifests $(SITE)/generated build/wasm
-	wasm-bindgen --target web --no-typescript --out-dir $(SITE)/pkg $(WASM_OUT)/capos_kernel_wasm.wasm
-	cp $(WASM_OUT)/capos_wasi.wasm $(SITE)/pkg/capos_wasi.wasm
-	@for d in $(DEMOS); do cp $(WASM_OUT)/demo_$${d//-/_}.wasm build/wasm/$$d.wasm; done
-	@for d in $(DEMOS); do \
-	  capnp eval --binary -I schema demos/$$d/manifest.capnp manifest > $(SITE)/manifests/$$d.bin.tmp && \
-	  mv $(SITE)/manifests/$$d.bin.tmp $(SITE)/manifests/$$d.bin || exit 1; \
-	done
-	$(CAPOS) export-abi > $(SITE)/generated/abi.js
 	cargo build --release --target wasm32-unknown-unknown -p ring-tests-js
-	@mkdir -p $(SITE)/ring-tests
-	cp ring-tests-js/web/* $(WASM_OUT)/ring_tests_js.wasm $(SITE)/ring-tests/
+	@mkdir -p $(SITE)/pkg $(SITE)/manifests $(SITE)/generated $(SITE)/ring-tests build/wasm build/bindgen
+	wasm-bindgen --target web --no-typescript --out-dir build/bindgen $(WASM_OUT)/capos_kernel_wasm.wasm
+	@# Only what changed is replaced: capos embeds the site, and rebuilds when a file of it is touched.
+	@scripts/update-tree.sh build/bindgen $(CURDIR)/$(SITE)/pkg
+	@$(UPDATE) $(WASM_OUT)/capos_wasi.wasm $(SITE)/pkg/capos_wasi.wasm
+	@for d in $(DEMOS); do $(UPDATE) $(WASM_OUT)/demo_$${d//-/_}.wasm build/wasm/$$d.wasm; done
+	@for d in $(DEMOS); do \
+	  capnp eval --binary -I schema demos/$$d/manifest.capnp manifest > build/manifest.bin.tmp && \
+	  $(UPDATE) build/manifest.bin.tmp $(SITE)/manifests/$$d.bin || exit 1; \
+	done
+	cargo run --release -q -p capos-config --bin export-abi > build/abi.js.tmp
+	@$(UPDATE) build/abi.js.tmp $(SITE)/generated/abi.js
+	@scripts/update-tree.sh ring-tests-js/web $(CURDIR)/$(SITE)/ring-tests
+	@$(UPDATE) $(WASM_OUT)/ring_tests_js.wasm $(SITE)/ring-tests/ring_tests_js.wasm
+	@# Last: capos carries the finished site (capos-cli/build.rs).
+	cargo build --release -p capos-cli
 	@echo "built: kernel, demos ($(DEMOS)), capos CLI"
 
 run: build

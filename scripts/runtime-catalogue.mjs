@@ -75,4 +75,7 @@ const runtimes = RUNTIMES.map((r) => {
   };
 });
 
-writeAtomically(cataloguePath, `${JSON.stringify({ format: 1, runtimes }, null, 2)}\n`);
+// Rewritten only when it changes: capos embeds the site, and is rebuilt when a file of it is
+// touched (capos-cli/build.rs).
+const catalogue = `${JSON.stringify({ format: 1, runtimes }, null, 2)}\n`;
+if (!existsSync(cataloguePath) || readFileSync(cataloguePath, 'utf8') !== catalogue) writeAtomically(cataloguePath, catalogue);

@@ -390,25 +390,40 @@ async function cliBench() {
 
 // large_tree.wasm (opens three files, moves, renames, appends, deletes) on a 1 GiB tree
 // (tests/wasi/large-tree.mjs) and on the same tree without its bulk, through warm runs, next
-// to wasmtime on the 1 GiB tree. Each run gets a fresh tree, made outside the timing.
+// to wasmtime on the 1 GiB tree. Every tree is made before any run is timed (writing them
+// would otherwise disturb the runs), and the runs on the two kinds of tree alternate.
 const DIR_RUNS = 7;
 async function dirOpenBench(median) {
   const { makeLargeTree } = await import('../../tests/wasi/large-tree.mjs');
   const program = join(ROOT, 'build', 'wasi-tests', 'large_tree.wasm');
-  const timeOn = (runner, options, env) => Array.from({ length: DIR_RUNS }, () => {
-    const tree = mkdtempSync(join(tmpdir(), 'capos-bench-tree-'));
-    try {
-      makeLargeTree(tree, options);
-      return timedRun([...runner, '--dir', `${tree}::/tree`, program, '/tree'], env);
-    } finally {
-      rmSync(tree, { recursive: true, force: true });
+  const kinds = { large: {}, small: { blobBytes: 0, smallFiles: 0 }, wasmtime: {} };
+  const work = mkdtempSync(join(tmpdir(), 'capos-bench-trees-'));
+  try {
+    const trees = Object.fromEntries(Object.entries(kinds).map(([kind, options]) => [kind,
+      Array.from({ length: DIR_RUNS }, (_, i) => {
+        const tree = join(work, `${kind}-${i}`);
+        mkdirSync(tree);
+        makeLargeTree(tree, options);
+        return tree;
+      })]));
+    spawnSync('sync');
+    const times = { large: [], small: [], wasmtime: [] };
+    const warm = { CAPOS_DAEMON: 'on' };
+    for (let i = 0; i < DIR_RUNS; i++) {
+      for (const kind of ['large', 'small']) {
+        times[kind].push(timedRun([...CAPOS_RUN, '--dir', `${trees[kind][i]}::/tree`, program, '/tree'], warm));
+      }
+      times.wasmtime.push(timedRun([...WASMTIME, '--dir', `${trees.wasmtime[i]}::/tree`, program, '/tree']));
     }
-  });
-  const warm = { CAPOS_DAEMON: 'on' };
-  const large = median(timeOn(CAPOS_RUN, {}, warm));
-  const small = median(timeOn(CAPOS_RUN, { blobBytes: 0, smallFiles: 0 }, warm));
-  const wasmtime = median(timeOn(WASMTIME, {}));
-  return { large_tree: large, small_tree: small, wasmtime_large_tree: wasmtime, large_over_small: round(large / small), runs: DIR_RUNS };
+    const large = median(times.large);
+    const small = median(times.small);
+    return {
+      large_tree: large, small_tree: small, wasmtime_large_tree: median(times.wasmtime),
+      large_over_small: round(large / small), runs: DIR_RUNS,
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 function printCliTable(c) {

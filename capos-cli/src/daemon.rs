@@ -257,6 +257,7 @@ pub fn command(site_root: &Path, action: &str) -> Result<u8, Failure> {
                     status["idleExitS"],
                     paths.socket.display()
                 );
+                println!("site: {}", site_root.display());
                 Ok(exit::OK)
             }
             None => {

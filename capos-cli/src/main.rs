@@ -6,6 +6,7 @@ mod build_site;
 mod catalogue;
 mod daemon;
 mod demo_origins;
+mod embedded;
 mod exit;
 mod mounts;
 mod project;
@@ -125,9 +126,6 @@ enum Command {
     /// directory), for any static host: its service worker makes the page
     /// cross-origin isolated where the host cannot send COOP/COEP.
     BuildSite { out: String },
-    /// Print the ring/CapSet ABI constants as an ES module (used by the build).
-    #[command(hide = true)]
-    ExportAbi,
 }
 
 fn main() -> ExitCode {
@@ -173,10 +171,6 @@ fn main() -> ExitCode {
             }
             exit::OK
         }),
-        Command::ExportAbi => {
-            print!("{}", capos_config::js::layout_module());
-            Ok(exit::OK)
-        }
     };
     match result {
         Ok(code) => ExitCode::from(code),

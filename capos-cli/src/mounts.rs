@@ -79,6 +79,25 @@ pub fn read_tree(
     files: &mut Files<'_>,
     left_out: &mut Vec<PathBuf>,
 ) -> Result<HostNode, Failure> {
+    read_tree_at(dir, 0, files, left_out)
+}
+
+fn read_tree_at(
+    dir: &Path,
+    depth: u32,
+    files: &mut Files<'_>,
+    left_out: &mut Vec<PathBuf>,
+) -> Result<HostNode, Failure> {
+    if depth > capos_config::manifest::MAX_TREE_DEPTH {
+        return Err(Failure::new(
+            exit::USAGE,
+            format!(
+                "--dir: {} is more than {} directories deep",
+                dir.display(),
+                capos_config::manifest::MAX_TREE_DEPTH
+            ),
+        ));
+    }
     let io = |e: std::io::Error| {
         Failure::new(exit::USAGE, format!("cannot read {}: {e}", dir.display()))
     };
@@ -107,7 +126,7 @@ pub fn read_tree(
             };
             HostNode::Symlink(target.to_string())
         } else if meta.is_dir() {
-            read_tree(&path, files, left_out)?
+            read_tree_at(&path, depth + 1, files, left_out)?
         } else if !meta.is_file() {
             left_out.push(path);
             continue;
@@ -514,6 +533,31 @@ mod tests {
         assert_eq!(std::fs::read(dir.join("old.txt")).unwrap(), b"new\0bytes");
         std::fs::remove_dir_all(&dir).unwrap();
         std::fs::remove_dir_all(&uploads).unwrap();
+    }
+
+    #[test]
+    fn a_deep_tree_is_read_and_one_past_the_limit_refused() {
+        let dir = scratch("deep");
+        let mut leaf = dir.clone();
+        for _ in 0..100 {
+            leaf.push("d");
+        }
+        std::fs::create_dir_all(&leaf).unwrap();
+        std::fs::write(leaf.join("f"), "deep").unwrap();
+        let mut table = Vec::new();
+        assert!(read_tree(&dir, &mut Files::Left(&mut table), &mut Vec::new()).is_ok());
+        assert_eq!(table.len(), 1);
+        for _ in 0..40 {
+            leaf.push("d");
+        }
+        std::fs::create_dir_all(&leaf).unwrap();
+        let err = read_tree(&dir, &mut Files::Left(&mut Vec::new()), &mut Vec::new()).unwrap_err();
+        assert!(
+            err.message.contains("more than 128 directories deep"),
+            "{}",
+            err.message
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -30,11 +30,15 @@ pub fn host_files_url(secret: &str) -> String {
 }
 
 impl Site {
-    /// The repo is `$CAPOS_ROOT`, or the checkout this binary was built from.
+    /// The site is that of the checkout at `$CAPOS_ROOT`, else the one this
+    /// binary carries (unpacked into the user's cache), else that of the
+    /// checkout it was built from.
     pub fn discover() -> Result<Self, Failure> {
-        let root = std::env::var_os("CAPOS_ROOT")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+        let root = match std::env::var_os("CAPOS_ROOT") {
+            Some(root) => PathBuf::from(root),
+            None => crate::embedded::site_root()?
+                .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("..")),
+        };
         let root = root.canonicalize().map_err(|e| {
             Failure::new(
                 exit::UNAVAILABLE,

@@ -279,6 +279,9 @@ pub struct Manifest {
     pub host_files: String,
 }
 
+/// How deep a mount's directories may nest (a mount's root is depth 0).
+pub const MAX_TREE_DEPTH: u32 = 128;
+
 /// Host files are served under this path of the page's own origin, and
 /// nowhere else: a manifest from a URL cannot make the kernel read others.
 pub const HOST_FILES_PREFIX: &str = "/hostfs/";

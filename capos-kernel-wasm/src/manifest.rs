@@ -2,8 +2,8 @@
 //! validated form of `capos_config::manifest`.
 
 use capos_config::manifest::{
-    Binary, CapGrant, CapSource, FsNode, FsNodeKind, KernelService, MANIFEST_MAX_BYTES, Manifest,
-    Mount, NamedBlob, ProcessSpec, RuntimeRef, Terminal,
+    Binary, CapGrant, CapSource, FsNode, FsNodeKind, KernelService, MANIFEST_MAX_BYTES,
+    MAX_TREE_DEPTH, Manifest, Mount, NamedBlob, ProcessSpec, RuntimeRef, Terminal,
 };
 use capos_schema::manifest_capnp;
 
@@ -17,7 +17,8 @@ pub fn decode(bytes: &[u8]) -> Result<Manifest, String> {
     }
     let options = capnp::message::ReaderOptions {
         traversal_limit_in_words: Some(bytes.len() / 8 * 2 + 1024),
-        nesting_limit: 16,
+        // A directory level is two pointers deep (FsNode, its list of children).
+        nesting_limit: 2 * MAX_TREE_DEPTH as i32 + 16,
     };
     let message = capnp::serialize::read_message_from_flat_slice(&mut &bytes[..], options)
         .map_err(|e| format!("not a Cap'n Proto manifest: {e}"))?;
@@ -84,12 +85,9 @@ fn read(root: manifest_capnp::manifest::Reader<'_>) -> capnp::Result<Manifest> {
     })
 }
 
-/// Deepest directory nesting a mount may have.
-const MAX_DEPTH: u32 = 64;
-
 fn read_node(node: manifest_capnp::fs_node::Reader<'_>, depth: u32) -> capnp::Result<FsNode> {
     use manifest_capnp::fs_node::Which;
-    if depth > MAX_DEPTH {
+    if depth > MAX_TREE_DEPTH {
         return Err(capnp::Error::failed("mount nests too deeply".into()));
     }
     let kind = match node.which()? {

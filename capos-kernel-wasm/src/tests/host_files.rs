@@ -284,3 +284,32 @@ fn a_host_file_written_to_is_written_back_by_its_bytes() {
     let sent = uploads(&k);
     assert_eq!(sent[n.unwrap() as usize].1, b"Jello", "{back:?}");
 }
+
+#[test]
+fn a_mount_128_directories_deep_boots_and_one_deeper_is_refused() {
+    let manifest = |depth: usize| {
+        let mut m = Message::new_default();
+        let mut root = m.init_root::<manifest_capnp::manifest::Builder>();
+        root.set_name("deep");
+        let mut blob = root.reborrow().init_blobs(1).get(0);
+        blob.set_name("init");
+        blob.set_data(b"\0asm");
+        let mount = root.reborrow().init_mounts(1).get(0);
+        let mut node = mount.init_root();
+        for _ in 0..depth {
+            let mut child = node.init_directory(1).get(0);
+            child.set_name("d");
+            node = child;
+        }
+        node.init_directory(0);
+        let mut init = root.init_init();
+        init.set_binary("init");
+        init.init_argv(1).set(0, "init");
+        words(&m)
+    };
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    k.boot(&manifest(128)).unwrap();
+    let mut k = Kernel::new(TestHost::default(), crate::caps::init_grants);
+    let err = k.boot(&manifest(129)).unwrap_err();
+    assert!(err.contains("nests too deeply"), "{err}");
+}
