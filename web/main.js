@@ -116,6 +116,12 @@ async function main() {
     return;
   }
 
+  // ?standby: a page a warm `capos run` keeps ready. Its kernel Worker
+  // loads now, with a spare process Worker and the WASI shim (prewarm),
+  // while the terminal loads; the first boot it is asked for uses them.
+  let spareKernel = params.has('standby') ? startKernel() : null;
+  spareKernel?.postMessage({ type: 'prewarm' });
+
   // The preview's service worker: registered while the terminal loads.
   // ?preview=off (a headless `capos` run, which reaches its ports over
   // TCP instead) neither registers it nor opens the pane.
@@ -139,9 +145,6 @@ async function main() {
     return;
   }
 
-  // ?standby: a page a warm `capos run` keeps ready; its kernel Worker
-  // loads now, and the first boot it is asked for uses it.
-  let spareKernel = params.has('standby') ? startKernel() : null;
   const boot = (request, label) => {
     session?.stop();
     fatal.hidden = true;

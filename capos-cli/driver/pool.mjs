@@ -73,6 +73,10 @@ let next = standbyPage();
 next.catch(() => {});
 // id -> { booted: resolves to the page once it is booting, finish, cancelled }
 const runs = new Map();
+// Settles once every run that ended has had its page closed and the site's
+// storage cleared: a run boots only then, so it never sees what one before
+// it stored (its client may already have gone, with its outcome).
+let cleaning = Promise.resolve();
 
 async function run({ id, manifest, timeoutMs, store = 'memory' }) {
   let booted;
@@ -115,6 +119,7 @@ async function run({ id, manifest, timeoutMs, store = 'memory' }) {
   }, timeoutMs);
   try {
     // A page that hangs must not hold the run past its timeout.
+    await cleaning;
     if (!entry.cancelled) await Promise.race([spare.page.evaluate(([path, backend]) => globalThis.capos.boot(path, { store: backend }), [manifest, store]), finished]);
     booted(spare.page);
     await finished;
@@ -125,8 +130,12 @@ async function run({ id, manifest, timeoutMs, store = 'memory' }) {
     booted(null);
     runs.delete(id);
     inputs.delete(id);
-    await Promise.race([spare.page.close().catch(() => {}), sleep(CLOSE_WITHIN_MS)]);
-    await clearStorage();
+    const cleanup = cleaning.then(async () => {
+      await Promise.race([spare.page.close().catch(() => {}), sleep(CLOSE_WITHIN_MS)]);
+      await clearStorage();
+    });
+    cleaning = cleanup;
+    await cleanup;
     emit({ run: id, kind: 'closed' });
   }
 }

@@ -130,6 +130,17 @@ fn compile_manifest(root: &Path, path: &Path) -> Result<Vec<u8>, Failure> {
     Ok(output.stdout)
 }
 
+/// The events that decide how a boot ended (`handle_event`).
+pub const OUTCOME_KINDS: &[&str] = &[
+    "halted",
+    "panic",
+    "bootError",
+    "timeout",
+    "fatal",
+    "browserError",
+    "driverError",
+];
+
 /// Why the boot ended.
 enum Outcome {
     Halted(i32),
@@ -454,5 +465,27 @@ mod tests {
             code(r#"{"kind":"browserError","message":"x"}"#, &mut out),
             exit::UNAVAILABLE
         );
+    }
+
+    #[test]
+    fn the_outcome_kinds_are_exactly_the_events_that_decide_a_boot() {
+        for kind in [
+            "halted",
+            "panic",
+            "bootError",
+            "timeout",
+            "fatal",
+            "browserError",
+            "driverError",
+            "console",
+            "filesystems",
+            "processes",
+        ] {
+            let line = format!(
+                r#"{{"kind":"{kind}","code":0,"message":"m","reason":"r","data":"","mounts":[]}}"#
+            );
+            let decides = handle_event_boot(&line, &mut Vec::new()).is_some();
+            assert_eq!(decides, OUTCOME_KINDS.contains(&kind), "{kind}");
+        }
     }
 }

@@ -581,6 +581,7 @@ fn serve_run(
     }
     // The page's events, to the client, until the pool closes the run.
     let mut client_gone = false;
+    let mut served = false;
     for line in rx.iter() {
         let mut event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
         if event["kind"] == "closed" {
@@ -592,6 +593,21 @@ fn serve_run(
         if !client_gone && writeln!(out, "{event}").is_err() {
             client_gone = true;
             daemon.tell_pool(&json!({ "op": "cancel", "id": id }));
+        }
+        // Decided: the client has its outcome and goes (its files written
+        // back) while the page closes and the storage is cleared; the pool
+        // holds the next run's boot until that is done.
+        let decided = event["kind"]
+            .as_str()
+            .is_some_and(|kind| boot::OUTCOME_KINDS.contains(&kind));
+        // Counted before the client hears of it, so it finds the count.
+        if decided && !served {
+            served = true;
+            run_served(daemon);
+        }
+        if decided && !client_gone {
+            client_gone = true;
+            let _ = out.shutdown(std::net::Shutdown::Both);
         }
     }
     // Both directions end: the client sees the end of the events, and the
@@ -606,11 +622,19 @@ fn serve_run(
     if let Some(secret) = host_files {
         daemon.site.remove_host_files(&secret);
     }
+    if !served {
+        run_served(daemon);
+    }
+    Ok(())
+}
+
+/// Counts a run as served (its outcome known, or it ended without one) and
+/// no longer running: the idle clock starts again.
+fn run_served(daemon: &Daemon) {
     daemon.runs_served.fetch_add(1, Ordering::Relaxed);
     let mut activity = daemon.activity();
     activity.0 -= 1;
     activity.1 = Instant::now();
-    Ok(())
 }
 
 /// 128 random bits as hex, from the kernel's generator.

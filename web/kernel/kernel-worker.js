@@ -3,7 +3,7 @@
 // (Rust); this file only waits and forwards.
 
 import init, { Kernel } from '../pkg/capos_kernel_wasm.js';
-import { ProcessHost } from './process-host.js';
+import { ProcessHost, prewarm } from './process-host.js';
 import { checkPageMessage } from '../shared/messages.js';
 import { StoreHost, storeBackend } from './store-host.js';
 
@@ -40,6 +40,10 @@ self.onmessage = (event) => {
   }
   if (message.type === 'netConnect') {
     connect(message);
+    return;
+  }
+  if (message.type === 'prewarm') {
+    if (!booted) prewarm();
     return;
   }
   if (message.type === 'netConnector') {

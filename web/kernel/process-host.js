@@ -15,6 +15,30 @@ import {
 } from '../generated/abi.js';
 
 const PROCESS_WORKER_URL = new URL('../process/process-worker.js', import.meta.url);
+const WASI_SHIM_URL = new URL('../pkg/capos_wasi.wasm', import.meta.url);
+
+// A page standing by for a warm `capos run` starts its first process's
+// Worker and compiles the WASI shim before it is asked to boot, so the run
+// waits for neither. The Worker is blank until a process is started in it
+// (DevTools names it "started spare").
+let spare = null; // { worker, ready: Promise<boolean> }
+let spareShim = null;
+export function prewarm() {
+  if (spare) return;
+  const worker = new Worker(PROCESS_WORKER_URL, { type: 'module', name: 'capOS process (started spare)' });
+  const ready = new Promise((resolve) => {
+    worker.onmessage = ({ data }) => resolve(data?.type === 'ready');
+    worker.onerror = (event) => {
+      event.preventDefault();
+      resolve(false);
+    };
+  });
+  spare = { worker, ready };
+  spareShim = compileShim();
+  spareShim.catch(() => {}); // Compiled again, and reported, when a process needs it.
+}
+
+const compileShim = () => WebAssembly.compileStreaming(fetch(WASI_SHIM_URL));
 // How long a new process Worker has to say it is ready (times the attempt),
 // and how many Workers a process gets before it fails.
 const READY_WITHIN_MS = 3000;
@@ -95,7 +119,9 @@ export class ProcessHost {
   // a Worker that is not ready in time is replaced, a few times, and then
   // the process fails with a message instead of hanging.
   launch(pid, name, compiled, start, attempt) {
-    const worker = new Worker(PROCESS_WORKER_URL, { type: 'module', name: `pid ${pid}: ${name}` });
+    const taken = attempt === 1 ? spare : null;
+    if (taken) spare = null;
+    const worker = taken?.worker ?? new Worker(PROCESS_WORKER_URL, { type: 'module', name: `pid ${pid}: ${name}` });
     this.workers.set(pid, worker);
     this.publishWorkers();
     this.phases.set(pid, `Worker starting (attempt ${attempt})`);
@@ -107,9 +133,7 @@ export class ProcessHost {
       if (attempt < START_ATTEMPTS) return this.launch(pid, name, compiled, start, attempt + 1);
       this.toKernel(pid, (k) => k.processFailed(pid, `its Worker did not start (${attempt} tries, the last waited ${patience} ms)`));
     }, patience);
-    worker.onmessage = ({ data }) => {
-      if (ready) return this.onProcessMessage(pid, data);
-      if (data?.type !== 'ready') return this.toKernel(pid, (k) => k.processTrapped(pid, 'process Worker spoke before it was ready'));
+    const onReady = () => {
       ready = true;
       clearTimeout(timer);
       this.phases.set(pid, 'Worker ready');
@@ -119,6 +143,20 @@ export class ProcessHost {
         worker.postMessage({ ...start, module, wasiShim });
       }).catch((err) => this.toKernel(pid, (k) => k.processFailed(pid, err.message)));
     };
+    worker.onmessage = ({ data }) => {
+      if (ready) return this.onProcessMessage(pid, data);
+      if (data?.type !== 'ready') return this.toKernel(pid, (k) => k.processTrapped(pid, 'process Worker spoke before it was ready'));
+      onReady();
+    };
+    // A spare that said "ready" before it was taken will not say it again;
+    // one that failed to load is replaced like any Worker that did not start.
+    taken?.ready.then((ok) => {
+      if (ready || this.workers.get(pid) !== worker) return;
+      if (ok) return onReady();
+      clearTimeout(timer);
+      worker.terminate();
+      this.launch(pid, name, compiled, start, attempt + 1);
+    });
     worker.onerror = (event) => {
       event.preventDefault();
       clearTimeout(timer);
@@ -170,9 +208,10 @@ export class ProcessHost {
 
   // The WASI shim module, compiled once and shared by every WASI process.
   wasiShim() {
-    this.shim ??= WebAssembly.compileStreaming(fetch(new URL('../pkg/capos_wasi.wasm', import.meta.url)))
+    this.shim ??= (spareShim ?? compileShim())
       .catch((err) => {
         this.shim = null; // The next process tries again.
+        spareShim = null;
         throw new Error(`cannot load the WASI shim: ${err.message}`);
       });
     return this.shim;

@@ -48,6 +48,7 @@ export function checkPageMessage(m) {
     case 'stdin':
       return check(m.data instanceof Uint8Array && m.data.length <= MAX_TEXT, 'stdin data must be a Uint8Array of at most 1 MiB');
     case 'stdinEof':
+    case 'prewarm':
       return null;
     case 'netConnector':
       return check(m.channel instanceof MessagePort, 'netConnector: {channel: MessagePort}');
