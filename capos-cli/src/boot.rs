@@ -469,23 +469,13 @@ mod tests {
 
     #[test]
     fn the_outcome_kinds_are_exactly_the_events_that_decide_a_boot() {
-        for kind in [
-            "halted",
-            "panic",
-            "bootError",
-            "timeout",
-            "fatal",
-            "browserError",
-            "driverError",
-            "console",
-            "filesystems",
-            "processes",
-        ] {
+        let others = ["console", "filesystems", "processes", "listening"];
+        for kind in OUTCOME_KINDS.iter().chain(&others) {
             let line = format!(
-                r#"{{"kind":"{kind}","code":0,"message":"m","reason":"r","data":"","mounts":[]}}"#
+                r#"{{"kind":"{kind}","code":0,"message":"m","reason":"r","data":"","mounts":[],"ports":[]}}"#
             );
             let decides = handle_event_boot(&line, &mut Vec::new()).is_some();
-            assert_eq!(decides, OUTCOME_KINDS.contains(&kind), "{kind}");
+            assert_eq!(decides, OUTCOME_KINDS.contains(kind), "{kind}");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Host files (`capos run --dir`): a file left on the host is read in when
 //! a program first opens it, and written back by reference while unchanged.
 
-use super::{Message, Proc, TestHost, done, reader, words};
+use super::{Message, Proc, TestHost, done, read_file, reader, words};
 use crate::host::{HostFailure, HostReply};
 use crate::kernel::Kernel;
 use crate::view::UiEvent;
@@ -72,24 +72,6 @@ fn opened(c: &(capos_config::ring::Cqe, Vec<u8>)) -> (u16, u32) {
         0
     };
     (res.get_errno(), cap)
-}
-
-fn read_all(k: &mut Kernel<TestHost>, p: &mut Proc, f: u32) -> Vec<u8> {
-    let mut m = Message::new_default();
-    m.init_root::<file::read_params::Builder>().set_len(1 << 16);
-    p.call(
-        f,
-        interfaces::file::INTERFACE_ID,
-        interfaces::file::method::READ,
-        &words(&m),
-    );
-    let c = done(k, p).remove(0);
-    reader(&c.1)
-        .get_root::<file::read_results::Reader>()
-        .unwrap()
-        .get_data()
-        .unwrap()
-        .to_vec()
 }
 
 fn size_of(k: &mut Kernel<TestHost>, p: &mut Proc, path: &str) -> u64 {
@@ -173,12 +155,12 @@ fn a_host_file_is_read_on_its_first_open_only() {
     k.host_reply(asked[0].0, HostReply::FileData(b"hello!".to_vec()));
     let (errno, f) = opened(&done(&mut k, &mut p)[0]);
     assert_eq!(errno, 0);
-    assert_eq!(read_all(&mut k, &mut p, f), b"hello!");
+    assert_eq!(read_file(&mut k, &mut p, f), b"hello!");
     assert_eq!(size_of(&mut k, &mut p, "small.txt"), 6);
     send_open(&mut p, "small.txt", false);
     let (errno, again) = opened(&done(&mut k, &mut p)[0]);
     assert_eq!((errno, reads(&k).len()), (0, 1), "read in once");
-    assert_eq!(read_all(&mut k, &mut p, again), b"hello!");
+    assert_eq!(read_file(&mut k, &mut p, again), b"hello!");
     // Unchanged: written back by reference, not by its bytes.
     let back = written_back(&mut k);
     assert!(
@@ -239,7 +221,7 @@ fn an_open_that_empties_a_host_file_reads_nothing_and_writes_it_back_by_its_byte
     let (errno, f) = opened(&done(&mut k, &mut p)[0]);
     assert_eq!(errno, 0);
     assert!(reads(&k).is_empty());
-    assert_eq!(read_all(&mut k, &mut p, f), b"");
+    assert_eq!(read_file(&mut k, &mut p, f), b"");
     assert_eq!(size_of(&mut k, &mut p, "big.bin"), 0);
     let back = written_back(&mut k);
     assert!(

@@ -105,6 +105,26 @@ pub(crate) fn done(k: &mut Kernel<TestHost>, p: &mut Proc) -> Vec<(Cqe, Vec<u8>)
     p.raw_completions()
 }
 
+/// What `File.read` of up to 64 KiB from offset 0 returns.
+pub(crate) fn read_file(k: &mut Kernel<TestHost>, p: &mut Proc, f: u32) -> Vec<u8> {
+    let mut m = Message::new_default();
+    m.init_root::<capos_schema::fs_capnp::file::read_params::Builder>()
+        .set_len(1 << 16);
+    p.call(
+        f,
+        interfaces::file::INTERFACE_ID,
+        interfaces::file::method::READ,
+        &words(&m),
+    );
+    let c = done(k, p).remove(0);
+    let r = reader(&c.1);
+    r.get_root::<capos_schema::fs_capnp::file::read_results::Reader>()
+        .unwrap()
+        .get_data()
+        .unwrap()
+        .to_vec()
+}
+
 /// A failed completion's message.
 pub(crate) fn error_text(c: &(Cqe, Vec<u8>)) -> String {
     String::from_utf8_lossy(&c.1).into_owned()

@@ -1,7 +1,7 @@
 //! Persistent volumes: what a commit sends the host, what `sync` waits for,
 //! the quota, a failed commit, and a tree read back from what was stored.
 
-use super::{Message, Proc, TestHost, done, reader, words};
+use super::{Message, Proc, TestHost, done, read_file, reader, words};
 use crate::caps::volume::index_blobs;
 use crate::host::{HostFailure, HostReply, StoreImage};
 use crate::kernel::Kernel;
@@ -105,24 +105,6 @@ fn write(k: &mut Kernel<TestHost>, p: &mut Proc, f: u32, data: &[u8]) -> u16 {
         .get_root::<file::write_results::Reader>()
         .unwrap()
         .get_errno()
-}
-
-fn read(k: &mut Kernel<TestHost>, p: &mut Proc, f: u32) -> Vec<u8> {
-    let mut m = Message::new_default();
-    m.init_root::<file::read_params::Builder>().set_len(1 << 16);
-    p.call(
-        f,
-        interfaces::file::INTERFACE_ID,
-        interfaces::file::method::READ,
-        &words(&m),
-    );
-    let c = done(k, p).remove(0);
-    let r = reader(&c.1);
-    r.get_root::<file::read_results::Reader>()
-        .unwrap()
-        .get_data()
-        .unwrap()
-        .to_vec()
 }
 
 /// Releases a capability (what closing a file does).
@@ -332,9 +314,9 @@ fn a_write_past_the_quota_is_enospc_and_writes_nothing() {
     // The seed holds 6 of the 16 bytes.
     let f = open(&mut k, &mut p, "big");
     assert_eq!(write(&mut k, &mut p, f, &[7; 11]), ENOSPC);
-    assert_eq!(read(&mut k, &mut p, f), b"");
+    assert_eq!(read_file(&mut k, &mut p, f), b"");
     assert_eq!(write(&mut k, &mut p, f, &[7; 10]), 0);
-    assert_eq!(read(&mut k, &mut p, f), [7; 10]);
+    assert_eq!(read_file(&mut k, &mut p, f), [7; 10]);
 }
 
 #[test]
@@ -371,9 +353,9 @@ fn a_committed_tree_boots_again_as_it_was() {
     let f2 = open(&mut k2, &mut p2, "kept.bin");
     let mut expected = bytes;
     expected.extend_from_slice(b"XY");
-    assert_eq!(read(&mut k2, &mut p2, f2), expected);
+    assert_eq!(read_file(&mut k2, &mut p2, f2), expected);
     let seed = open(&mut k2, &mut p2, "seed.txt");
-    assert_eq!(read(&mut k2, &mut p2, seed), b"seeded");
+    assert_eq!(read_file(&mut k2, &mut p2, seed), b"seeded");
 }
 
 #[test]
