@@ -6,6 +6,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exposeReport } from './report.mjs';
 
 const RUNS = 3;
 const UPLOAD_FILES = 1000;
@@ -18,7 +19,7 @@ const round = (x, digits = 3) => Number(x.toFixed(digits));
 async function openPage(context, siteUrl) {
   const page = await context.newPage();
   const events = [];
-  await page.exposeFunction('__caposReport', (event) => { events.push(event); });
+  await exposeReport(page, (event) => { events.push(event); });
   // No directory picker: the upload goes through <input webkitdirectory>,
   // which a driver can fill.
   await page.addInitScript(() => { delete globalThis.showDirectoryPicker; });

@@ -11,6 +11,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 import { serveSite } from './serve.mjs';
 import { filesBench, printFilesTable } from './bench-files.mjs';
 import { netBench, printNetTable } from './bench-net.mjs';
+import { exposeReport } from './report.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
@@ -27,7 +28,7 @@ async function visit(context, url, done, timeoutMs = 300_000) {
     finish = resolve;
     setTimeout(() => reject(new Error(`${url}: no result in ${timeoutMs} ms`)), timeoutMs).unref();
   });
-  await page.exposeFunction('__caposReport', (event) => {
+  await exposeReport(page, (event) => {
     events.push(event);
     if (['fatal', 'panic', 'bootError'].includes(event.kind)) finish(new Error(`${url}: ${event.message}`));
     else if (done(events)) finish(null);
@@ -69,7 +70,7 @@ async function frameRate(context, url) {
   const started = new Promise((resolve) => { calling = resolve; });
   let finished;
   const halted = new Promise((resolve) => { finished = resolve; });
-  await page.exposeFunction('__caposReport', (event) => {
+  await exposeReport(page, (event) => {
     if (event.kind === 'console' && event.text.includes('calling in pairs')) calling();
     if (['halted', 'fatal', 'panic', 'bootError'].includes(event.kind)) finished(event);
   });
@@ -463,7 +464,7 @@ async function runtimeHello(context, siteUrl, runtime, { cold }) {
   const events = [];
   let done;
   const halted = new Promise((resolve) => { done = resolve; });
-  await page.exposeFunction('__caposReport', (event) => {
+  await exposeReport(page, (event) => {
     events.push(event);
     if (['halted', 'panic', 'bootError', 'fatal'].includes(event.kind)) done(event);
   });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 import { pageState } from './diagnose.mjs';
+import { exposeReport } from './report.mjs';
 
 
 const FINAL = new Set(['halted', 'panic', 'bootError', 'fatal']);
@@ -90,8 +91,7 @@ async function main() {
     finishEarly = () => finish({ kind: 'orphaned' });
     // What the page last reported, for a timeout to say where things stood.
     const seen = { events: 0, last: [], processes: null };
-    await page.exposeFunction('__caposReport', (event) => {
-      if (event === null || typeof event !== 'object' || typeof event.kind !== 'string') return;
+    await exposeReport(page, (event) => {
       seen.events++;
       seen.last = [...seen.last.slice(-7), event.kind];
       if (event.kind === 'processes') seen.processes = event.processes;

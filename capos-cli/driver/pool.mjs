@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 import { pageState } from './diagnose.mjs';
+import { exposeReport } from './report.mjs';
 
 const FINAL = new Set(['halted', 'panic', 'bootError', 'fatal']);
 const siteUrl = process.argv[2];
@@ -54,9 +55,7 @@ async function standbyPage() {
 async function loadStandby(readyWithinMs) {
   const page = await context.newPage();
   const spare = { page, report: () => {} };
-  await page.exposeFunction('__caposReport', (event) => {
-    if (event !== null && typeof event === 'object' && typeof event.kind === 'string') spare.report(event);
-  });
+  await exposeReport(page, (event) => spare.report(event));
   page.on('pageerror', (err) => spare.report({ kind: 'pageError', message: String(err) }));
   page.on('crash', () => spare.report({ kind: 'browserError', message: 'the page crashed' }));
   try {

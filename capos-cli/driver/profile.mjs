@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 import { serveSite } from './serve.mjs';
+import { exposeReport } from './report.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
@@ -90,7 +91,7 @@ async function main() {
     await session.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
     let halted;
     const done = new Promise((resolve) => { halted = resolve; });
-    await page.exposeFunction('__caposReport', (event) => {
+    await exposeReport(page, (event) => {
       if (['halted', 'panic', 'bootError', 'fatal'].includes(event.kind)) halted(event);
       if (event.kind === 'console' && STOP_AT.test(event.text)) halted({ kind: 'stop', reason: event.text.trim() });
     });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 import { serveSite } from './serve.mjs';
+import { exposeReport } from './report.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
@@ -23,7 +24,7 @@ export async function soak(context, siteUrl, timeoutMs = 300_000) {
   const page = await context.newPage();
   const events = [];
   let liveWorkers = null;
-  await page.exposeFunction('__caposReport', (event) => {
+  await exposeReport(page, (event) => {
     events.push(event);
     if (event.kind === 'workers') liveWorkers = event.live;
   });

@@ -256,6 +256,15 @@ pub fn follow(
     }
 }
 
+/// Writes `value` as one JSON line in a single write: displayed straight
+/// into an unbuffered stream (a socket, a pipe), a `Value` is one write per
+/// token, and a 1,000-file snapshot took 200 ms to cross the daemon's socket.
+pub fn write_json_line(out: &mut impl Write, value: &Value) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(value)?;
+    line.push(b'\n');
+    out.write_all(&line)
+}
+
 /// Sends this process's stdin to the driver, base64 in JSON lines, then EOF.
 pub fn forward_stdin(driver: &Sink) {
     use base64::Engine as _;
@@ -269,13 +278,14 @@ pub fn forward_stdin(driver: &Sink) {
         };
         let data = base64::engine::general_purpose::STANDARD.encode(&buf[..n]);
         let mut out = driver.lock().unwrap_or_else(|e| e.into_inner());
-        if writeln!(out, "{}", serde_json::json!({ "data": data })).is_err() || out.flush().is_err()
+        if write_json_line(&mut *out, &serde_json::json!({ "data": data })).is_err()
+            || out.flush().is_err()
         {
             return;
         }
     }
     let mut out = driver.lock().unwrap_or_else(|e| e.into_inner());
-    let _ = writeln!(out, "{}", serde_json::json!({ "eof": true }));
+    let _ = write_json_line(&mut *out, &serde_json::json!({ "eof": true }));
     let _ = out.flush();
 }
 

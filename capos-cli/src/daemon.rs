@@ -202,7 +202,7 @@ pub fn run(
         "store": store,
         "hostFiles": host_files,
     });
-    writeln!(stream, "{header}").map_err(lost)?;
+    boot::write_json_line(&mut stream, &header).map_err(lost)?;
     stream.write_all(manifest).map_err(lost)?;
     if mode == Mode::Run {
         let input = stream.try_clone().map_err(lost)?;
@@ -227,7 +227,7 @@ pub fn run(
 /// Sends one request line; the daemon's answer, or `None` if none runs.
 fn request(paths: &Paths, op: &str) -> Option<Value> {
     let mut stream = UnixStream::connect(&paths.socket).ok()?;
-    writeln!(stream, "{}", json!({ "op": op })).ok()?;
+    boot::write_json_line(&mut stream, &json!({ "op": op })).ok()?;
     let mut line = String::new();
     BufReader::new(stream).read_line(&mut line).ok()?;
     serde_json::from_str(&line).ok()
@@ -322,7 +322,8 @@ impl Daemon {
     fn tell_pool(&self, command: &Value) {
         let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(pool) = pool.as_mut() {
-            let _ = writeln!(pool, "{command}");
+            // Input and --tcplisten traffic: one write per command.
+            let _ = boot::write_json_line(pool, command);
             let _ = pool.flush();
         }
     }
@@ -477,17 +478,16 @@ fn serve_client(
                 "active": active,
                 "idleExitS": daemon.idle.as_secs(),
             });
-            writeln!(out, "{status}")
+            boot::write_json_line(&mut out, &status)
         }
         Some("stop") => {
-            writeln!(out, "{}", json!({ "stopping": true }))?;
+            boot::write_json_line(&mut out, &json!({ "stopping": true }))?;
             shutdown(daemon, pool)
         }
         Some("run") => serve_run(daemon, &request, reader, out),
-        _ => writeln!(
-            out,
-            "{}",
-            json!({ "kind": "driverError", "message": "the daemon got a request it does not know" })
+        _ => boot::write_json_line(
+            &mut out,
+            &json!({ "kind": "driverError", "message": "the daemon got a request it does not know" }),
         ),
     }
 }
@@ -507,10 +507,9 @@ fn serve_run(
         .find(|s| request["store"].as_str() == Some(s))
         .unwrap_or("memory");
     if len as usize > MANIFEST_MAX_BYTES || timeout_ms == 0 {
-        return writeln!(
-            out,
-            "{}",
-            json!({ "kind": "driverError", "message": format!("a run needs a manifest of at most {MANIFEST_MAX_BYTES} bytes and a timeout") })
+        return boot::write_json_line(
+            &mut out,
+            &json!({ "kind": "driverError", "message": format!("a run needs a manifest of at most {MANIFEST_MAX_BYTES} bytes and a timeout") }),
         );
     }
     let mut manifest = vec![0u8; len as usize];
@@ -590,7 +589,7 @@ fn serve_run(
         if let Some(map) = event.as_object_mut() {
             map.remove("run");
         }
-        if !client_gone && writeln!(out, "{event}").is_err() {
+        if !client_gone && boot::write_json_line(&mut out, &event).is_err() {
             client_gone = true;
             daemon.tell_pool(&json!({ "op": "cancel", "id": id }));
         }

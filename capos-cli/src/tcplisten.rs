@@ -207,7 +207,7 @@ impl Hub {
 
 fn send(sink: &Sink, line: Value) {
     let mut out = sink.lock().unwrap_or_else(|e| e.into_inner());
-    let _ = writeln!(out, "{line}");
+    let _ = crate::boot::write_json_line(&mut *out, &line);
     let _ = out.flush();
 }
 

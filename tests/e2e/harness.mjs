@@ -8,6 +8,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CHROMIUM, CHROMIUM_ARGS } from '../../capos-cli/driver/chromium.mjs';
+import { exposeReport } from '../../capos-cli/driver/report.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CAPOS = process.env.CAPOS_BIN || join(ROOT, 'target', 'release', 'capos');
@@ -41,7 +42,7 @@ export async function openBoot(context, url, { prepare } = {}) {
   await prepare?.(page);
   const events = [];
   const waiters = [];
-  await page.exposeFunction('__caposReport', (event) => {
+  await exposeReport(page, (event) => {
     events.push(event);
     for (const w of [...waiters]) if (w.match(event)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(event); }
   });

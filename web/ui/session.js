@@ -9,7 +9,8 @@ import { serveClipboard } from './clipboard.js';
 
 // A headless driver (capos boot/run, the end-to-end tests) may expose this to
 // follow the boot; a person's browser doesn't have it.
-export const report = (event) => globalThis.__caposReport?.(event);
+// As JSON text: a driver gets it in one piece (capos-cli/driver/report.mjs).
+export const report = (event) => globalThis.__caposReport?.(JSON.stringify(event));
 
 export const startKernel = () => new Worker('/kernel/kernel-worker.js', { type: 'module', name: 'capOS kernel' });
 
