@@ -201,6 +201,9 @@ pub fn run(
         "manifestLen": manifest.len(),
         "store": store,
         "hostFiles": host_files,
+        // A run relaying TCP hears its page to the end: connection traffic
+        // may still be on its way after the outcome.
+        "net": net.is_some(),
     });
     boot::write_json_line(&mut stream, &header).map_err(lost)?;
     stream.write_all(manifest).map_err(lost)?;
@@ -581,6 +584,7 @@ fn serve_run(
     // The page's events, to the client, until the pool closes the run.
     let mut client_gone = false;
     let mut served = false;
+    let relays_net = request["net"] == true;
     for line in rx.iter() {
         let mut event: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
         if event["kind"] == "closed" {
@@ -604,7 +608,7 @@ fn serve_run(
             served = true;
             run_served(daemon);
         }
-        if decided && !client_gone {
+        if decided && !client_gone && !relays_net {
             client_gone = true;
             let _ = out.shutdown(std::net::Shutdown::Both);
         }
