@@ -16,8 +16,8 @@ DEMOS      := $(notdir $(patsubst %/manifest.capnp,%,$(wildcard demos/*/manifest
 DEMO_PKGS  := $(addprefix -p demo-,$(DEMOS))
 
 export CARGO_TERM_QUIET := true
-# `$(UPDATE) FROM TO`: copies a file unless TO already holds the same bytes (keeping its time).
-UPDATE     = update() { cmp -s "$$1" "$$2" || cp "$$1" "$$2"; }; update
+# `$(UPDATE) FROM TO`: copies a file (or a tree) unless TO already holds the same bytes.
+UPDATE     := scripts/update-tree.sh
 # The capos binary serves this checkout, even when cargo builds in a shared target dir.
 export CAPOS_ROOT := $(CURDIR)
 
@@ -46,7 +46,7 @@ build: prereqs wasi-programs runtimes
 	@mkdir -p $(SITE)/pkg $(SITE)/manifests $(SITE)/generated $(SITE)/ring-tests build/wasm build/bindgen
 	wasm-bindgen --target web --no-typescript --out-dir build/bindgen $(WASM_OUT)/capos_kernel_wasm.wasm
 	@# Only what changed is replaced: capos embeds the site, and rebuilds when a file of it is touched.
-	@scripts/update-tree.sh build/bindgen $(CURDIR)/$(SITE)/pkg
+	@$(UPDATE) build/bindgen $(CURDIR)/$(SITE)/pkg
 	@$(UPDATE) $(WASM_OUT)/capos_wasi.wasm $(SITE)/pkg/capos_wasi.wasm
 	@for d in $(DEMOS); do $(UPDATE) $(WASM_OUT)/demo_$${d//-/_}.wasm build/wasm/$$d.wasm; done
 	@for d in $(DEMOS); do \
@@ -55,7 +55,7 @@ build: prereqs wasi-programs runtimes
 	done
 	cargo run --release -q -p capos-config --bin export-abi > build/abi.js.tmp
 	@$(UPDATE) build/abi.js.tmp $(SITE)/generated/abi.js
-	@scripts/update-tree.sh ring-tests-js/web $(CURDIR)/$(SITE)/ring-tests
+	@$(UPDATE) ring-tests-js/web $(CURDIR)/$(SITE)/ring-tests
 	@$(UPDATE) $(WASM_OUT)/ring_tests_js.wasm $(SITE)/ring-tests/ring_tests_js.wasm
 	@# Last: capos carries the finished site (capos-cli/build.rs).
 	cargo build --release -p capos-cli
@@ -165,7 +165,7 @@ wasi-test: build wasi-test-programs
 bench: build
 	cargo build --release --target wasm32-wasip1 --manifest-path demos/bench-compute/Cargo.toml --target-dir $(TARGET_DIR)
 	@mkdir -p $(SITE)/bench
-	cp $(TARGET_DIR)/wasm32-wasip1/release/bench-compute.wasm $(SITE)/bench/
+	$(UPDATE) $(TARGET_DIR)/wasm32-wasip1/release/bench-compute.wasm $(SITE)/bench/bench-compute.wasm
 	cargo build --release --manifest-path demos/wasi/Cargo.toml -p static-server --target-dir $(TARGET_DIR)
 	CAPOS_BIN=$(abspath $(CAPOS)) CAPOS_NATIVE_STATIC_SERVER=$(abspath $(TARGET_DIR))/release/static-server \
 	  node capos-cli/driver/bench.mjs

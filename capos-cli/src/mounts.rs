@@ -232,12 +232,11 @@ fn stage_and_apply(
                     .ok()
                     .and_then(|id| origins.get(id))
                     .ok_or_else(|| format!("{path}: no host file {id}"))?;
-                if *from == host.join(&rel) {
-                    Want::Unchanged
-                } else {
+                // Where it was: nothing to do. Elsewhere: staged below.
+                if *from != host.join(&rel) {
                     moved.push((rel.clone(), from.clone()));
-                    Want::Unchanged // staged below
                 }
+                Want::Unchanged
             }
             (Some("dir"), None) => Want::Dir,
             (Some("symlink"), None) => Want::Symlink(data.to_string()),

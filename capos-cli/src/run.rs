@@ -67,18 +67,6 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             first.display()
         );
     }
-    // The secret that names this run's host files on the server.
-    let secret = daemon::secret_hex()
-        .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("no random secret: {e}")))?;
-    let host_files_url = crate::site::host_files_url(&secret);
-    // Host files are shared with the page for mounts in kernel memory: read
-    // from the host, and the changed ones sent back into `uploads`.
-    let shared = !mappings.is_empty() && args.dir_store.is_none();
-    let uploads = if shared {
-        Some(Uploads::make(&secret)?)
-    } else {
-        None
-    };
     validate_env(&args.env).map_err(|e| Failure::new(exit::USAGE, format!("--env: {e}")))?;
     let store = match args.dir_store.as_deref() {
         None => "memory",
@@ -89,6 +77,13 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
                 format!("--dir-store: {other:?} is not opfs or idb"),
             ));
         }
+    };
+    // Host files are shared with the page for mounts in kernel memory: read
+    // from the host, and the changed ones sent back.
+    let share = if !mappings.is_empty() && args.dir_store.is_none() {
+        Some(HostShare::make()?)
+    } else {
+        None
     };
     // A name of this run's own: the stores are the run's, like the mounts.
     let store_prefix = args
@@ -145,22 +140,34 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
         trap_unknown_imports: args.trap_unknown_imports,
         fetch: args.fetch,
         listen: &ports,
-        host_files: if shared { &host_files_url } else { "" },
+        host_files: share.as_ref().map_or("", |s| s.url.as_str()),
     });
     let timeout = std::time::Duration::from_secs(args.timeout);
     let finished = if daemon::enabled() {
-        let share = uploads
-            .as_ref()
-            .map(|u| (secret.as_str(), host_files.as_slice(), u.0.as_path()));
-        daemon::run(&site.root, &manifest, share, timeout, Mode::Run, store, net)?
+        let shared = share.as_ref().map(|s| {
+            (
+                s.secret.as_str(),
+                host_files.as_slice(),
+                s.uploads.as_path(),
+            )
+        });
+        daemon::run(
+            &site.root,
+            &manifest,
+            shared,
+            timeout,
+            Mode::Run,
+            store,
+            net,
+        )?
     } else {
         site.add_file(BOOT_PATH, manifest);
-        if let Some(uploads) = &uploads {
+        if let Some(share) = &share {
             let files = crate::site::HostFiles {
                 files: host_files.clone(),
-                uploads: uploads.0.clone(),
+                uploads: share.uploads.clone(),
             };
-            site.add_host_files(&secret, files);
+            site.add_host_files(&share.secret, files);
         }
         boot::boot_site(site, BOOT_PATH, args.timeout, Mode::Run, store, net)?
     };
@@ -169,13 +176,13 @@ pub fn run(args: RunArgs) -> Result<u8, Failure> {
             &mappings,
             finished.filesystems.as_ref(),
             &host_files,
-            uploads.as_ref().map(|u| u.0.as_path()),
+            share.as_ref().map(|s| s.uploads.as_path()),
         );
-        if let (Err(_), Some(uploads)) = (&written, uploads) {
+        if let (Err(_), Some(share)) = (&written, share) {
             // The changed files' bytes are still here: not deleted.
             eprintln!(
                 "capos: the files the program changed are kept in {}",
-                uploads.keep().display()
+                share.keep().display()
             );
         }
         written?;
@@ -247,31 +254,43 @@ fn write_back(
     Ok(())
 }
 
-/// A private directory (mode 0700) where the page sends the bytes of the
-/// files a run changed; removed when dropped, unless kept.
-struct Uploads(std::path::PathBuf);
+/// What a run shares with its page for its host files: the secret that
+/// names them on the server, the `Manifest.hostFiles` path it makes, and a
+/// private directory (mode 0700) where the page sends the bytes of the
+/// files the run changed, removed when dropped unless kept.
+struct HostShare {
+    secret: String,
+    url: String,
+    uploads: std::path::PathBuf,
+}
 
-impl Uploads {
-    fn make(secret: &str) -> Result<Self, Failure> {
+impl HostShare {
+    fn make() -> Result<Self, Failure> {
         use std::os::unix::fs::DirBuilderExt as _;
-        let dir = std::env::temp_dir().join(format!("capos-run-{secret}"));
+        let secret = daemon::secret_hex()
+            .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("no random secret: {e}")))?;
+        let uploads = std::env::temp_dir().join(format!("capos-run-{secret}"));
         std::fs::DirBuilder::new()
             .mode(0o700)
-            .create(&dir)
-            .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("{}: {e}", dir.display())))?;
-        Ok(Self(dir))
+            .create(&uploads)
+            .map_err(|e| Failure::new(exit::UNAVAILABLE, format!("{}: {e}", uploads.display())))?;
+        Ok(Self {
+            url: crate::site::host_files_url(&secret),
+            secret,
+            uploads,
+        })
     }
 
-    /// Leaves the directory in place, for a person to recover from.
+    /// Leaves the uploads in place, for a person to recover from.
     fn keep(self) -> std::path::PathBuf {
-        let dir = self.0.clone();
+        let dir = self.uploads.clone();
         std::mem::forget(self);
         dir
     }
 }
 
-impl Drop for Uploads {
+impl Drop for HostShare {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_dir_all(&self.uploads);
     }
 }
