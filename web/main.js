@@ -12,21 +12,15 @@ import { createFiles, pickFolder } from './ui/files.js';
 import { createTransfer } from './ui/transfer.js';
 import { readDropped } from './ui/folder-reader.js';
 import { setStatus, showFatal } from './ui/status.js';
-import { report, startKernel, startSession } from './ui/session.js';
+import { report, startSession } from './ui/session.js';
+import { takeEarlyKernel } from './early.js';
 import { isolateWithServiceWorker } from './coi.js';
 import { createPreview } from './ui/preview.js';
 import { announceKernel, linkPreview } from './net/service-link.js';
 import { createBridge } from './net/bridge.js';
+import { DEMO_NAME, bootFromDriver, manifestUrlFrom, storeRequest } from './ui/driver.js';
 
-const DEMO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const $ = (id) => document.getElementById(id);
-
-function manifestUrlFrom(params) {
-  const requested = params.get('manifest') ?? 'hello';
-  if (DEMO_NAME.test(requested)) return { name: requested, url: `/manifests/${requested}.bin` };
-  if (requested.startsWith('/') && !requested.startsWith('//')) return { name: requested, url: requested };
-  return { error: `"${requested}" is neither a demo name nor a path on this site` };
-}
 
 async function fillDemoSelector(select, current) {
   try {
@@ -45,6 +39,10 @@ stage('main.js loaded');
 
 async function main() {
   stage('main started');
+  // The terminal's module starts loading now (index.html preloads it) but is
+  // awaited only once isolation is confirmed, so that check never depends on it.
+  const terminalModule = import('./ui/terminal.js');
+  terminalModule.catch(() => {}); // Reported below, where it is awaited.
   const status = $('status');
   const fatal = $('fatal');
   const params = new URLSearchParams(location.search);
@@ -78,9 +76,8 @@ async function main() {
   $('files-upload-folder').addEventListener('click', () => files.uploadFolder());
   $('files-upload-files').addEventListener('click', () => files.uploadFiles());
   // Where persistent directories live: ?store=idb tries IndexedDB where
-  // OPFS would do; a headless `capos` run asks for memory.
-  const storeParam = params.get('store');
-  const storeBackend = ['opfs', 'idb', 'memory'].includes(storeParam) ? storeParam : undefined;
+  // OPFS would do.
+  const store = storeRequest(params.get('store'));
   // ?inspector=off hides the inspector (the kernel then builds none of it).
   const inspectorRoot = $('inspector');
   inspectorRoot.hidden = params.get('inspector') === 'off';
@@ -116,11 +113,9 @@ async function main() {
     return;
   }
 
-  // ?standby: a page a warm `capos run` keeps ready. Its kernel Worker
-  // loads now, with a spare process Worker and the WASI shim (prewarm),
-  // while the terminal loads; the first boot it is asked for uses them.
-  let spareKernel = params.has('standby') ? startKernel() : null;
-  spareKernel?.postMessage({ type: 'prewarm' });
+  // The kernel Worker web/early.js started as the page began to load (and
+  // its spare process Worker): the first boot uses it.
+  let spareKernel = takeEarlyKernel();
 
   // The preview's service worker: registered while the terminal loads.
   // ?preview=off (a headless `capos` run, which reaches its ports over
@@ -131,9 +126,8 @@ async function main() {
 
   let terminal;
   try {
-    // Loaded only once isolation is confirmed, so that check never depends on it.
     stage('loading the terminal');
-    const { createTerminal } = await import('./ui/terminal.js');
+    const { createTerminal } = await terminalModule;
     stage('creating the terminal');
     terminal = createTerminal($('terminal'));
     stage('terminal ready');
@@ -160,7 +154,7 @@ async function main() {
     // Every page boot holds the persistent "home" for the file browser;
     // only the programs run from the page (and manifests that mount it)
     // are granted it.
-    const full = { home: true, ...(storeBackend ? { store: storeBackend, readBack: true } : {}), ...request };
+    const full = { home: true, ...store, ...request };
     session = startSession({ terminal, processList, inspector, runtimeProgress, display, files, preview, status, fatal, request: full, label, kernel });
     const booted = session;
     previewLinked.then(() => announceKernel(booted));
@@ -195,21 +189,8 @@ async function main() {
       },
       report,
     }),
-    // Boots a demo by name, or a manifest at a path on this site: what the
-    // ?manifest= parameter does, without loading the page again.
-    // `options.store` picks where its persistent directories live (a
-    // headless run: memory unless it asks for opfs or idb).
-    boot: (manifest, options = {}) => {
-      const requested = manifestUrlFrom(new URLSearchParams({ manifest: String(manifest) }));
-      if (requested.error) {
-        report({ kind: 'bootError', message: requested.error });
-        return false;
-      }
-      // A driver that picks the store writes the mounts back: they are read back from it at the halt.
-      const store = ['opfs', 'idb', 'memory'].includes(options?.store) ? { store: options.store, readBack: true } : {};
-      boot({ type: 'boot', manifestUrl: requested.url, ...store }, requested.name);
-      return true;
-    },
+    // Boots a demo by name, or a manifest at a path on this site (ui/driver.js).
+    boot: (manifest, options = {}) => bootFromDriver(manifest, options, boot, report),
   });
 
   if (params.has('standby')) {

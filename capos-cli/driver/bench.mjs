@@ -347,11 +347,15 @@ function printWasiTable(w) {
 
 // `capos run` as a command: a small program start to exit, cold (a browser
 // of its own, CAPOS_DAEMON=off) and warm (through the daemon, started by an
-// uncounted first run), next to wasmtime; then the official WASI testsuite
-// through warm runs, when it is present.
+// uncounted first run) two ways: each run started after a pause, as a person
+// runs commands (the daemon has its standby page ready), and back to back, as
+// a script does (each run waits for the page the run before it freed); next
+// to wasmtime; then the official WASI testsuite through warm runs, when it is
+// present.
 const HELLO = [join(ROOT, 'build', 'wasi-tests', 'stdio_bytes.wasm'), 'split'];
 const CAPOS_RUN = [CAPOS, 'run', '--timeout', '60'];
-const CLI_RUNS = { cold: 5, warm: 15, wasmtime: 5 };
+const CLI_RUNS = { cold: 5, warm_idle: 9, warm: 15, wasmtime: 5 };
+const IDLE_BEFORE_RUN_MS = 1500;
 
 function timedRun(argv, env = {}) {
   const started = performance.now();
@@ -367,10 +371,17 @@ async function cliBench() {
   spawnSync(CAPOS, ['daemon', 'stop']);
   result.capos_run_hello_ms = { cold: median(times(CLI_RUNS.cold, [...CAPOS_RUN, ...HELLO], { CAPOS_DAEMON: 'off' })) };
   timedRun([...CAPOS_RUN, ...HELLO], { CAPOS_DAEMON: 'on' }); // starts the daemon
+  const idle = [];
+  for (let i = 0; i < CLI_RUNS.warm_idle; i++) {
+    await new Promise((resolve) => { setTimeout(resolve, IDLE_BEFORE_RUN_MS); });
+    idle.push(timedRun([...CAPOS_RUN, ...HELLO], { CAPOS_DAEMON: 'on' }));
+  }
+  result.capos_run_hello_ms.warm_idle = median(idle);
   result.capos_run_hello_ms.warm = median(times(CLI_RUNS.warm, [...CAPOS_RUN, ...HELLO], { CAPOS_DAEMON: 'on' }));
   result.capos_run_hello_ms.wasmtime = median(times(CLI_RUNS.wasmtime, [...WASMTIME, ...HELLO]));
   result.runs = CLI_RUNS;
   result.ratios = {
+    warm_idle_over_wasmtime: round(result.capos_run_hello_ms.warm_idle / result.capos_run_hello_ms.wasmtime),
     warm_over_wasmtime: round(result.capos_run_hello_ms.warm / result.capos_run_hello_ms.wasmtime),
     cold_over_warm: round(result.capos_run_hello_ms.cold / result.capos_run_hello_ms.warm),
   };
@@ -433,8 +444,11 @@ function printCliTable(c) {
   console.log(`
 capos run, start to exit of ${c.program}; medians, ms:
 `);
-  console.log(`${pad('cold (own browser)', 22)}${pad('warm (daemon)', 16)}${pad('wasmtime', 12)}${pad('warm/wasmtime', 16)}cold/warm`);
-  console.log(`${pad(h.cold, 22)}${pad(h.warm, 16)}${pad(h.wasmtime, 12)}${pad(c.ratios.warm_over_wasmtime, 16)}${c.ratios.cold_over_warm}`);
+  console.log(`${pad('cold (own browser)', 20)}${pad('warm, after a pause', 21)}${pad('warm, back to back', 20)}${pad('wasmtime', 10)}`
+    + `${pad('warm/wasmtime (pause, b2b)', 28)}cold/warm`);
+  console.log(`${pad(h.cold, 20)}${pad(h.warm_idle, 21)}${pad(h.warm, 20)}${pad(h.wasmtime, 10)}`
+    + `${pad(`${c.ratios.warm_idle_over_wasmtime}, ${c.ratios.warm_over_wasmtime}`, 28)}${c.ratios.cold_over_warm}`);
+  console.log(`runs: cold ${c.runs.cold}, warm ${c.runs.warm_idle} after a ${IDLE_BEFORE_RUN_MS} ms pause and ${c.runs.warm} back to back, wasmtime ${c.runs.wasmtime}`);
   const s = c.wasi_testsuite_s;
   console.log(s.seconds === undefined ? `
 official WASI testsuite: ${s.skipped}`

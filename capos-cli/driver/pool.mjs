@@ -1,11 +1,14 @@
 // The browser of the `capos` daemon: one headless Chromium kept up between
-// runs, and one page standing by (loaded, its kernel Worker compiled). Each
-// run takes the standby page, boots its manifest there, relays what the page
-// reports, then closes the page and clears the site's storage: a run's
-// pages, Workers, kernel and storage are never seen by the next one. What
+// runs, and one page standing by (the headless page, web/headless.html:
+// loaded, its kernel Worker compiled). Each run takes the standby page, boots
+// its manifest there, relays what the page reports, then navigates the tab
+// away (or closes it) and clears the site's storage: a run's document,
+// Workers, kernel and storage are never seen by the next one. What
 // runs share is the HTTP cache, and with it the browser's compiled code for
 // the page, the kernel and the shim: that is what makes a warm run fast.
-// The next standby page is prepared while a run goes on.
+// The next standby page is prepared once no run is going on: on two cores a
+// page loading beside a run takes the CPU the run needs (a run with the
+// machine to itself took 60-120 ms, one beside a loading page 200-250).
 //
 // Usage: node pool.mjs SITE_URL. Commands arrive on stdin as JSON lines:
 //   {"op":"run","id":N,"manifest":"/runs/…/manifest.bin","timeoutMs":T}
@@ -23,7 +26,7 @@ const FINAL = new Set(['halted', 'panic', 'bootError', 'fatal']);
 const siteUrl = process.argv[2];
 const emit = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
 
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 })
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, '--disable-back-forward-cache'], timeout: 60_000 })
   .catch((err) => {
     emit({ kind: 'browserError', message: `cannot start ${CHROMIUM}: ${err.message.split('\n')[0]}` });
     process.exit(1);
@@ -41,37 +44,81 @@ const CLOSE_WITHIN_MS = 5000;
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 const PAGE_ATTEMPTS = 3;
 
-/** A page loaded with ?standby; `report` is where its events go. */
-async function standbyPage() {
+const STANDBY_URL = `${siteUrl}headless.html?standby&store=memory`;
+
+/**
+ * A tab with the headless page loaded with ?standby; `report` is where its
+ * events go. `committed`: a tab already navigated to it (the last run's, see
+ * `retire`), tried first.
+ */
+async function standbyPage(committed = null) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await loadStandby(READY_WITHIN_MS * attempt);
+      return await loadStandby(READY_WITHIN_MS * attempt, attempt === 1 ? committed : null);
     } catch (err) {
       if (attempt === PAGE_ATTEMPTS) throw err;
     }
   }
 }
 
-async function loadStandby(readyWithinMs) {
+async function newTab() {
   const page = await context.newPage();
-  const spare = { page, report: () => {} };
-  await exposeReport(page, (event) => spare.report(event));
-  page.on('pageerror', (err) => spare.report({ kind: 'pageError', message: String(err) }));
-  page.on('crash', () => spare.report({ kind: 'browserError', message: 'the page crashed' }));
-  try {
-    await page.goto(`${siteUrl}?standby&inspector=off&preview=off&store=memory`, { timeout: readyWithinMs, waitUntil: 'commit' });
-    await page.waitForFunction(() => typeof globalThis.capos?.boot === 'function', null, { timeout: readyWithinMs });
-  } catch (err) {
-    await page.close().catch(() => {});
-    throw err;
-  }
-  return spare;
+  const tab = { page, report: () => {} };
+  await exposeReport(page, (event) => tab.report(event));
+  page.on('pageerror', (err) => tab.report({ kind: 'pageError', message: String(err) }));
+  page.on('crash', () => tab.report({ kind: 'browserError', message: 'the page crashed' }));
+  return tab;
 }
 
-let next = standbyPage();
-next.catch(() => {});
+async function loadStandby(readyWithinMs, committed) {
+  const tab = committed ?? await newTab();
+  try {
+    if (!committed) await tab.page.goto(STANDBY_URL, { timeout: readyWithinMs, waitUntil: 'commit' });
+    await tab.page.waitForFunction(() => typeof globalThis.capos?.boot === 'function', null, { timeout: readyWithinMs });
+  } catch (err) {
+    await tab.page.close().catch(() => {});
+    throw err;
+  }
+  return tab;
+}
+
+// Ends a run's page: its tab navigates away (to the next standby page if
+// none is ready and no other run goes on: a new document in the same tab is
+// ready in about a third of the time a new tab takes), or is closed. Either
+// way the run's document is gone, and every Worker with it, before the
+// site's storage is cleared. (The browser keeps no page in the back/forward
+// cache: --disable-back-forward-cache.)
+// A run that starts meanwhile takes that page (it boots once the storage
+// is cleared, as every run waits for `cleaning`).
+async function retire(tab) {
+  tab.report = () => {};
+  const close = () => Promise.race([tab.page.close().catch(() => {}), sleep(CLOSE_WITHIN_MS)]);
+  if (runs.size > 0 || next !== null) {
+    await close();
+    await clearStorage();
+    return;
+  }
+  const navigated = Promise.race([
+    tab.page.goto(STANDBY_URL, { timeout: CLOSE_WITHIN_MS, waitUntil: 'commit' }).then(() => true, () => false),
+    sleep(CLOSE_WITHIN_MS).then(() => false),
+  ]);
+  next = navigated.then((ok) => standbyPage(ok ? tab : null));
+  next.catch(() => {});
+  if (!await navigated) await close();
+  await clearStorage();
+}
+
 // id -> { booted: resolves to the page once it is booting, finish, cancelled }
 const runs = new Map();
+// The standby page the next run takes (loaded or loading), or null.
+let next = null;
+// Prepares the next run's page, unless a run is going on (its end does it).
+function prepare() {
+  if (next || runs.size > 0) return;
+  next = standbyPage();
+  next.catch(() => {});
+}
+prepare();
 // Settles once every run that ended has had its page closed and the site's
 // storage cleared: a run boots only then, so it never sees what one before
 // it stored (its client may already have gone, with its outcome).
@@ -82,9 +129,9 @@ async function run({ id, manifest, timeoutMs, store = 'memory' }) {
   const entry = { booted: new Promise((resolve) => { booted = resolve; }), finish: () => {}, cancelled: false };
   runs.set(id, entry);
   // Taken before any await: runs that start together never share a page.
-  const mine = next;
-  next = standbyPage();
-  next.catch(() => {});
+  const mine = next ?? standbyPage();
+  next = null;
+  mine.catch(() => {});
   let spare;
   try {
     spare = await mine;
@@ -129,12 +176,10 @@ async function run({ id, manifest, timeoutMs, store = 'memory' }) {
     booted(null);
     runs.delete(id);
     inputs.delete(id);
-    const cleanup = cleaning.then(async () => {
-      await Promise.race([spare.page.close().catch(() => {}), sleep(CLOSE_WITHIN_MS)]);
-      await clearStorage();
-    });
+    const cleanup = cleaning.then(() => retire(spare));
     cleaning = cleanup;
     await cleanup;
+    prepare();
     emit({ run: id, kind: 'closed' });
   }
 }

@@ -1,7 +1,9 @@
 // `make profile`: runs one manifest (default: bench) in headless Chromium with
 // the V8 sampling profiler on every Worker (the kernel and each process), and
 // prints where each spent its time: the functions with the most self time.
-// Usage: node capos-cli/driver/profile.mjs [manifest] [top-N]  (CAPOS_BIN: the capos binary)
+// Usage: node capos-cli/driver/profile.mjs [manifest] [top-N]  (CAPOS_BIN: the capos binary;
+// PROFILE_INTERVAL_US: the sampling interval, 100 us unless given: sampling this often slows
+// the ring traffic it samples, so compare profiles taken at one interval).
 // Needs a release build with names (`wasm-bindgen --keep-debug` is not
 // required: wasm function names come from the name section).
 import { dirname, join } from 'node:path';
@@ -62,7 +64,7 @@ class Targets {
     this.workers.set(sessionId, { title: targetInfo.title || targetInfo.url, path });
     await this.send(path, 'Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
     await this.send(path, 'Profiler.enable');
-    await this.send(path, 'Profiler.setSamplingInterval', { interval: 100 });
+    await this.send(path, 'Profiler.setSamplingInterval', { interval: Number(process.env.PROFILE_INTERVAL_US || 100) });
     await this.send(path, 'Profiler.start');
   }
 }

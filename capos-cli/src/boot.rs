@@ -60,12 +60,12 @@ pub fn boot_site(
 ) -> Result<Finished, Failure> {
     let driver = site.root.join("capos-cli/driver/boot.mjs");
     let server = serve::start(std::sync::Arc::new(site), 0)?;
-    // Nobody looks at a headless page: the kernel builds no inspector views
-    // and no preview opens (a run reaches its ports over --tcplisten).
-    // Persistent directories live in `store` ("memory" unless a run asks
-    // for the browser's storage); the profile is this run's alone.
+    // Nobody looks at the page: the headless one (web/headless.html) has no
+    // terminal, inspector or preview (a run reaches its ports over
+    // --tcplisten). Persistent directories live in `store` ("memory" unless
+    // a run asks for the browser's storage); the profile is this run's alone.
     let url = format!(
-        "{}?manifest={manifest_param}&inspector=off&preview=off&store={store}",
+        "{}headless.html?manifest={manifest_param}&store={store}",
         server.url()
     );
     let result = drive(&driver, &url, Duration::from_secs(timeout_s), mode, net);

@@ -43,7 +43,7 @@ self.onmessage = (event) => {
     return;
   }
   if (message.type === 'prewarm') {
-    if (!booted) prewarm();
+    if (!booted) prewarm({ shim: message.shim === true });
     return;
   }
   if (message.type === 'netConnector') {

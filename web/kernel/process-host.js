@@ -17,13 +17,17 @@ import {
 const PROCESS_WORKER_URL = new URL('../process/process-worker.js', import.meta.url);
 const WASI_SHIM_URL = new URL('../pkg/capos_wasi.wasm', import.meta.url);
 
-// A page standing by for a warm `capos run` starts its first process's
-// Worker and compiles the WASI shim before it is asked to boot, so the run
-// waits for neither. The Worker is blank until a process is started in it
-// (DevTools names it "started spare").
+// A page starts its first process's Worker before it is asked to boot (and a
+// page standing by for a warm `capos run` compiles the WASI shim too), so the
+// boot waits for neither. The Worker is blank until a process is started in
+// it (DevTools names it "started spare").
 let spare = null; // { worker, ready: Promise<boolean> }
 let spareShim = null;
-export function prewarm() {
+export function prewarm({ shim }) {
+  if (shim && !spareShim) {
+    spareShim = compileShim();
+    spareShim.catch(() => {}); // Compiled again, and reported, when a process needs it.
+  }
   if (spare) return;
   const worker = new Worker(PROCESS_WORKER_URL, { type: 'module', name: 'capOS process (started spare)' });
   const ready = new Promise((resolve) => {
@@ -34,8 +38,6 @@ export function prewarm() {
     };
   });
   spare = { worker, ready };
-  spareShim = compileShim();
-  spareShim.catch(() => {}); // Compiled again, and reported, when a process needs it.
 }
 
 const compileShim = () => WebAssembly.compileStreaming(fetch(WASI_SHIM_URL));

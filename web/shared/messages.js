@@ -48,8 +48,9 @@ export function checkPageMessage(m) {
     case 'stdin':
       return check(m.data instanceof Uint8Array && m.data.length <= MAX_TEXT, 'stdin data must be a Uint8Array of at most 1 MiB');
     case 'stdinEof':
-    case 'prewarm':
       return null;
+    case 'prewarm':
+      return check(m.shim === undefined || typeof m.shim === 'boolean', 'prewarm: {shim?: boolean}');
     case 'netConnector':
       return check(m.channel instanceof MessagePort, 'netConnector: {channel: MessagePort}');
     case 'netConnect':

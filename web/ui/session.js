@@ -6,13 +6,13 @@ import { setStatus, showFatal } from './status.js';
 import { checkKernelEvent } from '../shared/messages.js';
 import { base64 } from '../shared/bytes.js';
 import { serveClipboard } from './clipboard.js';
+import { startKernel } from '../early.js';
 
 // A headless driver (capos boot/run, the end-to-end tests) may expose this to
 // follow the boot; a person's browser doesn't have it.
 // As JSON text: a driver gets it in one piece (capos-cli/driver/report.mjs).
 export const report = (event) => globalThis.__caposReport?.(JSON.stringify(event));
 
-export const startKernel = () => new Worker('/kernel/kernel-worker.js', { type: 'module', name: 'capOS kernel' });
 
 // `kernel`: a kernel Worker started in advance (by a page standing by), or
 // a new one.
