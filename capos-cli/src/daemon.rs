@@ -343,7 +343,9 @@ fn serve_daemon(paths: &Paths) -> Result<u8, Failure> {
     if lock.try_lock().is_err() {
         return Ok(exit::OK); // Another is up (or starting): clients reach that one.
     }
-    let site = Arc::new(Site::discover()?);
+    let mut site = Site::discover()?;
+    site.serve_to_own_browser();
+    let site = Arc::new(site);
     let server = serve::start(site.clone(), 0)?;
     let driver = site.root.join("capos-cli/driver/pool.mjs");
     let mut pool = Command::new("node")

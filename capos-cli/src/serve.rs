@@ -373,6 +373,7 @@ fn respond_static(site: &Site, request: &Request) -> (u16, Headers, Vec<u8>) {
     // Revalidation: the browser keeps its copy (and, for wasm, its compiled
     // code cache) when the file has not changed since.
     let unchanged = resource.etag.is_some() && resource.etag == request.if_none_match;
+    let tagged = resource.etag.is_some();
     let mut headers = Vec::new();
     if let Some(etag) = resource.etag {
         headers.push(("ETag", etag));
@@ -381,6 +382,11 @@ fn respond_static(site: &Site, request: &Request) -> (u16, Headers, Vec<u8>) {
         return (304, headers, Vec::new());
     }
     headers.push(("Content-Type", resource.content_type.into()));
+    if site.cache_while_served() && tagged {
+        // A file of the site, not a run's manifest or host file (those have
+        // no tag): see `Site::serve_to_own_browser`.
+        headers.push(("Cache-Control", "max-age=31536000, immutable".into()));
+    }
     if let Some(encoding) = resource.content_encoding {
         headers.push(("Content-Encoding", encoding.into()));
     }
@@ -599,6 +605,39 @@ mod tests {
         assert!(again.starts_with("HTTP/1.1 304"), "{again}");
         assert!(!again.contains("Content-Length"));
         s.stop();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn only_a_fixed_site_served_to_its_own_browser_is_kept_and_never_a_run_manifest() {
+        let dir = std::env::temp_dir().join(format!("capos-serve-keep-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("f.js"), "x").unwrap();
+        let cache_control = |site: Site, path: &str| {
+            site.add_file("/runs/1/manifest.bin", b"m".to_vec());
+            let s = start(Arc::new(site), 0).unwrap();
+            let mut c = TcpStream::connect(s.addr).unwrap();
+            let reply = exchange(&mut c, &format!("GET {path} HTTP/1.1\r\n\r\n"));
+            s.stop();
+            assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+            reply
+                .lines()
+                .find_map(|l| l.strip_prefix("Cache-Control: "))
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(cache_control(Site::with_dir(&dir), "/f.js"), "no-cache");
+        let own = || {
+            let mut site = Site::with_dir(&dir);
+            site.serve_to_own_browser();
+            site
+        };
+        assert_eq!(cache_control(own(), "/f.js"), "max-age=31536000, immutable");
+        assert_eq!(cache_control(own(), "/runs/1/manifest.bin"), "no-cache");
+        // A checkout's files may change while they are served.
+        let mut files = Site::with_files(vec![("/g.js".into(), b"y".to_vec())]);
+        files.serve_to_own_browser();
+        assert_eq!(cache_control(files, "/g.js"), "no-cache");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
