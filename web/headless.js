@@ -7,8 +7,7 @@
 import { report, startSession } from './ui/session.js';
 import { takeEarlyKernel } from './early.js';
 import { createDisplay } from './ui/display.js';
-import { createBridge } from './net/bridge.js';
-import { bootFromDriver, manifestUrlFrom, storeRequest } from './ui/driver.js';
+import { driverCalls, manifestUrlFrom, storeRequest } from './ui/driver.js';
 import { setStatus, showFatal } from './ui/status.js';
 
 const $ = (id) => document.getElementById(id);
@@ -50,19 +49,7 @@ function main() {
     const kernel = takeEarlyKernel() ?? undefined;
     session = startSession({ ...unseen, display, status, fatal, request: { home: true, ...store, ...request }, label, kernel });
   };
-  globalThis.capos = Object.freeze({
-    input: (input) => session?.input(input),
-    endInput: () => session?.endInput(),
-    net: createBridge({
-      connect: (port, peer, channel) => {
-        if (!session) return false;
-        session.connect(port, peer, channel);
-        return true;
-      },
-      report,
-    }),
-    boot: (manifest, options = {}) => bootFromDriver(manifest, options, boot, report),
-  });
+  globalThis.capos = Object.freeze(driverCalls(() => session, boot, report));
   if (params.has('standby')) {
     setStatus(status, 'standing by for a boot');
     return;

@@ -17,8 +17,7 @@ import { takeEarlyKernel } from './early.js';
 import { isolateWithServiceWorker } from './coi.js';
 import { createPreview } from './ui/preview.js';
 import { announceKernel, linkPreview } from './net/service-link.js';
-import { createBridge } from './net/bridge.js';
-import { DEMO_NAME, bootFromDriver, manifestUrlFrom, storeRequest } from './ui/driver.js';
+import { DEMO_NAME, driverCalls, manifestUrlFrom, storeRequest } from './ui/driver.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -165,8 +164,8 @@ async function main() {
   // send input exactly as typing would. Neither holds any authority.
   globalThis.capos = Object.freeze({
     terminalText: () => terminal.text(),
-    input: (input) => session?.input(input),
-    endInput: () => session?.endInput(),
+    // input, endInput, net and boot: ui/driver.js.
+    ...driverCalls(() => session, boot, report),
     // The inspector's view models as the panel holds them (tests, DevTools).
     inspectorSnapshots: () => inspector.snapshots(),
     inspectorShowStep: (i) => inspector.showStep(i),
@@ -179,18 +178,6 @@ async function main() {
     // Runs a WASI program's bytes with arguments, as the "run" form does.
     runProgram: (name, bytes, args = []) => boot({ type: 'bootWasi', name: String(name), program: new Uint8Array(bytes),
       argv: [String(name), ...Array.from(args, String)], env: [] }, String(name)),
-    // A driver's TCP connection (`capos run --tcplisten`), relayed to the
-    // kernel: {t: 'open' | 'data' | 'end' | 'sent' | 'reset', conn, ...}.
-    net: createBridge({
-      connect: (port, peer, channel) => {
-        if (!session) return false;
-        session.connect(port, peer, channel);
-        return true;
-      },
-      report,
-    }),
-    // Boots a demo by name, or a manifest at a path on this site (ui/driver.js).
-    boot: (manifest, options = {}) => bootFromDriver(manifest, options, boot, report),
   });
 
   if (params.has('standby')) {

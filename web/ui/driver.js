@@ -1,6 +1,8 @@
 // What the page's URL and a driver (`capos boot`/`run`, the end-to-end tests,
-// DevTools) ask a page to boot: shared by the page (main.js) and the headless
-// page (headless.js). Checked here, before anything reaches the kernel.
+// DevTools) ask of a page: shared by the page (main.js) and the headless page
+// (headless.js). Checked here, before anything reaches the kernel.
+
+import { createBridge } from '../net/bridge.js';
 
 export const DEMO_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 const STORE_BACKENDS = ['opfs', 'idb', 'memory'];
@@ -22,7 +24,7 @@ export const storeRequest = (name) => (STORE_BACKENDS.includes(name) ? { store: 
 // path on this site with `boot(request, label)`, as ?manifest= does without
 // loading the page again; `options.store` picks where its persistent
 // directories live. False (and a bootError reported) if the name is bad.
-export function bootFromDriver(manifest, options, boot, report) {
+function bootFromDriver(manifest, options, boot, report) {
   const requested = manifestUrlFrom(new URLSearchParams({ manifest: String(manifest) }));
   if (requested.error) {
     report({ kind: 'bootError', message: requested.error });
@@ -30,4 +32,26 @@ export function bootFromDriver(manifest, options, boot, report) {
   }
   boot({ type: 'boot', manifestUrl: requested.url, ...storeRequest(options?.store) }, requested.name);
   return true;
+}
+
+// The calls a driver makes on either page (its `globalThis.capos`): input for
+// the running system, TCP connections for it (`capos run --tcplisten`, relayed
+// to the kernel: {t: 'open' | 'data' | 'end' | 'sent' | 'reset', conn, ...}),
+// and boots. `session()` is the running session, or null; none holds
+// authority.
+export function driverCalls(session, boot, report) {
+  return {
+    input: (input) => session()?.input(input),
+    endInput: () => session()?.endInput(),
+    net: createBridge({
+      connect: (port, peer, channel) => {
+        const running = session();
+        if (!running) return false;
+        running.connect(port, peer, channel);
+        return true;
+      },
+      report,
+    }),
+    boot: (manifest, options = {}) => bootFromDriver(manifest, options, boot, report),
+  };
 }
