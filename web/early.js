@@ -14,8 +14,8 @@ if (globalThis.crossOriginIsolated) {
   early = startKernel();
   // A page that runs WASI programs (<meta name="capos-prewarm"
   // content="shim">: the headless page) also compiles the WASI shim now. The
-  // page boots a demo, which may not need it, and its compile would compete
-  // with the boot.
+  // demo page boots a demo, which may not need it, and its compile would
+  // compete with the boot.
   const shim = document.querySelector('meta[name="capos-prewarm"]')?.content === 'shim';
   early.postMessage({ type: 'prewarm', shim });
 }

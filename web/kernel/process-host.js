@@ -17,9 +17,9 @@ import {
 const PROCESS_WORKER_URL = new URL('../process/process-worker.js', import.meta.url);
 const WASI_SHIM_URL = new URL('../pkg/capos_wasi.wasm', import.meta.url);
 
-// A page starts its first process's Worker before it is asked to boot (and a
-// page standing by for a warm `capos run` compiles the WASI shim too), so the
-// boot waits for neither. The Worker is blank until a process is started in
+// A page starts its first process's Worker before it is asked to boot (and the
+// headless page, whose programs are mostly WASI ones, compiles the WASI shim
+// too), so the boot waits for neither. The Worker is blank until a process is started in
 // it (DevTools names it "started spare").
 let spare = null; // { worker, ready: Promise<boolean> }
 let spareShim = null;
