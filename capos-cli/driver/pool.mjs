@@ -82,14 +82,14 @@ async function loadStandby(readyWithinMs, committed) {
   return tab;
 }
 
-// Ends a run's page: its tab navigates away (to the next standby page if
-// none is ready and no other run goes on: a new document in the same tab is
-// ready in about a third of the time a new tab takes), or is closed. Either
-// way the run's document is gone, and every Worker with it, before the
-// site's storage is cleared. (The browser keeps no page in the back/forward
-// cache: --disable-back-forward-cache.)
-// A run that starts meanwhile takes that page (it boots once the storage
-// is cleared, as every run waits for `cleaning`).
+// Ends a run's page. If no standby page is ready and no other run goes on
+// (whose end will do it), its tab navigates to the next standby page (a new
+// document in the same tab is ready in about a third of the time a new tab
+// takes); otherwise it is closed. Either way the run's document is gone, and
+// every Worker with it, before the site's storage is cleared. (The browser
+// keeps no page in the back/forward cache: --disable-back-forward-cache.) A
+// run that starts meanwhile takes that page, and boots once the storage is
+// cleared (every run waits for `cleaning`).
 async function retire(tab) {
   tab.report = () => {};
   const close = () => Promise.race([tab.page.close().catch(() => {}), sleep(CLOSE_WITHIN_MS)]);
@@ -110,15 +110,10 @@ async function retire(tab) {
 
 // id -> { booted: resolves to the page once it is booting, finish, cancelled }
 const runs = new Map();
-// The standby page the next run takes (loaded or loading), or null.
-let next = null;
-// Prepares the next run's page, unless a run is going on (its end does it).
-function prepare() {
-  if (next || runs.size > 0) return;
-  next = standbyPage();
-  next.catch(() => {});
-}
-prepare();
+// The standby page the next run takes (loaded or loading), or null: the
+// first is loaded now, the others by `retire`.
+let next = standbyPage();
+next.catch(() => {});
 // Settles once every run that ended has had its page closed and the site's
 // storage cleared: a run boots only then, so it never sees what one before
 // it stored (its client may already have gone, with its outcome).
@@ -179,7 +174,6 @@ async function run({ id, manifest, timeoutMs, store = 'memory' }) {
     const cleanup = cleaning.then(() => retire(spare));
     cleaning = cleanup;
     await cleanup;
-    prepare();
     emit({ run: id, kind: 'closed' });
   }
 }
